@@ -1,0 +1,36 @@
+# pochta's everyday commands. Each one makes its own virtual environment in
+# .venv with the newest Python >= 3.11 it finds (scripts/find-python).
+
+VENV   := .venv
+PYTHON := $(VENV)/bin/python
+STAMP  := $(VENV)/.pochta-dev
+
+.PHONY: serve test lint bench clean
+
+## serve: run the catcher (SMTP 127.0.0.1:1025, inbox and API http://127.0.0.1:8025)
+serve: $(STAMP)
+	$(VENV)/bin/pochta serve
+
+## test: install what the tests need (Python packages, Debian's Chromium) and run the whole suite
+test: $(STAMP)
+	scripts/install-browser
+	$(PYTHON) -m pytest
+
+## lint: ruff and mypy on the package
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
+
+## bench: the ingest benchmark against aiosmtpd (minutes, not part of the tests)
+bench: $(STAMP)
+	$(PYTHON) bench/ingest.py
+
+$(STAMP): pyproject.toml
+	test -x $(PYTHON) || "$$(scripts/find-python)" -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) build dist

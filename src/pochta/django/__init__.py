@@ -1,0 +1,1 @@
+"""Optional Django integration; the only package that imports Django."""

@@ -1,0 +1,1 @@
+"""Email backends, one module each, loaded by dotted path as in Django."""
