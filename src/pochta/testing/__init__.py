@@ -1,0 +1,1 @@
+"""pochta's testing toolkit: the pytest plugin and the Mailbox client."""
