@@ -1,0 +1,62 @@
+"""pochta.mail: a framework-free mirror of ``django.core.mail``.
+
+Same names, signatures, defaults and return values as Django 6.0::
+
+    from pochta.mail import send_mail
+
+    send_mail("Subject", "Body", "from@example.com", ["to@example.com"])
+
+Settings keep Django's names (``EMAIL_BACKEND``, ``EMAIL_HOST``, ...); see
+:mod:`pochta.mail.settings` for where they are read from.
+
+``outbox`` is Django's contract for the ``locmem`` backend: the list is created
+when the first locmem backend is made, and every message it sends is appended.
+Tests may empty it or replace it with a new list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pochta.exceptions import BadHeaderError
+from pochta.mail.api import (
+    get_connection,
+    mail_admins,
+    mail_managers,
+    send_mail,
+    send_mass_mail,
+)
+from pochta.mail.header import DNS_NAME, CachedDnsName
+from pochta.mail.message import (
+    DEFAULT_ATTACHMENT_MIME_TYPE,
+    EmailAlternative,
+    EmailAttachment,
+    EmailMessage,
+    EmailMultiAlternatives,
+    make_msgid,
+)
+from pochta.mail.settings import configure, reset
+
+__all__ = [
+    "DEFAULT_ATTACHMENT_MIME_TYPE",
+    "DNS_NAME",
+    "BadHeaderError",
+    "CachedDnsName",
+    "EmailAlternative",
+    "EmailAttachment",
+    "EmailMessage",
+    "EmailMultiAlternatives",
+    "configure",
+    "get_connection",
+    "mail_admins",
+    "mail_managers",
+    "make_msgid",
+    "outbox",
+    "reset",
+    "send_mail",
+    "send_mass_mail",
+]
+
+# Declared, not assigned: like django.core.mail.outbox, the name exists only once a
+# locmem backend has been made.
+outbox: list[Any]

@@ -1,0 +1,213 @@
+"""The SMTP email backend: one smtplib connection, reused for every message in a batch."""
+
+from __future__ import annotations
+
+import email.generator
+import io
+import logging
+import smtplib
+import ssl
+import threading
+from collections.abc import Sequence
+from email.headerregistry import Address, AddressHeader
+from functools import cached_property
+from typing import Any, NamedTuple
+
+from pochta.exceptions import BadHeaderError, ConfigurationError
+from pochta.mail import settings
+from pochta.mail.backends.base import BaseEmailBackend, SendableMessage
+from pochta.mail.header import DNS_NAME, check_header_value, punycode
+
+__all__ = ["EmailBackend", "Envelope", "prep_address"]
+
+logger = logging.getLogger(__name__)
+
+
+class Envelope(NamedTuple):
+    """What one message becomes on the wire: MAIL FROM, RCPT TO and the data."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    content: bytes
+
+
+def prep_address(address: str, force_ascii: bool = True) -> str:
+    """Return the addr-spec of ``address`` for MAIL FROM / RCPT TO.
+
+    Raises BadHeaderError for a line break (SMTP command injection) and ValueError
+    for anything that is not exactly one valid address. With ``force_ascii`` a
+    non-ASCII domain is IDNA-encoded.
+    """
+    address = str(address)
+    check_header_value("envelope address", address)
+    if "\x00" in address:
+        raise BadHeaderError(f"address {address!r} holds a NUL character; remove it")
+    parsed = AddressHeader.value_parser(address)
+    defects = {str(defect) for defect in parsed.all_defects}
+    # Django allows a local mailbox such as "webmaster" (Django #15042).
+    defects.discard("addr-spec local part with no domain")
+    if defects:
+        raise ValueError(f"Invalid address {address!r}: {'; '.join(sorted(defects))}")
+    mailboxes = parsed.all_mailboxes
+    if len(mailboxes) != 1:
+        raise ValueError(f"Invalid address {address!r}: must be a single address")
+    mailbox = mailboxes[0]
+    if force_ascii and mailbox.domain and not mailbox.domain.isascii():
+        return str(Address(username=mailbox.local_part, domain=punycode(mailbox.domain)))
+    return str(mailbox.addr_spec)
+
+
+def build_envelope(message: SendableMessage) -> Envelope:
+    """Turn a message into its envelope and CRLF bytes; raise on any bad address/header."""
+    mail_from = prep_address(message.from_email)
+    rcpt_tos = [prep_address(address) for address in message.recipients()]
+    msg = message.message()
+    buffer = io.BytesIO()
+    generator = email.generator.BytesGenerator(
+        buffer, mangle_from_=False, policy=msg.policy.clone(linesep="\r\n")
+    )
+    generator.flatten(msg)
+    return Envelope(mail_from, rcpt_tos, buffer.getvalue())
+
+
+class EmailBackend(BaseEmailBackend):
+    """Send messages through an SMTP server, as Django's SMTP backend.
+
+    Every argument left as None takes its ``EMAIL_*`` setting. ``use_tls`` means
+    STARTTLS, ``use_ssl`` implicit TLS; they exclude each other. Set
+    :attr:`ssl_context` before opening to trust a private CA.
+    """
+
+    def __init__(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        use_tls: bool | None = None,
+        fail_silently: bool = False,
+        use_ssl: bool | None = None,
+        timeout: float | None = None,
+        ssl_keyfile: str | None = None,
+        ssl_certfile: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(fail_silently=fail_silently)
+        self.host: str = host or settings.get_str("EMAIL_HOST")
+        self.port: int = port or int(settings.get_setting("EMAIL_PORT"))
+        self.username = settings.get_str("EMAIL_HOST_USER") if username is None else username
+        self.password = settings.get_str("EMAIL_HOST_PASSWORD") if password is None else password
+        self.use_tls = settings.get_bool("EMAIL_USE_TLS") if use_tls is None else use_tls
+        self.use_ssl = settings.get_bool("EMAIL_USE_SSL") if use_ssl is None else use_ssl
+        self.timeout: float | None = (
+            settings.get_setting("EMAIL_TIMEOUT") if timeout is None else timeout
+        )
+        self.ssl_keyfile = (
+            settings.get_setting("EMAIL_SSL_KEYFILE") if ssl_keyfile is None else ssl_keyfile
+        )
+        self.ssl_certfile = (
+            settings.get_setting("EMAIL_SSL_CERTFILE") if ssl_certfile is None else ssl_certfile
+        )
+        if self.use_ssl and self.use_tls:
+            raise ConfigurationError(
+                "EMAIL_USE_TLS/EMAIL_USE_SSL are mutually exclusive, so only set "
+                "one of those settings to True."
+            )
+        self.connection: smtplib.SMTP | None = None
+        self._partial_connection: smtplib.SMTP | None = None
+        self._lock = threading.RLock()
+
+    @property
+    def connection_class(self) -> type[smtplib.SMTP]:
+        """``smtplib.SMTP_SSL`` with ``use_ssl``, else ``smtplib.SMTP``."""
+        return smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
+
+    @cached_property
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS context: system CAs, plus the client certificate when one is set."""
+        context = ssl.create_default_context()
+        if self.ssl_certfile or self.ssl_keyfile:
+            context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile)
+        return context
+
+    def open(self) -> bool | None:
+        """Connect (and STARTTLS, and log in) unless connected.
+
+        Return True if a connection was made now, False if one was already open,
+        None if connecting failed silently.
+        """
+        if self.connection is not None:
+            return False
+        if self._partial_connection is not None:
+            self._close_connection(self._partial_connection)
+            self._partial_connection = None
+        params: dict[str, Any] = {"local_hostname": DNS_NAME.get_fqdn()}
+        if self.timeout is not None:
+            params["timeout"] = self.timeout
+        if self.use_ssl:
+            params["context"] = self.ssl_context
+        try:
+            self._partial_connection = self.connection_class(self.host, self.port, **params)
+            if self.use_tls and not self.use_ssl:
+                self._partial_connection.starttls(context=self.ssl_context)
+            if self.username and self.password:
+                self._partial_connection.login(self.username, self.password)
+        except OSError:
+            # smtplib.SMTPException is an OSError too (refused, timeout, bad login).
+            if not self.fail_silently:
+                raise
+            logger.debug("could not connect to %s:%s", self.host, self.port, exc_info=True)
+            return None
+        self.connection, self._partial_connection = self._partial_connection, None
+        return True
+
+    def _close_connection(self, connection: smtplib.SMTP) -> None:
+        try:
+            connection.quit()
+        except (ssl.SSLError, smtplib.SMTPServerDisconnected):
+            # A TLS connection or one the server already dropped may fail to QUIT.
+            connection.close()
+        except smtplib.SMTPException:
+            if not self.fail_silently:
+                raise
+
+    def close(self) -> None:
+        """Close the connection to the server, if any."""
+        for attribute in ("_partial_connection", "connection"):
+            connection = getattr(self, attribute)
+            if connection is not None:
+                try:
+                    self._close_connection(connection)
+                finally:
+                    setattr(self, attribute, None)
+
+    def send_messages(self, email_messages: Sequence[SendableMessage]) -> int:
+        """Send every message over one connection; return how many were accepted.
+
+        Every message is built (and its headers and addresses checked) before the
+        connection opens, so a bad header sends nothing.
+        """
+        if not email_messages:
+            return 0
+        envelopes = [build_envelope(m) for m in email_messages if m.recipients()]
+        if not envelopes:
+            return 0
+        with self._lock:
+            created = self.open()
+            if self.connection is None or created is None:
+                return 0
+            try:
+                return sum(self._send(envelope) for envelope in envelopes)
+            finally:
+                if created:
+                    self.close()
+
+    def _send(self, envelope: Envelope) -> bool:
+        assert self.connection is not None
+        try:
+            self.connection.sendmail(envelope.mail_from, envelope.rcpt_tos, envelope.content)
+        except smtplib.SMTPException:
+            if not self.fail_silently:
+                raise
+            return False
+        return True

@@ -1,0 +1,130 @@
+"""Header safety: no line break may reach a header, an address or a file name.
+
+A header value holding CR or LF would let its author add headers of their own (or,
+in an SMTP envelope, commands of their own). So would a value that only *decodes*
+to a line break, such as the encoded word ``=?UTF-8?Q?=0A?=`` (the CVE-2024-6923
+class). Every check here raises :class:`~pochta.exceptions.BadHeaderError`, a
+``ValueError``, before anything is written or sent.
+"""
+
+from __future__ import annotations
+
+import socket
+from email.headerregistry import Address, AddressHeader
+from email.message import Message
+
+from pochta.exceptions import BadHeaderError
+
+__all__ = [
+    "DNS_NAME",
+    "CachedDnsName",
+    "check_header_value",
+    "check_message_headers",
+    "encode_address_domains",
+    "punycode",
+    "set_header",
+]
+
+# Python's str.splitlines() boundaries: the email package refuses a header value that
+# splits into several lines on any of them, so pochta refuses the same set, by name.
+_LINE_BREAKS = ("\r", "\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
+class CachedDnsName:
+    """This machine's fully qualified name, looked up once, on first use.
+
+    ``socket.getfqdn()`` can take seconds, so it is not called at import time.
+    """
+
+    _fqdn: str | None = None
+
+    def __str__(self) -> str:
+        return self.get_fqdn()
+
+    def get_fqdn(self) -> str:
+        """Return the IDNA-encoded fully qualified domain name of this host."""
+        if self._fqdn is None:
+            self._fqdn = punycode(socket.getfqdn())
+        return self._fqdn
+
+
+DNS_NAME = CachedDnsName()
+
+
+def punycode(domain: str) -> str:
+    """Return ``domain`` IDNA-encoded (``пример.рф`` -> ``xn--e1afmkfd.xn--p1ai``)."""
+    return domain.encode("idna").decode("ascii")
+
+
+def check_header_value(name: str, value: str) -> None:
+    """Raise BadHeaderError when ``value`` of header ``name`` holds CR, LF or a line break."""
+    if any(mark in value for mark in _LINE_BREAKS):
+        raise BadHeaderError(
+            f"header values can't contain newlines (got {value!r} for header {name!r}); "
+            "remove the CR/LF characters"
+        )
+
+
+def _check_header_name(name: str) -> None:
+    # RFC 5322 2.2: a field name is printable US-ASCII except the colon.
+    if not name or not all(33 <= ord(char) <= 126 and char != ":" for char in name):
+        raise BadHeaderError(
+            f"header name {name!r} is not a valid field name; use printable ASCII "
+            "without spaces or colons, such as 'X-Mailer'"
+        )
+
+
+def set_header(msg: Message, name: str, value: object) -> None:
+    """Add header ``name: value`` to ``msg`` after checking both for line breaks.
+
+    The value is checked as given and again as the header reads once decoded, so an
+    encoded word that decodes to a newline is refused too.
+    """
+    _check_header_name(name)
+    if isinstance(value, str):
+        check_header_value(name, value)
+    msg[name] = value  # type: ignore[assignment]  # the policy's header factory takes objects
+    decoded = msg.get_all(name, [])[-1]
+    if any(mark in str(decoded) for mark in _LINE_BREAKS):
+        del msg[name]
+        raise BadHeaderError(
+            f"header {name!r} value {value!r} decodes to a line break; remove the encoded CR/LF"
+        )
+
+
+def check_message_headers(msg: Message) -> None:
+    """Raise BadHeaderError if any header of any part of ``msg`` reads as multi-line.
+
+    This covers attachment file names and parts supplied ready-made by the caller.
+    """
+    for part in msg.walk():
+        for name, value in part.items():
+            text = str(value)
+            if any(mark in text for mark in _LINE_BREAKS):
+                raise BadHeaderError(
+                    f"header {name!r} of a {part.get_content_type()} part reads "
+                    f"{text!r}, which holds a line break; remove it"
+                )
+
+
+def encode_address_domains(msg: Message) -> None:
+    """IDNA-encode every non-ASCII domain in ``msg``'s address headers.
+
+    Without SMTPUTF8 a domain must be ASCII; Python's email package would otherwise
+    turn it into an RFC 2047 encoded word, which no mail server reads
+    (python/cpython#83938). Local parts are left alone: no RFC encodes them in 7 bits.
+    """
+    for name, value in list(msg.items()):
+        if not isinstance(value, AddressHeader):
+            continue
+        if all(address.domain.isascii() for address in value.addresses):
+            continue
+        encoded = [
+            Address(
+                display_name=address.display_name,
+                username=address.username,
+                domain=punycode(address.domain),
+            )
+            for address in value.addresses
+        ]
+        msg.replace_header(name, encoded)  # type: ignore[arg-type]  # header factory input
