@@ -1,0 +1,121 @@
+"""The records the store hands out: summaries, parsed messages, parts and events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pochta.store.envelope import Envelope
+
+__all__ = ["Address", "MessagePage", "ParsedMessage", "Part", "StoreEvent", "Summary"]
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """One mailbox from an address header: the display name (maybe empty) and the address."""
+
+    name: str
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One leaf of a message's MIME tree.
+
+    ``part_id`` is Mailpit-style ("1", "1.2", "2.1.3"): the 1-based position of
+    the part among its siblings at each level, so the same bytes always give the
+    same ids. ``size`` is the length of the decoded payload. ``disposition`` is
+    "attachment", "inline" or "" (none given).
+    """
+
+    part_id: str
+    content_type: str
+    filename: str
+    content_id: str
+    size: int
+    disposition: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedMessage:
+    """Everything :func:`pochta.store.parse_message` could read from one message.
+
+    ``text`` and ``html`` are the preferred bodies ("" when absent). ``headers``
+    holds every header in order, decoded. ``parts`` is the leaf tree flattened;
+    ``attachments`` and ``inline`` are the subsets a reader shows as files.
+    ``problem`` is None for a clean parse, or says why the result is partial.
+    ``bcc`` holds only a ``Bcc`` header (the store adds envelope recipients).
+    """
+
+    message_id: str
+    subject: str
+    date: datetime | None
+    from_: Address | None
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    bcc: tuple[Address, ...]
+    reply_to: tuple[Address, ...]
+    return_path: str
+    text: str
+    html: str
+    snippet: str
+    headers: tuple[tuple[str, str], ...]
+    parts: tuple[Part, ...]
+    attachments: tuple[Part, ...]
+    inline: tuple[Part, ...]
+    links: tuple[str, ...]
+    tags: tuple[str, ...]
+    list_unsubscribe: str
+    size: int
+    problem: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """One row of the message list (the fields of Mailpit's MessageSummary).
+
+    ``bcc`` is the ``Bcc`` header plus every envelope recipient that is in
+    neither To nor Cc. ``created`` is when the store committed the message
+    (UTC); ``date`` is the message's own Date header, if it had a valid one.
+    """
+
+    id: str
+    message_id: str
+    read: bool
+    from_: Address | None
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    bcc: tuple[Address, ...]
+    reply_to: tuple[Address, ...]
+    subject: str
+    created: datetime
+    date: datetime | None
+    size: int
+    snippet: str
+    attachments: int
+    tags: tuple[str, ...]
+    envelope: Envelope
+    parse_problem: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePage:
+    """One page of the newest-first list, with the totals of the whole store."""
+
+    total: int
+    unread: int
+    start: int
+    messages: tuple[Summary, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreEvent:
+    """A change the store announces to subscribers after it is committed.
+
+    ``kind`` is "new" (with ``summary``), "update" (read flags changed),
+    "delete", "truncate" (everything deleted; ``ids`` is empty) or "prune".
+    """
+
+    kind: str
+    ids: tuple[str, ...]
+    summary: Summary | None = None
