@@ -243,7 +243,7 @@ class Settings:
     smtp_tls_cert: Path | None = field(
         default=None,
         metadata=_help(
-            "PEM certificate for STARTTLS (default: a self-signed one).",
+            "PEM certificate; with it the SMTP server offers STARTTLS.",
             parse=Path,
             metavar="PATH",
         ),
@@ -254,7 +254,9 @@ class Settings:
     )
     smtp_require_starttls: bool = field(
         default=False,
-        metadata=_help("Refuse mail until the client has switched to TLS."),
+        metadata=_help(
+            "Refuse mail until the client has used STARTTLS (self-signed if no --smtp-tls-cert)."
+        ),
     )
     allowed_host: tuple[str, ...] = field(
         default=(),

@@ -1,0 +1,127 @@
+"""The HTTP side's plumbing: one error shape, health probes and the front page.
+
+Every error the API answers has one shape, Mailpit's ``JSONErrorMessage``
+(``{"Error": "what went wrong and how to fix it"}``), with the status that
+says who must act:
+
+=====================================  ======
+unknown message or part id             404
+bad parameter, body or search          400
+request body over the cap              413
+disk full                              507
+store unavailable or broken            503
+anything unexpected (logged)           500
+=====================================  ======
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from pochta.exceptions import (
+    BadHeaderError,
+    ConfigurationError,
+    MessageNotFound,
+    PochtaError,
+    QueryError,
+    StoreError,
+    StoreFullError,
+)
+from pochta.server.api_messages import get_store
+
+__all__ = ["error_response", "health_router", "install_error_handlers"]
+
+logger = logging.getLogger(__name__)
+
+health_router = APIRouter(tags=["health"])
+
+_FRONT_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>pochta</title></head>
+<body><h1>pochta</h1>
+<p>The mail catcher is running. Its messages, as JSON:
+<a href="/api/v1/messages">/api/v1/messages</a>.</p>
+<p>API description: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</p>
+</body></html>
+"""
+
+
+def error_response(status: int, text: str) -> JSONResponse:
+    """Return the API's one error shape with ``status``."""
+    return JSONResponse({"Error": text}, status_code=status)
+
+
+def _status_of(error: PochtaError) -> int:
+    if isinstance(error, MessageNotFound):
+        return 404
+    if isinstance(error, (QueryError, ConfigurationError, BadHeaderError)):
+        return 400
+    if isinstance(error, StoreFullError):
+        return 507
+    if isinstance(error, StoreError):
+        return 503
+    return 500
+
+
+async def _pochta_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, PochtaError)
+    status = _status_of(error)
+    if status >= 500:
+        logger.error("%s %s failed: %s", request.method, request.url.path, error)
+    return error_response(status, str(error))
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(x) for x in item.get("loc", ()) if x != "body") or "body"
+        problems.append(f"{where}: {item.get('msg', 'invalid')}")
+    return error_response(400, "; ".join(problems) or "invalid request")
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    return error_response(error.status_code, str(error.detail))
+
+
+async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    logger.exception("%s %s failed", request.method, request.url.path)
+    return error_response(500, "internal error; the server log says more")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make ``app`` answer every error with ``{"Error": ...}`` and the right status."""
+    app.add_exception_handler(PochtaError, _pochta_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+@health_router.get("/livez", response_class=PlainTextResponse, summary="Liveness probe")
+async def livez() -> str:
+    """Answer ``ok`` while the process runs."""
+    return "ok"
+
+
+@health_router.get("/readyz", response_class=PlainTextResponse, summary="Readiness probe")
+async def readyz(request: Request) -> Any:
+    """Answer ``ok`` when the store answers a count, else 503."""
+    store = get_store(request)
+    try:
+        await run_in_threadpool(store.count)
+    except StoreError as error:
+        return error_response(503, f"store not ready: {error}")
+    return "ok"
+
+
+@health_router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def front_page() -> HTMLResponse:
+    """Answer a small page that points to the API (the web inbox replaces it)."""
+    return HTMLResponse(_FRONT_PAGE, headers={"content-security-policy": "default-src 'none'"})

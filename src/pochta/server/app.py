@@ -1,0 +1,259 @@
+"""One process, one event loop: the store, the SMTP server and the HTTP server.
+
+:func:`create_app` holds the one route table. :func:`start` brings the three
+parts up in an order that never leaves half a server: the HTTP socket is
+bound first (a port in use fails before anything else happens), then the
+store is opened, then SMTP starts, then HTTP starts serving. Any failure
+undoes what was done and raises :class:`~pochta.exceptions.ServeError` (or the
+store's own error) with the fix in its message.
+
+Example::
+
+    catcher = await start(Settings(smtp=HostPort("127.0.0.1", 0),
+                                   listen=HostPort("127.0.0.1", 0)),
+                          database=tmp_path / "mail.db")
+    print(catcher.smtp_address, catcher.http_address)
+    await catcher.aclose()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import signal
+import socket
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from pochta import __version__
+from pochta.config import HostPort, Settings
+from pochta.exceptions import ServeError
+from pochta.server.api import health_router, install_error_handlers
+from pochta.server.api_messages import router as messages_router
+from pochta.server.api_security import DEFAULT_BODY_LIMIT, RequestGuard
+from pochta.server.app_smtp import smtp_address, start_smtp
+from pochta.server.smtp import SMTPServer
+from pochta.store import Store, open_store
+
+__all__ = ["ROUTERS", "Catcher", "create_app", "exposure_warnings", "serve", "start"]
+
+logger = logging.getLogger(__name__)
+
+#: The route table: every router the HTTP server answers with, in order.
+ROUTERS = (health_router, messages_router)
+
+PRUNE_INTERVAL = 60.0
+"""Seconds between two prunes by ``--max`` and ``--max-age`` (Mailpit: every minute)."""
+
+SHUTDOWN_GRACE = 10.0
+"""Seconds SMTP transactions and HTTP requests in flight get to finish on shutdown."""
+
+
+def create_app(
+    store: Store,
+    *,
+    allowed_hosts: Iterable[str] = (),
+    body_limit: int = DEFAULT_BODY_LIMIT,
+) -> FastAPI:
+    """Build the HTTP application around ``store``: every route, behind the request guard."""
+    app = FastAPI(
+        title="pochta",
+        version=__version__,
+        summary="Mail catcher API; v1 routes and fields follow Mailpit's API v1.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.store = store
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(RequestGuard, allowed_hosts=allowed_hosts, body_limit=body_limit)
+    return app
+
+
+class _HTTPServer(uvicorn.Server):
+    """uvicorn's server, minus its signal handling: :class:`Catcher` owns the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):  # type: ignore[no-untyped-def]
+        yield
+
+
+def bind(address: HostPort, *, what: str, flag: str) -> socket.socket:
+    """Listen on ``address`` now, or raise :class:`ServeError` saying what to change."""
+    try:
+        infos = socket.getaddrinfo(address.host, address.port, type=socket.SOCK_STREAM)
+        family, _, _, _, sockaddr = infos[0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as error:
+        raise ServeError(
+            f"cannot listen on {address} for {what}: {error.strerror or error}; "
+            f"give {flag} with an address of this machine"
+        ) from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(sockaddr)
+        sock.listen(128)
+    except OSError as error:
+        sock.close()
+        hint = (
+            f"stop the program using it, or give {flag} with another port (0 picks a free one)"
+            if error.errno == errno.EADDRINUSE
+            else f"give {flag} with an address of this machine"
+        )
+        raise ServeError(
+            f"cannot listen on {address} for {what}: {error.strerror or error}; {hint}"
+        ) from None
+    sock.setblocking(False)
+    return sock
+
+
+def _bound(sock: socket.socket) -> HostPort:
+    host, port = sock.getsockname()[:2]
+    return HostPort(host, port)
+
+
+def exposure_warnings(settings: Settings) -> list[str]:
+    """Return a warning for each server reachable from other machines without a login."""
+    warnings = []
+    if not settings.smtp.is_loopback and not settings.smtp_auth_required:
+        warnings.append(
+            f"SMTP on {settings.smtp} accepts mail from anyone who can reach it; "
+            f"give --smtp-auth-file to require a login"
+        )
+    if not settings.listen.is_loopback:
+        warnings.append(
+            f"the API and inbox on {settings.listen} have no login: anyone who can "
+            f"reach them can read and delete the mail"
+        )
+    return warnings
+
+
+class Catcher:
+    """A running ``pochta serve``: the store, the SMTP server and the HTTP server."""
+
+    def __init__(
+        self, store: Store, smtp: SMTPServer, http: _HTTPServer, sock: socket.socket
+    ) -> None:
+        self.store = store
+        self.smtp_address = smtp_address(smtp)
+        self.http_address = _bound(sock)
+        self._smtp = smtp
+        self._http = http
+        self._http_task = asyncio.create_task(http.serve(sockets=[sock]))
+        self._prune_task = asyncio.create_task(self._prune_forever())
+        self._closed = False
+
+    async def started(self) -> None:
+        """Wait until the HTTP server answers (SMTP already does)."""
+        while not self._http.started:
+            if self._http_task.done():
+                self._http_task.result()
+                raise ServeError("the HTTP server stopped while starting")
+            await asyncio.sleep(0.01)
+
+    async def _prune_forever(self) -> None:
+        while True:
+            await asyncio.sleep(PRUNE_INTERVAL)
+            try:
+                pruned = await asyncio.to_thread(self.store.prune)
+            except Exception:
+                logger.exception("pruning the store failed; trying again in a minute")
+            else:
+                if pruned:
+                    logger.info("pruned %d messages", pruned)
+
+    async def aclose(self, grace: float = SHUTDOWN_GRACE) -> None:
+        """Stop accepting, let what is in flight finish, then close the store."""
+        if self._closed:
+            return
+        self._closed = True
+        self._prune_task.cancel()
+        self._http.config.timeout_graceful_shutdown = int(grace)
+        self._http.should_exit = True
+        try:
+            await asyncio.gather(self._smtp.aclose(grace=grace), self._http_task)
+        finally:
+            await asyncio.to_thread(self.store.close)
+
+
+async def start(settings: Settings, *, database: Path) -> Catcher:
+    """Start SMTP and HTTP on this loop around the store at ``database``.
+
+    Raises :class:`ServeError` (port in use, bad address), or the store's
+    :class:`~pochta.exceptions.StoreError` / ``StoreFormatError``; nothing is
+    left listening or open when it raises.
+    """
+    sock = bind(settings.listen, what="HTTP", flag="--listen")
+    try:
+        store = await asyncio.to_thread(
+            open_store, database, max_messages=settings.max, max_age=settings.max_age
+        )
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        smtp = await start_smtp(store, settings, state_dir=database.parent)
+    except BaseException:
+        sock.close()
+        await asyncio.to_thread(store.close)
+        raise
+    hosts = {settings.listen.host, *settings.allowed_host}
+    config = uvicorn.Config(
+        create_app(store, allowed_hosts=hosts),
+        log_config=None,
+        access_log=settings.verbose,
+        lifespan="off",
+        server_header=False,
+        timeout_graceful_shutdown=int(SHUTDOWN_GRACE),
+    )
+    catcher = Catcher(store, smtp, _HTTPServer(config), sock)
+    try:
+        await catcher.started()
+    except BaseException:
+        await catcher.aclose(grace=0)
+        raise
+    return catcher
+
+
+@contextlib.contextmanager
+def _database(settings: Settings) -> Iterator[Path]:
+    if not settings.temp:
+        yield settings.database
+        return
+    with tempfile.TemporaryDirectory(prefix="pochta-") as folder:
+        yield Path(folder) / "mail.db"
+
+
+async def serve(settings: Settings, *, on_ready: Callable[[Catcher], None] | None = None) -> None:
+    """Run ``pochta serve`` until SIGINT (Ctrl-C) or SIGTERM, then shut down cleanly.
+
+    ``on_ready`` is called once both servers answer (the CLI prints the
+    addresses there). On a signal: stop accepting, let SMTP transactions and
+    HTTP requests in flight finish (up to :data:`SHUTDOWN_GRACE` seconds, then
+    ``421``), close the store, and return.
+    """
+    with _database(settings) as database:
+        catcher = await start(settings, database=database)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            if on_ready is not None:
+                on_ready(catcher)
+            await stop.wait()
+            logger.info("stopping: finishing what is in flight")
+        finally:
+            try:
+                await catcher.aclose()
+            finally:
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    loop.remove_signal_handler(signum)
