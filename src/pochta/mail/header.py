@@ -83,7 +83,11 @@ def set_header(msg: Message, name: str, value: object) -> None:
     _check_header_name(name)
     if isinstance(value, str):
         check_header_value(name, value)
-    msg[name] = value  # type: ignore[assignment]  # the policy's header factory takes objects
+    try:
+        msg[name] = value  # type: ignore[assignment]  # the policy's header factory takes objects
+    except ValueError as error:
+        # e.g. an address whose encoded display name decodes to CR/LF.
+        raise BadHeaderError(f"header {name!r} value {value!r} is refused: {error}") from None
     decoded = msg.get_all(name, [])[-1]
     if any(mark in str(decoded) for mark in _LINE_BREAKS):
         del msg[name]
