@@ -59,6 +59,7 @@ class RunningServer:
     server: SMTPServer
     loop: asyncio.AbstractEventLoop
     deliver: Deliver
+    clients: list[RawClient] = dataclasses.field(default_factory=list)
 
     @property
     def port(self) -> int:
@@ -73,7 +74,10 @@ class RunningServer:
         return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=60)
 
     def connect(self, **kwargs: Any) -> RawClient:
-        return RawClient(self.port, **kwargs)
+        """Open a raw client; it is closed when the server stops."""
+        client = RawClient(self.port, **kwargs)
+        self.clients.append(client)
+        return client
 
 
 @contextlib.contextmanager
@@ -94,6 +98,8 @@ def serve(
         try:
             yield running
         finally:
+            for client in running.clients:
+                client.close()
             running.call(lambda: server.aclose(grace=2.0))
     finally:
         loop.call_soon_threadsafe(loop.stop)
@@ -163,4 +169,3 @@ class RawClient:
 def failing(error: BaseException) -> Recorder:
     """A deliver callable that always raises ``error`` (a full or broken store)."""
     return Recorder(fail=error)
-
