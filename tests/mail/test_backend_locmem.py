@@ -1,0 +1,72 @@
+"""The locmem backend: pochta.mail.outbox, as django.core.mail.outbox; and the dummy one."""
+
+from __future__ import annotations
+
+import pytest
+
+import pochta.mail
+from pochta.exceptions import BadHeaderError
+from pochta.mail import EmailMessage, configure, get_connection, send_mail
+from pochta.mail.backends import dummy, locmem
+
+LOCMEM = "pochta.mail.backends.locmem.EmailBackend"
+
+
+def test_outbox_does_not_exist_until_a_locmem_backend_is_made() -> None:
+    assert not hasattr(pochta.mail, "outbox")
+
+    get_connection(LOCMEM)
+
+    assert pochta.mail.outbox == []
+
+
+def test_sent_messages_are_copies_of_the_message_objects() -> None:
+    configure(EMAIL_BACKEND=LOCMEM)
+    message = EmailMessage("Subject", "Body", "a@x.com", ["b@x.com"])
+
+    assert message.send() == 1
+    message.subject = "changed after sending"
+
+    [stored] = pochta.mail.outbox
+    assert isinstance(stored, EmailMessage)
+    assert stored is not message
+    assert (stored.subject, stored.body, stored.to) == ("Subject", "Body", ["b@x.com"])
+
+
+def test_send_mail_lands_in_outbox() -> None:
+    configure(EMAIL_BACKEND=LOCMEM)
+
+    sent = send_mail("Hi", "Text", "a@x.com", ["b@x.com", "c@x.com"])
+
+    assert sent == 1
+    assert [(m.subject, m.body, m.from_email, m.to) for m in pochta.mail.outbox] == [
+        ("Hi", "Text", "a@x.com", ["b@x.com", "c@x.com"])
+    ]
+
+
+def test_tests_may_replace_the_outbox() -> None:
+    connection = locmem.EmailBackend()
+    pochta.mail.outbox = []
+    connection.send_messages([EmailMessage("one", "b", "a@x.com", ["b@x.com"])])
+
+    assert [m.subject for m in pochta.mail.outbox] == ["one"]
+
+
+def test_bad_header_is_refused_and_not_stored() -> None:
+    connection = locmem.EmailBackend()
+
+    with pytest.raises(BadHeaderError):
+        connection.send_messages([EmailMessage("a\nb", "b", "a@x.com", ["b@x.com"])])
+    assert pochta.mail.outbox == []
+
+
+def test_empty_batch_returns_zero() -> None:
+    assert locmem.EmailBackend().send_messages([]) == 0
+    assert dummy.EmailBackend().send_messages([]) == 0
+
+
+def test_dummy_backend_counts_and_keeps_nothing() -> None:
+    messages = [EmailMessage("s", "b", "a@x.com", ["b@x.com"]) for _ in range(3)]
+
+    assert dummy.EmailBackend().send_messages(messages) == 3
+    assert not hasattr(pochta.mail, "outbox")
