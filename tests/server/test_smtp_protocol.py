@@ -14,6 +14,8 @@ EHLO_REPLY = (
     b"250-pochta\r\n250-SIZE 52428800\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n"
     b"250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n"
 )
+SYNTAX = b"501 5.5.4 Syntax error in parameters or arguments\r\n"
+MAIL = b"EHLO c\r\nMAIL FROM:<a@b.c>"
 
 
 def test_greeting_and_ehlo_advertise_the_extensions() -> None:
@@ -111,49 +113,49 @@ def test_mail_parameters_are_kept_in_the_envelope() -> None:
         (b"MAIL FROM:<a@b.c>\r\n", b"503 5.5.1 Send EHLO or HELO first\r\n"),
         (b"EHLO c\r\nRCPT TO:<a@b.c>\r\n", b"503 5.5.1 Send MAIL first\r\n"),
         (b"EHLO c\r\nDATA\r\n", b"503 5.5.1 Send MAIL first\r\n"),
-        (b"EHLO c\r\nMAIL FROM:<a@b.c>\r\nDATA\r\n", b"503 5.5.1 Send RCPT first\r\n"),
+        (MAIL + b"\r\nDATA\r\n", b"503 5.5.1 Send RCPT first\r\n"),
         (
-            b"EHLO c\r\nMAIL FROM:<a@b.c>\r\nMAIL FROM:<a@b.c>\r\n",
+            MAIL + b"\r\nMAIL FROM:<a@b.c>\r\n",
             b"503 5.5.1 A MAIL transaction is already open; send RSET first\r\n",
         ),
         (
-            b"EHLO c\r\nMAIL FROM:<a@b.c>\r\nRSET\r\nRCPT TO:<x@y.z>\r\n",
+            MAIL + b"\r\nRSET\r\nRCPT TO:<x@y.z>\r\n",
             b"503 5.5.1 Send MAIL first\r\n",
         ),
         (b"FROB\r\n", b"500 5.5.1 Command not recognized\r\n"),
         (b"\r\n", b"500 5.5.1 Command not recognized\r\n"),
-        (b"EHLO\r\n", b"501 5.5.4 Syntax error in parameters or arguments\r\n"),
-        (b"HELO two words\r\n", b"501 5.5.4 Syntax error in parameters or arguments\r\n"),
+        (b"EHLO\r\n", SYNTAX),
+        (b"HELO two words\r\n", SYNTAX),
         (
             b"EHLO c\r\nMAIL TO:<a@b.c>\r\n",
-            b"501 5.5.4 Syntax error in parameters or arguments\r\n",
+            SYNTAX,
         ),
         (
             b"EHLO c\r\nMAIL FROM:a@b.c\r\n",
-            b"501 5.5.4 Syntax error in parameters or arguments\r\n",
+            SYNTAX,
         ),
         (
             b"EHLO c\r\nMAIL FROM:<a@b.c\r\n",
-            b"501 5.5.4 Syntax error in parameters or arguments\r\n",
+            SYNTAX,
         ),
         (
-            b"EHLO c\r\nMAIL FROM:<a@b.c> SIZE=x\r\n",
+            MAIL + b" SIZE=x\r\n",
             b"501 5.5.4 SIZE must be a decimal number\r\n",
         ),
         (
-            b"EHLO c\r\nMAIL FROM:<a@b.c> BODY=9BIT\r\n",
+            MAIL + b" BODY=9BIT\r\n",
             b"501 5.5.4 BODY must be 7BIT or 8BITMIME\r\n",
         ),
         (
-            b"EHLO c\r\nMAIL FROM:<a@b.c> FOO=1\r\n",
+            MAIL + b" FOO=1\r\n",
             b"555 5.5.4 Parameter not recognized or not implemented\r\n",
         ),
         (
-            b"EHLO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f> NOTIFY=NEVER\r\n",
+            MAIL + b"\r\nRCPT TO:<d@e.f> NOTIFY=NEVER\r\n",
             b"555 5.5.4 Parameter not recognized or not implemented\r\n",
         ),
-        (b"VRFY\r\n", b"501 5.5.4 Syntax error in parameters or arguments\r\n"),
-        (b"RSET now\r\n", b"501 5.5.4 Syntax error in parameters or arguments\r\n"),
+        (b"VRFY\r\n", SYNTAX),
+        (b"RSET now\r\n", SYNTAX),
         (b"\xff\xfe\r\n", b"500 5.5.2 Syntax error: commands are UTF-8 text\r\n"),
     ],
 )
@@ -191,7 +193,7 @@ def test_bad_commands_get_their_code_and_the_session_goes_on(
 def test_rcpt_addresses_are_checked_lightly(mailbox: bytes, code: int) -> None:
     with serve() as server:
         client = server.connect()
-        replies = client.codes(b"EHLO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:" + mailbox + b"\r\n", 3)
+        replies = client.codes(MAIL + b"\r\nRCPT TO:" + mailbox + b"\r\n", 3)
         assert replies == [250, 250, code]
 
 
@@ -226,7 +228,7 @@ def test_help_and_noop_with_an_argument() -> None:
 def test_ehlo_again_starts_a_new_transaction() -> None:
     with serve() as server:
         client = server.connect()
-        replies = client.codes(b"EHLO c\r\nMAIL FROM:<a@b.c>\r\nEHLO c\r\nRCPT TO:<d@e.f>\r\n", 4)
+        replies = client.codes(MAIL + b"\r\nEHLO c\r\nRCPT TO:<d@e.f>\r\n", 4)
         assert replies == [250, 250, 250, 503]
 
 
