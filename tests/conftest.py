@@ -1,0 +1,171 @@
+"""Fixtures shared by every test folder: a real ``pochta serve`` process and an API client.
+
+* ``serve_process`` (module scope): one ``pochta serve`` subprocess on free
+  ports with a temporary database, shared by a test module.
+* ``launch_serve`` (function scope): a factory that starts more of them with
+  any arguments, and stops whatever it started when the test ends.
+* ``api_client`` / ``api_store``: the HTTP app in-process around a real store
+  in ``tmp_path``, through httpx's ASGI transport (tests marked ``anyio``).
+
+Example::
+
+    def test_catches(serve_process):
+        with smtplib.SMTP(*serve_process.smtp) as client:
+            client.sendmail("a@example.com", ["b@example.com"], b"Subject: hi\\r\\n\\r\\nhi\\r\\n")
+        assert serve_process.get("/api/v1/messages").json()["total"] == 1
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pochta.server.app import create_app
+from pochta.store import Store, open_store
+
+STARTUP_TIMEOUT = 30.0
+_ADDRESS = re.compile(r"^(SMTP|Inbox) +(smtp|http)://(?P<host>\[[^\]]+\]|[^:]+):(?P<port>\d+)$")
+
+
+def serve_command(*args: str | os.PathLike[str]) -> list[str]:
+    """Return the command line that runs ``pochta serve`` with this interpreter."""
+    return [sys.executable, "-m", "pochta.cli", "serve", *map(str, args)]
+
+
+@dataclass
+class ServeProcess:
+    """A running ``pochta serve`` subprocess and the addresses it printed."""
+
+    process: subprocess.Popen[str]
+    database: Path
+    smtp: tuple[str, int] = ("", 0)
+    url: str = ""
+    stdout: list[str] = field(default_factory=list)
+
+    def get(self, path: str, **kwargs: object) -> httpx.Response:
+        """GET ``path`` from the server's HTTP side."""
+        return httpx.get(self.url + path, timeout=10, **kwargs)  # type: ignore[arg-type]
+
+    def request(self, method: str, path: str, **kwargs: object) -> httpx.Response:
+        """Send any request to the server's HTTP side."""
+        return httpx.request(method, self.url + path, timeout=10, **kwargs)  # type: ignore[arg-type]
+
+    def stop(self, signum: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+        """Send ``signum`` and return the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signum)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+
+    def stderr(self) -> str:
+        """Return what the process wrote to stderr (only once it has ended)."""
+        assert self.process.stderr is not None
+        return self.process.stderr.read() if self.process.poll() is not None else ""
+
+
+def start_serve(database: Path, *args: str, env: dict[str, str] | None = None) -> ServeProcess:
+    """Start ``pochta serve DATABASE --smtp 127.0.0.1:0 --listen 127.0.0.1:0 ARGS...``.
+
+    Waits for the two address lines on stdout and returns; raises
+    ``RuntimeError`` with stderr if the process ends or stays silent.
+    """
+    command = serve_command(database, "--smtp", "127.0.0.1:0", "--listen", "127.0.0.1:0", *args)
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    served = ServeProcess(process, database)
+    lines: queue.Queue[str | None] = queue.Queue()
+    threading.Thread(target=_pump, args=(process, lines), daemon=True).start()
+    while not (served.smtp[1] and served.url):
+        try:
+            line = lines.get(timeout=STARTUP_TIMEOUT)
+        except queue.Empty:
+            line = None
+        if line is None:
+            process.kill()
+            process.wait()
+            raise RuntimeError(f"pochta serve did not start: {served.stderr()}")
+        served.stdout.append(line)
+        match = _ADDRESS.match(line.strip())
+        if match and match[1] == "SMTP":
+            served.smtp = (match["host"].strip("[]"), int(match["port"]))
+        elif match:
+            served.url = f"http://{match['host']}:{match['port']}"
+    return served
+
+
+def _pump(process: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.put(line)
+    lines.put(None)
+
+
+@pytest.fixture
+def launch_serve(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
+    """Start ``pochta serve`` processes on free ports; each is killed when the test ends.
+
+    Call it as ``launch_serve(*args, database=path)``; the database defaults to
+    ``tmp_path / "mail.db"``.
+    """
+    started: list[ServeProcess] = []
+
+    def launch(*args: str, database: Path | None = None, **kwargs: object) -> ServeProcess:
+        served = start_serve(database or tmp_path / "mail.db", *args, **kwargs)  # type: ignore[arg-type]
+        started.append(served)
+        return served
+
+    yield launch
+    for served in started:
+        if served.process.poll() is None:
+            served.process.kill()
+            served.process.wait()
+
+
+@pytest.fixture(scope="module")
+def serve_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    """One ``pochta serve`` for the whole test module, stopped with SIGTERM at its end."""
+    served = start_serve(tmp_path_factory.mktemp("serve") / "mail.db")
+    yield served
+    served.stop()
+
+
+@pytest.fixture
+def api_store(tmp_path: Path) -> Iterator[Store]:
+    """A real store in ``tmp_path``, closed after the test."""
+    store = open_store(tmp_path / "mail.db")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Run ``anyio``-marked tests on asyncio, the loop pochta serve runs on."""
+    return "asyncio"
+
+
+@pytest.fixture
+async def api_client(api_store: Store) -> AsyncIterator[httpx.AsyncClient]:
+    """The HTTP app in-process around ``api_store``, reached as http://127.0.0.1:8025."""
+    transport = httpx.ASGITransport(app=create_app(api_store))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8025") as client:
+        yield client
