@@ -29,7 +29,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-MAX_STRUCTURED = 16_384
+MAX_STRUCTURED = 4096
 MAX_ADDRESSES = 1000
 MAX_HEADERS = 2000
 
@@ -101,8 +101,10 @@ class HeaderReader:
                     Address(clean_text(a.display_name), clean_text(a.addr_spec))
                     for a in header.addresses
                 ]
-        pairs = email.utils.getaddresses([_decode_cheaply(value)])
-        return [Address(clean_text(n), clean_text(a)) for n, a in _non_empty(pairs)]
+        pairs = email.utils.getaddresses([value.replace("\r\n", "").replace("\n", "")])
+        return [
+            Address(clean_text(_decode_cheaply(n)), clean_text(a)) for n, a in _non_empty(pairs)
+        ]
 
 
 def _non_empty(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -11,9 +11,11 @@ import re
 from collections.abc import Iterable
 from html.parser import HTMLParser
 
-__all__ = ["find_links", "html_text", "snippet"]
+__all__ = ["MAX_HTML", "find_links", "html_text", "snippet"]
 
 SNIPPET_LENGTH = 250
+# html.parser reads about 1 MB/s; beyond this much HTML, text and links come from the start.
+MAX_HTML = 512 * 1024
 
 _URL = re.compile(r"""(?:https?://|mailto:)[^\s<>"'`]+""", re.I)
 _SCHEME = re.compile(r"(?:https?://|mailto:)", re.I)
@@ -58,7 +60,7 @@ class _Reader(HTMLParser):
 def _read_html(html: str) -> _Reader:
     reader = _Reader()
     try:
-        reader.feed(html)
+        reader.feed(html[:MAX_HTML])
         reader.close()
     except Exception:  # html.parser is lenient; keep what was read if it ever gives up
         pass

@@ -14,7 +14,7 @@ from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser, BytesParser
 
 from pochta.store.headers import HeaderReader
-from pochta.store.links import find_links, snippet
+from pochta.store.links import MAX_HTML, find_links, snippet
 from pochta.store.records import ParsedMessage, Part
 from pochta.store.scan import too_complex
 from pochta.store.tree import body_text, describe, leaves, payload
@@ -62,12 +62,14 @@ def _assemble(
     raw: bytes, head: Message, body: Message | None, problem: str | None
 ) -> ParsedMessage:
     headers = HeaderReader(head)
-    text, html, body_parts = _bodies(body) if body is not None else ("", "", ())
+    text, html, body_parts, notes = _bodies(body) if body is not None else ("", "", (), [])
     parts, attachments, inline = _sort_leaves(body, body_parts)
     from_, to, cc = headers.addresses("From"), headers.addresses("To"), headers.addresses("Cc")
     bcc, reply_to = headers.addresses("Bcc"), headers.addresses("Reply-To")
     all_headers = headers.all()
-    notes = [n for n in (problem, *_defects(body), *headers.problems) if n]
+    if len(html) > MAX_HTML:
+        notes.append(f"HTML body over {MAX_HTML // 1024} KiB; links and snippet from its start")
+    notes = [n for n in (problem, *notes, *_defects(body), *headers.problems) if n]
     return ParsedMessage(
         message_id=_strip_angles(headers.text("Message-ID")),
         subject=headers.text("Subject"),
@@ -97,21 +99,23 @@ def _strip_angles(value: str) -> str:
     return value.strip().strip("<>").strip()
 
 
-def _bodies(message: Message) -> tuple[str, str, tuple[Message, ...]]:
-    """Return the text body, the HTML body and the parts they came from."""
+def _bodies(message: Message) -> tuple[str, str, tuple[Message, ...], list[str]]:
+    """Return the text body, the HTML body, the parts they came from, and notes."""
     if not isinstance(message, EmailMessage):
-        return "", "", ()
+        return "", "", (), []
     chosen: list[Message] = []
     found: dict[str, str] = {}
+    notes: list[str] = []
     for kind in ("plain", "html"):
         try:
             part = message.get_body(preferencelist=(kind,))
         except Exception:  # a broken tree: no body of this kind
             part = None
         if part is not None and part.get_content_subtype() == kind:
-            found[kind] = body_text(part)
+            found[kind], note = body_text(part)
+            notes.extend([note] if note else [])
             chosen.append(part)
-    return found.get("plain", ""), found.get("html", ""), tuple(chosen)
+    return found.get("plain", ""), found.get("html", ""), tuple(chosen), notes
 
 
 def _sort_leaves(

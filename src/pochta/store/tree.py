@@ -79,13 +79,21 @@ def _filename(part: Message) -> str:
     return str(name or "")
 
 
-def body_text(part: Message) -> str:
-    """Decode a text part to str, falling back to UTF-8 for unknown or lying charsets."""
+def body_text(part: Message) -> tuple[str, str | None]:
+    """Decode a text part to str with LF line ends, and say if its charset was unusable.
+
+    An unknown or lying charset falls back to UTF-8 with U+FFFD for bad bytes.
+    """
+    content: object = None
     if isinstance(part, EmailMessage):
         try:
             content = part.get_content()
         except Exception:  # LookupError for x-nonexistent, ValueError, ...
             content = None
-        if isinstance(content, str):
-            return clean_text(content)
-    return payload(part).decode("utf-8", "replace")
+    note = None
+    if not isinstance(content, str):
+        charset = part.get_content_charset() or "us-ascii"
+        kind = part.get_content_type()
+        note = f"unknown charset {clean_text(charset)!r} in a {kind} part; read as UTF-8"
+        content = payload(part).decode("utf-8", "replace")
+    return clean_text(content).replace("\r\n", "\n"), note
