@@ -1,0 +1,156 @@
+"""The request guard and the error shape: Host, origin, body size, store failures, probes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from pochta.server.app import create_app
+from pochta.store import Envelope, Store
+
+pytestmark = pytest.mark.anyio
+
+MESSAGE = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: hi\r\n\r\nhi\r\n"
+
+
+def add(store: Store) -> str:
+    """Store one small message."""
+    return store.add(MESSAGE, Envelope("a@example.com", ("b@example.com",)))
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["evil.example", "evil.example:8025", "127.0.0.1.evil.example", "localhost.evil", ""],
+)
+async def test_foreign_host_is_refused(api_client: httpx.AsyncClient, host: str) -> None:
+    response = await api_client.get("/api/v1/messages", headers={"host": host})
+    assert response.status_code == 421
+    assert "--allowed-host" in response.json()["Error"]
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1:8025", "localhost:8025", "[::1]:8025", "app.localhost", "10.1.2.3:8025"]
+)
+async def test_own_hosts_are_served(api_client: httpx.AsyncClient, host: str) -> None:
+    response = await api_client.get("/livez", headers={"host": host})
+    assert (response.status_code, response.text) == (200, "ok")
+
+
+async def test_allowed_host_is_served(api_store: Store) -> None:
+    app = create_app(api_store, allowed_hosts=["mail.test"])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://mail.test:8025") as client:
+        assert (await client.get("/api/v1/messages")).status_code == 200
+        refused = await client.get("/api/v1/messages", headers={"host": "other.test"})
+        assert refused.status_code == 421
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"origin": "http://evil.example"},
+        {"origin": "http://127.0.0.1:9999"},
+        {"origin": "null"},
+        {"sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "same-site"},
+    ],
+)
+async def test_cross_site_delete_is_refused(
+    api_client: httpx.AsyncClient, api_store: Store, headers: dict[str, str]
+) -> None:
+    add(api_store)
+    response = await api_client.request("DELETE", "/api/v1/messages", headers=headers)
+    assert response.status_code == 403
+    assert api_store.count() == (1, 1)
+
+
+async def test_cross_site_form_post_is_refused(api_client: httpx.AsyncClient) -> None:
+    response = await api_client.post(
+        "/api/v1/messages",
+        content=b"IDs=x",
+        headers={"origin": "http://evil.example", "content-type": "text/plain"},
+    )
+    assert response.status_code == 403
+
+
+async def test_same_origin_delete_is_served(
+    api_client: httpx.AsyncClient, api_store: Store
+) -> None:
+    add(api_store)
+    headers = {"origin": "http://127.0.0.1:8025", "sec-fetch-site": "same-origin"}
+    response = await api_client.request("DELETE", "/api/v1/messages", headers=headers)
+    assert response.status_code == 200
+    assert api_store.count() == (0, 0)
+
+
+async def test_cross_site_read_is_not_an_action(api_client: httpx.AsyncClient) -> None:
+    # A GET changes nothing but the read flag; the browser's same-origin policy hides the answer.
+    response = await api_client.get("/api/v1/messages", headers={"origin": "http://evil.example"})
+    assert response.status_code == 200
+
+
+async def test_oversized_body_is_413(api_client: httpx.AsyncClient, api_store: Store) -> None:
+    add(api_store)
+    body = b'{"IDs": ["' + b"x" * (1024 * 1024) + b'"]}'
+    response = await api_client.request("DELETE", "/api/v1/messages", content=body)
+    assert response.status_code == 413
+    assert response.json() == {"Error": "request body is larger than 1048576 bytes"}
+    assert api_store.count() == (1, 1)
+
+
+async def test_oversized_body_without_length_is_413(
+    api_client: httpx.AsyncClient, api_store: Store
+) -> None:
+    add(api_store)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(20):
+            yield b"x" * 65536
+
+    response = await api_client.request("DELETE", "/api/v1/messages", content=chunks())
+    assert response.status_code == 413
+    assert api_store.count() == (1, 1)
+
+
+async def test_closed_store_is_503(api_client: httpx.AsyncClient, api_store: Store) -> None:
+    api_store.close()
+    response = await api_client.get("/api/v1/messages")
+    assert response.status_code == 503
+    assert "closed" in response.json()["Error"]
+    assert (await api_client.get("/readyz")).status_code == 503
+    assert (await api_client.get("/livez")).status_code == 200
+
+
+async def test_unknown_route_uses_the_error_shape(api_client: httpx.AsyncClient) -> None:
+    response = await api_client.get("/api/v1/nothing-here")
+    assert (response.status_code, response.json()) == (404, {"Error": "Not Found"})
+    response = await api_client.post("/api/v1/message/latest")
+    assert (response.status_code, response.json()) == (405, {"Error": "Method Not Allowed"})
+
+
+async def test_every_answer_is_nosniff(api_client: httpx.AsyncClient) -> None:
+    for path in ("/", "/livez", "/readyz", "/api/v1/messages", "/api/v1/message/latest"):
+        response = await api_client.get(path)
+        assert response.headers["x-content-type-options"] == "nosniff", path
+        assert response.headers["referrer-policy"] == "no-referrer", path
+
+
+async def test_front_page_points_to_the_api(api_client: httpx.AsyncClient) -> None:
+    response = await api_client.get("/")
+    assert response.status_code == 200
+    assert 'href="/api/v1/messages"' in response.text
+
+
+async def test_openapi_lists_the_mailpit_routes(api_client: httpx.AsyncClient) -> None:
+    paths = (await api_client.get("/api/v1/openapi.json")).json()["paths"]
+    assert sorted(paths) == [
+        "/api/v1/message/{id}",
+        "/api/v1/message/{id}/headers",
+        "/api/v1/message/{id}/part/{part_id}",
+        "/api/v1/message/{id}/raw",
+        "/api/v1/messages",
+        "/livez",
+        "/readyz",
+    ]
