@@ -138,9 +138,6 @@ class EmailBackend(BaseEmailBackend):
         """
         if self.connection is not None:
             return False
-        if self._partial_connection is not None:
-            self._close_connection(self._partial_connection)
-            self._partial_connection = None
         params: dict[str, Any] = {"local_hostname": DNS_NAME.get_fqdn()}
         if self.timeout is not None:
             params["timeout"] = self.timeout
@@ -154,6 +151,10 @@ class EmailBackend(BaseEmailBackend):
                 self._partial_connection.login(self.username, self.password)
         except OSError:
             # smtplib.SMTPException is an OSError too (refused, timeout, bad login).
+            # Unlike Django, drop a half-open connection now rather than leak its socket.
+            if self._partial_connection is not None:
+                self._partial_connection.close()
+                self._partial_connection = None
             if not self.fail_silently:
                 raise
             logger.debug("could not connect to %s:%s", self.host, self.port, exc_info=True)
