@@ -136,9 +136,11 @@ def test_passwords_never_reach_the_logs(caplog: pytest.LogCaptureFixture) -> Non
     caplog.set_level(logging.DEBUG)
     with serve(USERS) as server:
         for password in (PASSWORD, "wrong-password-1"):
-            with smtplib.SMTP("127.0.0.1", server.port) as smtp:
-                with contextlib.suppress(smtplib.SMTPAuthenticationError):
-                    smtp.login("alice", password)
+            with (
+                smtplib.SMTP("127.0.0.1", server.port) as smtp,
+                contextlib.suppress(smtplib.SMTPAuthenticationError),
+            ):
+                smtp.login("alice", password)
     text = "\n".join(record.getMessage() for record in caplog.records)
     assert "SMTP session from 127.0.0.1 closed" in text
     for secret in (PASSWORD, "wrong-password-1", plain("alice", PASSWORD).decode()):
