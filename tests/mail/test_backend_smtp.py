@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import SMTPServer, free_port, start_server
+from smtp_peer import SMTPServer, free_port, start_server
 
 from pochta.exceptions import BadHeaderError, ConfigurationError
 from pochta.mail import EmailMessage, EmailMultiAlternatives, configure, send_mail, send_mass_mail

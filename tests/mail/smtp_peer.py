@@ -1,0 +1,50 @@
+"""A real SMTP peer for the smtp backend's tests: aiosmtpd on 127.0.0.1, recording."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class RecordingHandler:
+    """An aiosmtpd handler that keeps every envelope it is given."""
+
+    envelopes: list[Any] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+@dataclass
+class SMTPServer:
+    """A running aiosmtpd server and what it received."""
+
+    host: str
+    port: int
+    handler: RecordingHandler
+
+    @property
+    def envelopes(self) -> list[Any]:
+        return self.handler.envelopes
+
+
+def start_server(**kwargs: Any) -> tuple[Any, SMTPServer]:
+    """Start an aiosmtpd Controller on 127.0.0.1 with ``kwargs``; return it and a view."""
+    from aiosmtpd.controller import Controller
+
+    handler = RecordingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
+    controller.start()
+    return controller, SMTPServer("127.0.0.1", port, handler)
