@@ -65,11 +65,11 @@ class RunningServer:
     def port(self) -> int:
         return self.server.port
 
-    def call(self, work: Callable[[], Awaitable[Any]]) -> Any:
+    def call(self, work: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         """Run a coroutine function on the server's loop and return its result."""
 
         async def run() -> Any:
-            return await work()
+            return await work(*args)
 
         return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=60)
 
