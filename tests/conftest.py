@@ -27,6 +27,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -52,6 +53,8 @@ class ServeProcess:
     smtp: tuple[str, int] = ("", 0)
     url: str = ""
     stdout: list[str] = field(default_factory=list)
+    stderr_text: str = ""
+    pump: threading.Thread | None = None
 
     def get(self, path: str, **kwargs: object) -> httpx.Response:
         """GET ``path`` from the server's HTTP side."""
@@ -71,11 +74,26 @@ class ServeProcess:
             self.process.kill()
             self.process.wait()
             raise
+        finally:
+            self.stderr_text = self.stderr_text or _read_rest(self.process.stderr)
+            if self.pump is not None:
+                self.pump.join()
+
+    def kill(self) -> None:
+        """End the process at once (SIGKILL) and collect it."""
+        self.stop(signal.SIGKILL)
 
     def stderr(self) -> str:
-        """Return what the process wrote to stderr (only once it has ended)."""
-        assert self.process.stderr is not None
-        return self.process.stderr.read() if self.process.poll() is not None else ""
+        """Return what the process wrote to stderr, once it has been stopped."""
+        return self.stderr_text
+
+
+def _read_rest(pipe: IO[str] | None) -> str:
+    """Read what is left in ``pipe`` and close it."""
+    if pipe is None or pipe.closed:
+        return ""
+    with pipe:
+        return pipe.read()
 
 
 def start_serve(database: Path, *args: str, env: dict[str, str] | None = None) -> ServeProcess:
@@ -94,15 +112,15 @@ def start_serve(database: Path, *args: str, env: dict[str, str] | None = None) -
     )
     served = ServeProcess(process, database)
     lines: queue.Queue[str | None] = queue.Queue()
-    threading.Thread(target=_pump, args=(process, lines), daemon=True).start()
+    served.pump = threading.Thread(target=_pump, args=(process, lines), daemon=True)
+    served.pump.start()
     while not (served.smtp[1] and served.url):
         try:
             line = lines.get(timeout=STARTUP_TIMEOUT)
         except queue.Empty:
             line = None
         if line is None:
-            process.kill()
-            process.wait()
+            served.kill()
             raise RuntimeError(f"pochta serve did not start: {served.stderr()}")
         served.stdout.append(line)
         match = _ADDRESS.match(line.strip())
@@ -115,8 +133,9 @@ def start_serve(database: Path, *args: str, env: dict[str, str] | None = None) -
 
 def _pump(process: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:
     assert process.stdout is not None
-    for line in process.stdout:
-        lines.put(line)
+    with process.stdout:
+        for line in process.stdout:
+            lines.put(line)
     lines.put(None)
 
 
@@ -136,9 +155,7 @@ def launch_serve(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
 
     yield launch
     for served in started:
-        if served.process.poll() is None:
-            served.process.kill()
-            served.process.wait()
+        served.kill()
 
 
 @pytest.fixture(scope="module")
