@@ -92,8 +92,8 @@ class Writer:
         """Start the thread.
 
         After each committed group ``after_insert`` runs on the writer thread
-        (pruning) and returns the events to announce; the callers are told
-        their ids; then ``announce`` gets the events.
+        (pruning) and returns the events, ``announce`` delivers them, and only
+        then are the callers told their ids.
         """
         self.stats = StoreStats()
         self._connection = connection
@@ -220,9 +220,11 @@ class Writer:
         except Exception:
             logger.exception("after-insert work of the store failed")
             events = []
+        # Subscribers hear of a message before its sender does, so that whoever
+        # waits on add() finds the event already delivered.
+        self._announce(events)
         for job, (summary, _, _) in prepared:
             _settle(job.settle, summary.id, None)
-        self._announce(events)
 
 
 def _prepare(job: _Insert, now: datetime) -> tuple[Summary, int, bytes]:
