@@ -6,8 +6,10 @@ import email
 import email.message
 import email.policy
 from datetime import UTC, datetime
+from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import MIMEPart
+from email.utils import getaddresses
 from pathlib import Path
 
 import pytest
@@ -362,12 +364,15 @@ def test_body_round_trips_with_normalised_line_ends(body: str) -> None:
 def test_addresses_round_trip(name: str, sender: str, recipients: list[str]) -> None:
     from_header = str(Address(display_name=name, addr_spec=sender))
     message = EmailMessage("s", "b", from_header, recipients, cc=recipients[:1])
-    parsed = parse(message.message())
+    raw = message.message().as_bytes()
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    # The modern parser keeps the space between two adjacent encoded words of a display
+    # name (RFC 2047 6.2 says to drop it), so read the name with the legacy decoder.
+    [(encoded_name, address)] = getaddresses([str(email.message_from_bytes(raw)["From"])])
+    decoded_name = str(make_header(decode_header(encoded_name)))
 
     # An unquoted display name is a run of words: only its words survive.
-    assert [(a.display_name.split(), a.addr_spec) for a in parsed["From"].addresses] == [
-        (name.split(), sender)
-    ]
+    assert (decoded_name.split(), address) == (name.split(), sender)
     assert [a.addr_spec for a in parsed["To"].addresses] == recipients
     assert [a.addr_spec for a in parsed["Cc"].addresses] == recipients[:1]
 
