@@ -6,6 +6,7 @@ import email
 import email.policy
 import io
 from collections.abc import Sequence
+from typing import ClassVar
 
 import pytest
 
@@ -29,7 +30,7 @@ LOCMEM = "pochta.mail.backends.locmem.EmailBackend"
 class RecordingBackend(BaseEmailBackend):
     """A custom backend, as a user would write one."""
 
-    instances: list[RecordingBackend] = []
+    instances: ClassVar[list[RecordingBackend]] = []
 
     def __init__(self, fail_silently: bool = False, **kwargs: object) -> None:
         super().__init__(fail_silently=fail_silently)
