@@ -20,30 +20,28 @@ import logging
 import os
 import sqlite3
 import threading
-import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pochta.exceptions import MessageNotFound, StoreError, StoreFormatError
+from pochta.exceptions import MessageNotFound, StoreError
 from pochta.store import changes
+from pochta.store.connection import connect_writer
 from pochta.store.envelope import Envelope
-from pochta.store.migration import migrate
+from pochta.store.events import Subscribers
 from pochta.store.parse import parse_message, read_part
+from pochta.store.reading import Readers, find_id, read_page, read_raw, read_summary, read_tally
 from pochta.store.records import MessagePage, ParsedMessage, Part, StoreEvent, Summary
-from pochta.store.rows import SUMMARY_COLUMNS, summary_from_row
-from pochta.store.writer import StoreStats, Writer, store_error
+from pochta.store.writer import StoreStats, Writer
 
 __all__ = ["Store", "open_store"]
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-_SQLITE_HEADER = b"SQLite format 3\x00"
 _PARSED_CACHE = 32
 
 
@@ -65,38 +63,6 @@ def open_store(
     return Store(Path(path).expanduser(), max_messages=max_messages, max_age=max_age)
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    if path.is_dir():
-        raise StoreError(
-            f"{path} is a folder; give the store a file name, e.g. {path / 'pochta.db'}"
-        )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreError(
-            f"cannot create the folder {path.parent} for the store ({exc.strerror}); "
-            "give a path in a folder you can write to"
-        ) from exc
-    try:
-        with path.open("rb") as file:
-            head = file.read(len(_SQLITE_HEADER))
-    except FileNotFoundError:
-        head = b""
-    except OSError as exc:
-        raise StoreError(
-            f"cannot read the store {path} ({exc.strerror}); check its permissions"
-        ) from exc
-    if head and head != _SQLITE_HEADER:
-        raise StoreFormatError(
-            f"{path} is not a pochta store (not an SQLite database); "
-            "give pochta a new file name (it creates the file) or move that file away"
-        )
-    try:
-        return sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot open the store {path} ({exc}); give a writable path") from exc
-
-
 class Store:
     """A mailbox of captured messages in one SQLite file; use :func:`open_store`.
 
@@ -111,30 +77,12 @@ class Store:
         self.path = path
         self.max_messages = max_messages
         self.max_age = max_age
-        connection = _connect(path)
-        try:
-            mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if mode != "wal":
-                logger.warning("store %s runs in %s mode, not WAL", path, mode)
-            connection.execute("PRAGMA synchronous = FULL")
-            migrate(connection, path)
-        except BaseException as exc:
-            connection.close()
-            if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
-                raise StoreFormatError(
-                    f"{path} is not a pochta store (not a readable SQLite database); "
-                    "give pochta a new file name or move that file away"
-                ) from exc
-            if isinstance(exc, sqlite3.Error):
-                raise store_error(exc, path, "open the store") from exc
-            raise
-        self._subscribers: list[Callable[[StoreEvent], None]] = []
+        connection = connect_writer(path)
+        self._subscribers = Subscribers()
         self._lock = threading.Lock()
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        self._readers = Readers(path)
         self._parsed: OrderedDict[str, ParsedMessage] = OrderedDict()
-        self._closed = False
-        self._writer = Writer(connection, path, self._after_insert, self._announce)
+        self._writer = Writer(connection, path, self._after_insert, self._subscribers.emit)
 
     @property
     def stats(self) -> StoreStats:
@@ -228,10 +176,6 @@ class Store:
                     events.append(StoreEvent("prune", tuple(pruned)))
         return events
 
-    def _announce(self, events: list[StoreEvent]) -> None:
-        for event in events:
-            self._emit(event)
-
     def _change(self, work: Callable[[sqlite3.Connection], T]) -> T:
         self._refuse_on_writer("changing the store")
         future: Future[T] = Future()
@@ -250,114 +194,51 @@ class Store:
     def subscribe(self, callback: Callable[[StoreEvent], None]) -> Callable[[], None]:
         """Call ``callback`` after every committed change; return an unsubscribe function.
 
-        The callback runs on the thread that committed (the writer thread); it
-        must return quickly and must not change the store itself. An exception
-        it raises is logged and ignored.
+        The callback runs on the thread that committed: the writer thread for
+        "new" and "prune" after inserts (before the adder is answered), the
+        caller's thread otherwise. It must return quickly and must not change
+        the store itself. An exception it raises is logged and ignored.
         """
-        with self._lock:
-            self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
-
-        return unsubscribe
+        return self._subscribers.add(callback)
 
     def _emit(self, event: StoreEvent) -> None:
-        with self._lock:
-            subscribers = list(self._subscribers)
-        for callback in subscribers:
-            try:
-                callback(event)
-            except Exception:
-                logger.exception("store subscriber %r failed on %s", callback, event.kind)
+        self._subscribers.emit([event])
 
     # -- reading ---------------------------------------------------------------
 
-    @contextmanager
-    def _read(self, doing: str) -> Iterator[sqlite3.Connection]:
-        """Yield this thread's reading connection inside one read transaction."""
-        connection = self._reader()
-        try:
-            connection.execute("BEGIN")
-            try:
-                yield connection
-            finally:
-                connection.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise store_error(exc, self.path, doing) from exc
-
-    def _reader(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is not None and not self._closed:
-            return connection
-        with self._lock:
-            if self._closed:
-                raise StoreError(f"the store {self.path} is closed; open it again to read")
-            connection = sqlite3.connect(
-                self.path, timeout=10, isolation_level=None, check_same_thread=False
-            )
-            connection.execute("PRAGMA query_only = 1")
-            self._readers.append(connection)
-        self._local.connection = connection
-        return connection
-
     def count(self) -> tuple[int, int]:
-        """Return (total, unread) from the trigger-kept tally: one row, any store size."""
-        with self._read("count messages") as connection:
-            total, unread = connection.execute("SELECT total, unread FROM tally").fetchone()
-        return int(total), int(unread)
+        """Return (total, unread); cheap at any size (a tally kept by triggers)."""
+        with self._readers.snapshot("count messages") as connection:
+            return read_tally(connection)
 
     def list_messages(self, *, start: int = 0, limit: int = 50) -> MessagePage:
         """Return ``limit`` summaries from position ``start``, newest first, with totals."""
-        start, limit = max(start, 0), max(limit, 0)
-        with self._read("list messages") as connection:
-            total, unread = connection.execute("SELECT total, unread FROM tally").fetchone()
-            rows = connection.execute(
-                f"SELECT {SUMMARY_COLUMNS} FROM message ORDER BY seq DESC LIMIT ? OFFSET ?",
-                (limit, start),
-            ).fetchall()
-        messages = tuple(summary_from_row(row) for row in rows)
-        return MessagePage(total=total, unread=unread, start=start, messages=messages)
+        with self._readers.snapshot("list messages") as connection:
+            return read_page(connection, max(start, 0), max(limit, 0))
 
     def resolve_id(self, id_or_latest: str) -> str:
         """Return the id itself if stored, or the newest id for "latest"."""
-        with self._read("find a message") as connection:
-            if id_or_latest == "latest":
-                row = connection.execute(
-                    "SELECT id FROM message ORDER BY seq DESC LIMIT 1"
-                ).fetchone()
-            else:
-                row = connection.execute(
-                    "SELECT id FROM message WHERE id = ?", (id_or_latest,)
-                ).fetchone()
-        if row is None:
+        with self._readers.snapshot("find a message") as connection:
+            found = find_id(connection, id_or_latest)
+        if found is None:
             raise MessageNotFound(_not_found(id_or_latest))
-        return str(row[0])
+        return found
 
     def summary(self, id: str) -> Summary:
         """Return the Summary of message ``id``; MessageNotFound if absent."""
-        with self._read("read a message") as connection:
-            row = connection.execute(
-                f"SELECT {SUMMARY_COLUMNS} FROM message WHERE id = ?", (id,)
-            ).fetchone()
-        if row is None:
+        with self._readers.snapshot("read a message") as connection:
+            found = read_summary(connection, id)
+        if found is None:
             raise MessageNotFound(_not_found(id))
-        return summary_from_row(row)
+        return found
 
     def raw(self, id: str) -> bytes:
         """Return message ``id`` exactly as it was received."""
-        with self._read("read a message") as connection:
-            row = connection.execute(
-                "SELECT r.encoding, r.data FROM message AS m JOIN message_raw AS r USING (seq)"
-                " WHERE m.id = ?",
-                (id,),
-            ).fetchone()
-        if row is None:
+        with self._readers.snapshot("read a message") as connection:
+            found = read_raw(connection, id)
+        if found is None:
             raise MessageNotFound(_not_found(id))
-        encoding, data = row
-        return zlib.decompress(data) if encoding == 1 else bytes(data)
+        return found
 
     def parsed(self, id: str) -> ParsedMessage:
         """Return the full parse of message ``id`` (recent ones are cached)."""
@@ -387,11 +268,7 @@ class Store:
     def close(self) -> None:
         """Finish pending writes, then close every connection; later calls raise StoreError."""
         self._writer.close()
-        with self._lock:
-            self._closed = True
-            readers, self._readers = self._readers, []
-        for connection in readers:
-            connection.close()
+        self._readers.close()
 
 
 def _not_found(id: str) -> str:

@@ -1,0 +1,114 @@
+"""Read the store: one connection per thread, each read in one snapshot.
+
+In WAL mode a reader sees the last commit and never waits for the writer,
+so listing stays quick while a group of messages is being committed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pochta.exceptions import StoreError
+from pochta.store.connection import connect_reader
+from pochta.store.records import MessagePage, Summary
+from pochta.store.rows import SUMMARY_COLUMNS, summary_from_row
+from pochta.store.writer import store_error
+
+__all__ = ["Readers", "find_id", "read_page", "read_raw", "read_summary", "read_tally"]
+
+
+class Readers:
+    """Hand each thread its own read-only connection to one store file."""
+
+    def __init__(self, path: Path) -> None:
+        """Open nothing yet: a thread's connection is made on its first read."""
+        self._path = path
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._closed = False
+
+    @contextmanager
+    def snapshot(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """Yield this thread's connection inside one read transaction."""
+        connection = self._connection()
+        try:
+            connection.execute("BEGIN")
+            try:
+                yield connection
+            finally:
+                connection.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise store_error(exc, self._path, doing) from exc
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is not None and not self._closed:
+            return connection
+        with self._lock:
+            if self._closed:
+                raise StoreError(f"the store {self._path} is closed; open it again to read")
+            connection = connect_reader(self._path)
+            self._connections.append(connection)
+        self._local.connection = connection
+        return connection
+
+    def close(self) -> None:
+        """Close every thread's connection; later reads raise StoreError."""
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
+
+
+def read_tally(connection: sqlite3.Connection) -> tuple[int, int]:
+    """Return (total, unread) from the trigger-kept tally: one row, any store size."""
+    total, unread = connection.execute("SELECT total, unread FROM tally").fetchone()
+    return int(total), int(unread)
+
+
+def read_page(connection: sqlite3.Connection, start: int, limit: int) -> MessagePage:
+    """Return ``limit`` summaries from position ``start``, newest first."""
+    total, unread = read_tally(connection)
+    rows = connection.execute(
+        f"SELECT {SUMMARY_COLUMNS} FROM message ORDER BY seq DESC LIMIT ? OFFSET ?",
+        (limit, start),
+    ).fetchall()
+    messages = tuple(summary_from_row(row) for row in rows)
+    return MessagePage(total=total, unread=unread, start=start, messages=messages)
+
+
+def find_id(connection: sqlite3.Connection, id_or_latest: str) -> str | None:
+    """Return ``id_or_latest`` if stored (the newest id for "latest"), else None."""
+    if id_or_latest == "latest":
+        row = connection.execute("SELECT id FROM message ORDER BY seq DESC LIMIT 1").fetchone()
+    else:
+        row = connection.execute("SELECT id FROM message WHERE id = ?", (id_or_latest,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def read_summary(connection: sqlite3.Connection, id: str) -> Summary | None:
+    """Return the Summary of message ``id``, or None."""
+    row = connection.execute(
+        f"SELECT {SUMMARY_COLUMNS} FROM message WHERE id = ?", (id,)
+    ).fetchone()
+    return None if row is None else summary_from_row(row)
+
+
+def read_raw(connection: sqlite3.Connection, id: str) -> bytes | None:
+    """Return the bytes of message ``id`` as received (inflated if stored compressed)."""
+    row = connection.execute(
+        "SELECT r.encoding, r.data FROM message AS m JOIN message_raw AS r USING (seq)"
+        " WHERE m.id = ?",
+        (id,),
+    ).fetchone()
+    if row is None:
+        return None
+    encoding, data = row
+    return zlib.decompress(data) if encoding == 1 else bytes(data)
