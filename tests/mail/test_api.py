@@ -6,6 +6,7 @@ import email
 import email.policy
 import io
 from collections.abc import Sequence
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -70,7 +71,7 @@ def test_custom_backend_by_dotted_path() -> None:
 @pytest.mark.parametrize(
     ("path", "fragment"),
     [
-        ("pochta.mail.backends.store.EmailBackend", "cannot be imported"),
+        ("pochta.mail.backends.nosuch.EmailBackend", "cannot be imported"),
         ("pochta.mail.backends.console.NoSuchBackend", "has no 'NoSuchBackend'"),
         ("nonsense", "is not a dotted path"),
     ],
@@ -193,3 +194,22 @@ def test_message_send_uses_fail_silently_for_its_connection() -> None:
 
     assert message.send(fail_silently=True) == 1
     assert message.get_connection().fail_silently is True
+
+
+def test_a_backend_module_added_later_loads_by_its_dotted_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As pochta.mail.backends.store will: a new module, found by import alone.
+    package = tmp_path / "outbound"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "pigeon.py").write_text(
+        "from pochta.mail.backends.base import BaseEmailBackend\n"
+        "class EmailBackend(BaseEmailBackend):\n"
+        "    def send_messages(self, email_messages):\n"
+        "        return 7 * len(email_messages)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    configure(EMAIL_BACKEND="outbound.pigeon.EmailBackend")
+
+    assert send_mail("s", "b", "a@x.com", ["b@x.com"]) == 7

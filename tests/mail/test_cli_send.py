@@ -101,10 +101,10 @@ def test_console_backend_prints_a_long_link_whole() -> None:
                 "--body",
                 "b",
                 "--backend",
-                "pochta.mail.backends.store.EmailBackend",
+                "pochta.mail.backends.nosuch.EmailBackend",
             ],
-            "pochta send: could not send: email backend 'pochta.mail.backends.store.EmailBackend' "
-            "cannot be imported",
+            "pochta send: could not send: email backend "
+            "'pochta.mail.backends.nosuch.EmailBackend' cannot be imported",
         ),
     ],
 )
