@@ -320,3 +320,20 @@ def test_empty_batch_and_no_recipients_return_zero_without_connecting() -> None:
 
     assert connection.send_messages([]) == 0
     assert connection.send_messages([EmailMessage("s", "b", "a@x.com", [])]) == 0
+
+
+def test_refused_recipient_raises_unless_fail_silently(smtp_server: SMTPServer) -> None:
+    messages = [
+        EmailMessage("kept", "b", "a@x.com", ["b@x.com"]),
+        EmailMessage("refused", "b", "a@x.com", ["nobody@x.com"]),
+        EmailMessage("kept too", "b", "a@x.com", ["c@x.com", "nobody@x.com"]),
+    ]
+
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        backend(smtp_server).send_messages(messages)
+    assert backend(smtp_server, fail_silently=True).send_messages(messages) == 2
+    assert [(str(m["Subject"]), rcpt) for _, rcpt, m in received(smtp_server)] == [
+        ("kept", ["b@x.com"]),
+        ("kept", ["b@x.com"]),
+        ("kept too", ["c@x.com"]),
+    ]
