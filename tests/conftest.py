@@ -46,7 +46,7 @@ def serve_command(*args: str | os.PathLike[str]) -> list[str]:
 
 @dataclass
 class ServeProcess:
-    """A running ``pochta serve`` subprocess and the addresses it printed."""
+    """A running ``pochta serve`` subprocess and the addresses and store path it printed."""
 
     process: subprocess.Popen[str]
     database: Path
@@ -55,14 +55,17 @@ class ServeProcess:
     stdout: list[str] = field(default_factory=list)
     stderr_text: str = ""
     pump: threading.Thread | None = None
+    client: httpx.Client | None = None
 
     def get(self, path: str, **kwargs: object) -> httpx.Response:
         """GET ``path`` from the server's HTTP side."""
-        return httpx.get(self.url + path, timeout=10, **kwargs)  # type: ignore[arg-type]
+        return self.request("GET", path, **kwargs)
 
     def request(self, method: str, path: str, **kwargs: object) -> httpx.Response:
-        """Send any request to the server's HTTP side."""
-        return httpx.request(method, self.url + path, timeout=10, **kwargs)  # type: ignore[arg-type]
+        """Send any request to the server's HTTP side (one kept-alive connection)."""
+        if self.client is None:
+            self.client = httpx.Client(base_url=self.url, timeout=10)
+        return self.client.request(method, path, **kwargs)  # type: ignore[arg-type]
 
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 20.0) -> int:
         """Send ``signum`` and return the exit code."""
@@ -75,6 +78,9 @@ class ServeProcess:
             self.process.wait()
             raise
         finally:
+            if self.client is not None:
+                self.client.close()
+                self.client = None
             self.stderr_text = self.stderr_text or _read_rest(self.process.stderr)
             if self.pump is not None:
                 self.pump.join()
@@ -96,13 +102,19 @@ def _read_rest(pipe: IO[str] | None) -> str:
         return pipe.read()
 
 
-def start_serve(database: Path, *args: str, env: dict[str, str] | None = None) -> ServeProcess:
+def start_serve(
+    database: Path | None, *args: str, env: dict[str, str] | None = None
+) -> ServeProcess:
     """Start ``pochta serve DATABASE --smtp 127.0.0.1:0 --listen 127.0.0.1:0 ARGS...``.
+
+    With ``database=None`` no DATABASE is given (for ``--temp`` or ``--database``).
 
     Waits for the two address lines on stdout and returns; raises
     ``RuntimeError`` with stderr if the process ends or stays silent.
     """
-    command = serve_command(database, "--smtp", "127.0.0.1:0", "--listen", "127.0.0.1:0", *args)
+    first = [database] if database is not None else []
+    command = serve_command(*first, "--smtp", "127.0.0.1:0", "--listen", "127.0.0.1:0", *args)
+
     process = subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
@@ -110,11 +122,11 @@ def start_serve(database: Path, *args: str, env: dict[str, str] | None = None) -
         text=True,
         env={**os.environ, **(env or {})},
     )
-    served = ServeProcess(process, database)
+    served = ServeProcess(process, Path())
     lines: queue.Queue[str | None] = queue.Queue()
     served.pump = threading.Thread(target=_pump, args=(process, lines), daemon=True)
     served.pump.start()
-    while not (served.smtp[1] and served.url):
+    while not (served.smtp[1] and served.url and served.database.name):
         try:
             line = lines.get(timeout=STARTUP_TIMEOUT)
         except queue.Empty:
@@ -128,6 +140,8 @@ def start_serve(database: Path, *args: str, env: dict[str, str] | None = None) -
             served.smtp = (match["host"].strip("[]"), int(match["port"]))
         elif match:
             served.url = f"http://{match['host']}:{match['port']}"
+        elif line.startswith("Store "):
+            served.database = Path(line.removeprefix("Store ").strip())
     return served
 
 
@@ -144,12 +158,14 @@ def launch_serve(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
     """Start ``pochta serve`` processes on free ports; each is killed when the test ends.
 
     Call it as ``launch_serve(*args, database=path)``; the database defaults to
-    ``tmp_path / "mail.db"``.
+    ``tmp_path / "mail.db"`` (``None``: give none, e.g. with ``--temp``).
     """
     started: list[ServeProcess] = []
 
-    def launch(*args: str, database: Path | None = None, **kwargs: object) -> ServeProcess:
-        served = start_serve(database or tmp_path / "mail.db", *args, **kwargs)  # type: ignore[arg-type]
+    def launch(
+        *args: str, database: Path | None = tmp_path / "mail.db", **kwargs: object
+    ) -> ServeProcess:
+        served = start_serve(database, *args, **kwargs)  # type: ignore[arg-type]
         started.append(served)
         return served
 

@@ -74,6 +74,7 @@ def serve(database_file: Path | None, **values: Any) -> None:
 def _announce(catcher: Catcher) -> None:
     click.echo(f"SMTP  smtp://{catcher.smtp_address}")
     click.echo(f"Inbox http://{catcher.http_address}")
+    click.echo(f"Store {catcher.store.path}")
     sys.stdout.flush()
 
 

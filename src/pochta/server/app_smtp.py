@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import socket
 from pathlib import Path
 
@@ -60,9 +61,8 @@ async def start_smtp(store: Store, settings: Settings, *, state_dir: Path) -> SM
             if error.errno == errno.EADDRINUSE
             else "give --smtp with an address of this machine"
         )
-        raise ServeError(
-            f"cannot listen on {address} for SMTP: {error.strerror or error}; {hint}"
-        ) from None
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise ServeError(f"cannot listen on {address} for SMTP: {reason}; {hint}") from None
 
 
 def smtp_address(server: SMTPServer) -> HostPort:
