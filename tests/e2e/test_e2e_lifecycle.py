@@ -31,6 +31,8 @@ def free_port() -> int:
 def port_is_free(port: int) -> bool:
     """Tell whether ``port`` on 127.0.0.1 can be listened on now."""
     with socket.socket() as probe:
+        # as a restarted server would: a closed connection may linger in TIME_WAIT
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

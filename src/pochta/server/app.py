@@ -143,7 +143,13 @@ class Catcher:
     """A running ``pochta serve``: the store, the SMTP server and the HTTP server."""
 
     def __init__(
-        self, store: Store, smtp: SMTPServer, http: _HTTPServer, sock: socket.socket
+        self,
+        store: Store,
+        smtp: SMTPServer,
+        http: _HTTPServer,
+        sock: socket.socket,
+        *,
+        prune_interval: float = PRUNE_INTERVAL,
     ) -> None:
         self.store = store
         self.smtp_address = smtp_address(smtp)
@@ -151,7 +157,7 @@ class Catcher:
         self._smtp = smtp
         self._http = http
         self._http_task = asyncio.create_task(http.serve(sockets=[sock]))
-        self._prune_task = asyncio.create_task(self._prune_forever())
+        self._prune_task = asyncio.create_task(self._prune_forever(prune_interval))
         self._closed = False
 
     async def started(self) -> None:
@@ -162,9 +168,10 @@ class Catcher:
                 raise ServeError("the HTTP server stopped while starting")
             await asyncio.sleep(0.01)
 
-    async def _prune_forever(self) -> None:
+    async def _prune_forever(self, interval: float) -> None:
+        # The store prunes after each insert; this catches --max-age on a quiet store.
         while True:
-            await asyncio.sleep(PRUNE_INTERVAL)
+            await asyncio.sleep(interval)
             try:
                 pruned = await asyncio.to_thread(self.store.prune)
             except Exception:
@@ -187,7 +194,9 @@ class Catcher:
             await asyncio.to_thread(self.store.close)
 
 
-async def start(settings: Settings, *, database: Path) -> Catcher:
+async def start(
+    settings: Settings, *, database: Path, prune_interval: float = PRUNE_INTERVAL
+) -> Catcher:
     """Start SMTP and HTTP on this loop around the store at ``database``.
 
     Raises :class:`ServeError` (port in use, bad address), or the store's
@@ -217,7 +226,7 @@ async def start(settings: Settings, *, database: Path) -> Catcher:
         server_header=False,
         timeout_graceful_shutdown=int(SHUTDOWN_GRACE),
     )
-    catcher = Catcher(store, smtp, _HTTPServer(config), sock)
+    catcher = Catcher(store, smtp, _HTTPServer(config), sock, prune_interval=prune_interval)
     try:
         await catcher.started()
     except BaseException:
