@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from pathlib import Path
 from typing import Any
@@ -124,3 +125,14 @@ def test_every_setting_has_help_and_an_environment_variable() -> None:
         flag = "--" + name.replace("_", "-")
         assert flag in result.output
         assert "POCHTA_" + name.upper() in result.output
+
+
+def test_defaults_shown_in_help_are_the_real_defaults() -> None:
+    for spec in dataclasses.fields(Settings):
+        shown = spec.metadata["shown"]
+        if shown:
+            assert spec.metadata["parse"](shown) == spec.default, spec.name
+
+
+def test_unset_options_give_the_dataclass_defaults() -> None:
+    assert _settings([]) == repr(Settings())

@@ -195,9 +195,8 @@ class Settings:
     max_age: datetime.timedelta | None = field(
         default=None,
         metadata=_help(
-            "Delete messages older than this (3d, 12h, 30m); empty keeps them forever.",
+            "Delete messages older than this (3d, 12h, 30m); by default, never.",
             parse=lambda t: parse_duration(t, name="--max-age"),
-            shown="forever",
             metavar="AGE",
         ),
     )
@@ -342,10 +341,9 @@ def _option(spec: dataclasses.Field[Any]) -> Callable[[F], F]:
     if spec.name == "allowed_host":
         return click.option(_flag(spec.name), multiple=True, metavar="NAME", **common)
     kind = _SettingType(meta["metavar"].lower(), meta["parse"])
-    show = meta["shown"] or False
-    return click.option(
-        _flag(spec.name), type=kind, metavar=meta["metavar"], show_default=show, **common
-    )
+    if meta["shown"]:
+        common.update(default=meta["shown"], show_default=True)
+    return click.option(_flag(spec.name), type=kind, metavar=meta["metavar"], **common)
 
 
 def serve_options(command: F) -> F:
