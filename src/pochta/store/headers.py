@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import email.header
 import email.utils
+import functools
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from email.headerregistry import AddressHeader
+from email.headerregistry import AddressHeader, BaseHeader
 from email.message import Message
+from email.policy import EmailPolicy
 
 from pochta.store.records import Address
 
@@ -23,6 +25,8 @@ __all__ = [
     "MAX_ADDRESSES",
     "MAX_HEADERS",
     "MAX_STRUCTURED",
+    "POLICY",
+    "CachingPolicy",
     "HeaderReader",
     "clean_text",
 ]
@@ -32,6 +36,31 @@ logger = logging.getLogger(__name__)
 MAX_STRUCTURED = 4096
 MAX_ADDRESSES = 1000
 MAX_HEADERS = 2000
+_CACHED_UP_TO = 1000  # characters; longer values are rare and would crowd the cache
+
+
+class CachingPolicy(EmailPolicy):
+    """``policy.default``, remembering each parsed header value.
+
+    ``EmailMessage`` re-parses a header on every access, and ``get_body`` and
+    friends read Content-Type dozens of times per message: caching the
+    (immutable) header objects makes a typical parse several times faster.
+    """
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        """Return the header object for ``name: value``, parsed once per distinct value."""
+        if len(value) > _CACHED_UP_TO or hasattr(value, "name"):
+            return super().header_fetch_parse(name, value)
+        return _parse_header(self, name, value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_header(policy: EmailPolicy, name: str, value: str) -> BaseHeader:
+    parsed: BaseHeader = EmailPolicy.header_fetch_parse(policy, name, value)
+    return parsed
+
+
+POLICY = CachingPolicy()
 
 
 class HeaderReader:

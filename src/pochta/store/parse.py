@@ -8,12 +8,11 @@ and inline parts and guards the parser against hostile shapes (see
 
 from __future__ import annotations
 
-import email.policy
 import logging
 from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser, BytesParser
 
-from pochta.store.headers import HeaderReader
+from pochta.store.headers import POLICY, HeaderReader
 from pochta.store.links import MAX_HTML, find_links, snippet
 from pochta.store.records import ParsedMessage, Part
 from pochta.store.scan import too_complex
@@ -38,7 +37,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
     message: Message | None = None
     if problem is None:
         try:
-            message = BytesParser(policy=email.policy.default).parsebytes(raw)
+            message = BytesParser(policy=POLICY).parsebytes(raw)
         except Exception as exc:  # RecursionError and whatever a hostile tree provokes
             logger.debug("full parse failed", exc_info=True)
             problem = f"MIME structure could not be parsed ({type(exc).__name__}); headers only"
@@ -47,15 +46,15 @@ def parse_message(raw: bytes) -> ParsedMessage:
     except Exception as exc:  # a last resort, so that a stored message always has a summary
         logger.warning("message of %d bytes could not be summarised", len(raw), exc_info=True)
         reason = f"message could not be summarised ({type(exc).__name__}); stored raw"
-        return _assemble(raw, EmailMessage(policy=email.policy.default), None, reason)
+        return _assemble(raw, EmailMessage(policy=POLICY), None, reason)
 
 
 def _headers_only(raw: bytes) -> Message:
     try:
-        return BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
+        return BytesHeaderParser(policy=POLICY).parsebytes(raw)
     except Exception:  # even the header parser failed: an empty message stands in
         logger.debug("header parse failed", exc_info=True)
-        return EmailMessage(policy=email.policy.default)
+        return EmailMessage(policy=POLICY)
 
 
 def _assemble(
@@ -164,7 +163,7 @@ def read_part(raw: bytes, part_id: str) -> tuple[Part, bytes] | None:
     if too_complex(raw) is not None:
         return None
     try:
-        message = BytesParser(policy=email.policy.default).parsebytes(raw)
+        message = BytesParser(policy=POLICY).parsebytes(raw)
         for found_id, leaf in leaves(message):
             if found_id == part_id:
                 data = payload(leaf)
