@@ -50,7 +50,8 @@ class CachingPolicy(EmailPolicy):
     def header_fetch_parse(self, name: str, value: str) -> str:
         """Return the header object for ``name: value``, parsed once per distinct value."""
         if len(value) > _CACHED_UP_TO or hasattr(value, "name"):
-            return super().header_fetch_parse(name, value)
+            parsed: str = super().header_fetch_parse(name, value)
+            return parsed
         return _parse_header(self, name, value)
 
 
