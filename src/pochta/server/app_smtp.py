@@ -11,6 +11,7 @@ from pochta.config import HostPort, Settings
 from pochta.exceptions import ConfigurationError, ServeError
 from pochta.server.smtp import SMTPServer, SMTPSettings, start_smtp_server
 from pochta.server.smtp_auth import load_credentials
+from pochta.server.tls import load_or_create_tls_context
 from pochta.store import Store
 
 __all__ = ["smtp_address", "smtp_settings", "start_smtp"]
@@ -26,8 +27,6 @@ def smtp_settings(settings: Settings, *, state_dir: Path) -> SMTPSettings:
     """
     tls_context = None
     if settings.smtp_tls_cert is not None or settings.smtp_require_starttls:
-        from pochta.server.tls import load_or_create_tls_context
-
         tls_context = load_or_create_tls_context(
             settings.smtp_tls_cert, settings.smtp_tls_key, state_dir
         )

@@ -1,0 +1,88 @@
+"""``pochta serve``'s SMTP settings, end to end: login, STARTTLS, size and count limits."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from conftest import ServeProcess
+
+MESSAGE = b"From: a@example.com\r\nSubject: guarded\r\n\r\nhello\r\n"
+
+
+def test_auth_file_requires_a_login(
+    launch_serve: Callable[..., ServeProcess], tmp_path: Path
+) -> None:
+    users = tmp_path / "users"
+    users.write_text("# who may send\napp:s3cret:with:colons\n")
+    server = launch_serve("--smtp-auth-file", str(users))
+    with smtplib.SMTP(*server.smtp) as client:
+        with pytest.raises(smtplib.SMTPSenderRefused) as refused:
+            client.sendmail("a@example.com", ["b@example.com"], MESSAGE)
+        assert refused.value.smtp_code == 530
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            client.login("app", "wrong")
+        client.login("app", "s3cret:with:colons")
+        client.sendmail("a@example.com", ["b@example.com"], MESSAGE)
+    assert server.get("/api/v1/message/latest").json()["Username"] == "app"
+
+
+def test_unreadable_auth_file_is_one_line(
+    launch_serve: Callable[..., ServeProcess], tmp_path: Path
+) -> None:
+    with pytest.raises(RuntimeError, match=r"SMTP auth file .* cannot be read"):
+        launch_serve("--smtp-auth-file", str(tmp_path / "missing"))
+
+
+def test_required_starttls_with_a_self_signed_certificate(
+    launch_serve: Callable[..., ServeProcess], tmp_path: Path
+) -> None:
+    server = launch_serve("--smtp-require-starttls")
+    with smtplib.SMTP(*server.smtp) as client:
+        with pytest.raises(smtplib.SMTPSenderRefused) as refused:
+            client.sendmail("a@example.com", ["b@example.com"], MESSAGE)
+        assert refused.value.smtp_code == 530
+    trusting = ssl.create_default_context(cafile=tmp_path / "pochta-tls-cert.pem")
+    trusting.check_hostname = False
+    with smtplib.SMTP(*server.smtp) as client:
+        client.starttls(context=trusting)
+        client.sendmail("a@example.com", ["b@example.com"], MESSAGE)
+    assert server.get("/api/v1/messages").json()["total"] == 1
+
+
+def test_size_limit_is_announced_and_enforced(
+    launch_serve: Callable[..., ServeProcess],
+) -> None:
+    server = launch_serve("--max-message-size", "1K")
+    with smtplib.SMTP(*server.smtp) as client:
+        client.ehlo()
+        assert client.esmtp_features["size"] == "1024"
+        with pytest.raises(smtplib.SMTPSenderRefused) as refused:
+            client.sendmail("a@example.com", ["b@example.com"], MESSAGE + b"x" * 2000)
+        assert refused.value.smtp_code == 552
+        client.sendmail("a@example.com", ["b@example.com"], MESSAGE)
+    assert server.get("/api/v1/messages").json()["total"] == 1
+
+
+def test_max_keeps_the_newest(launch_serve: Callable[..., ServeProcess]) -> None:
+    server = launch_serve("--max", "2")
+    with smtplib.SMTP(*server.smtp) as client:
+        for number in range(4):
+            client.sendmail("a@example.com", ["b@example.com"], f"Subject: {number}\r\n\r\nx\r\n")
+    listed = server.get("/api/v1/messages").json()
+    assert [m["Subject"] for m in listed["messages"]] == ["3", "2"]
+
+
+def test_environment_sets_what_flags_do(launch_serve: Callable[..., ServeProcess]) -> None:
+    server = launch_serve(env={"POCHTA_MAX": "1"})
+    with smtplib.SMTP(*server.smtp) as client:
+        for number in range(3):
+            client.sendmail("a@example.com", ["b@example.com"], f"Subject: {number}\r\n\r\nx\r\n")
+    assert server.get("/api/v1/messages").json()["total"] == 1
