@@ -9,9 +9,11 @@ import socket
 import ssl
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from smtp_peer import SMTPServer, free_port, start_server
 
 from pochta.exceptions import BadHeaderError, ConfigurationError
@@ -113,6 +115,7 @@ def test_plain_smtp_delivers_envelope_and_bytes(smtp_server: SMTPServer) -> None
     assert backend(smtp_server).send_messages([message]) == 1
 
     [(mail_from, rcpt_tos, parsed)] = received(smtp_server)
+    assert "BODY=8BITMIME" in smtp_server.envelopes[0].mail_options
     assert (mail_from, rcpt_tos) == (
         "from@example.com",
         ["to@example.com", "cc@example.com", "hidden@example.com"],
@@ -337,3 +340,33 @@ def test_refused_recipient_raises_unless_fail_silently(smtp_server: SMTPServer) 
         ("kept", ["b@x.com"]),
         ("kept too", ["c@x.com"]),
     ]
+
+
+def test_client_certificate_from_settings_is_presented(
+    ca: trustme.CA, server_tls_context: ssl.SSLContext, tmp_path: Path
+) -> None:
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    ca.configure_trust(server_context)
+    server_context.verify_mode = ssl.CERT_REQUIRED
+    controller, server = start_server(tls_context=server_context, require_starttls=True)
+    client = ca.issue_cert("client.example.com")
+    client.cert_chain_pems[0].write_to_path(str(tmp_path / "client.pem"))
+    client.private_key_pem.write_to_path(str(tmp_path / "client.key"))
+    anonymous = backend(server, use_tls=True)  # made before the settings name a certificate
+    ca.configure_trust(anonymous.ssl_context)
+    configure(
+        EMAIL_SSL_CERTFILE=str(tmp_path / "client.pem"),
+        EMAIL_SSL_KEYFILE=str(tmp_path / "client.key"),
+    )
+    try:
+        connection = backend(server, use_tls=True)
+        ca.configure_trust(connection.ssl_context)
+        sent = connection.send_messages([EmailMessage("cert", "b", "a@x.com", ["b@x.com"])])
+        with pytest.raises((ssl.SSLError, smtplib.SMTPServerDisconnected)):
+            anonymous.send_messages([EmailMessage("no cert", "b", "a@x.com", ["b@x.com"])])
+    finally:
+        controller.stop()
+
+    assert sent == 1
+    assert [str(m["Subject"]) for _, _, m in received(server)] == ["cert"]

@@ -206,7 +206,15 @@ class EmailBackend(BaseEmailBackend):
     def _send(self, envelope: Envelope) -> bool:
         assert self.connection is not None
         try:
-            self.connection.sendmail(envelope.mail_from, envelope.rcpt_tos, envelope.content)
+            self.connection.ehlo_or_helo_if_needed()
+            # RFC 6152: announce 8bit text when the server says it takes it.
+            eight_bit = not envelope.content.isascii() and self.connection.has_extn("8bitmime")
+            self.connection.sendmail(
+                envelope.mail_from,
+                envelope.rcpt_tos,
+                envelope.content,
+                mail_options=["BODY=8BITMIME"] if eight_bit else [],
+            )
         except smtplib.SMTPException:
             if not self.fail_silently:
                 raise
