@@ -5,6 +5,8 @@ from __future__ import annotations
 import email
 import email.message
 import email.policy
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.headerregistry import Address
@@ -128,6 +130,27 @@ def test_date_is_utc_unless_localtime_is_set() -> None:
 
     assert sent.utcoffset().total_seconds() == 0
     assert abs((datetime.now(UTC) - sent).total_seconds()) < 3600
+
+
+@pytest.fixture
+def yekaterinburg(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Run with the process's local time zone at UTC+5 (no daylight saving)."""
+    # A POSIX rule, so no tz database is needed: five hours east of UTC.
+    monkeypatch.setenv("TZ", "<+05>-5")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_localtime_setting_dates_in_the_local_zone(yekaterinburg: None) -> None:
+    configure(EMAIL_USE_LOCALTIME=True)
+    local = EmailMessage("s", "b", "a@x.com", ["b@x.com"]).message()
+    configure(EMAIL_USE_LOCALTIME=False)
+    utc = EmailMessage("s", "b", "a@x.com", ["b@x.com"]).message()
+
+    assert str(local["Date"]).endswith(" +0500")
+    assert str(utc["Date"]).endswith(" +0000")
 
 
 def test_non_ascii_subject_and_display_names_round_trip() -> None:
