@@ -213,3 +213,30 @@ def test_a_backend_module_added_later_loads_by_its_dotted_path(
     configure(EMAIL_BACKEND="outbound.pigeon.EmailBackend")
 
     assert send_mail("s", "b", "a@x.com", ["b@x.com"]) == 7
+
+
+def test_public_names_and_signatures_match_django() -> None:
+    import inspect
+
+    from django.core import mail as django_mail
+
+    deprecated = {
+        "BadHeaderError",
+        "SafeMIMEText",
+        "SafeMIMEMultipart",
+        "forbid_multi_line_headers",
+    }
+    assert set(django_mail.__all__) - deprecated <= set(pochta.mail.__all__)
+    assert all(hasattr(pochta.mail, name) for name in pochta.mail.__all__)
+
+    def shape(function: object) -> list[tuple[str, object]]:
+        parameters = inspect.signature(function).parameters.values()  # type: ignore[arg-type]
+        return [(p.name, p.default) for p in parameters]
+
+    for name in ("send_mail", "send_mass_mail", "mail_admins", "mail_managers", "get_connection"):
+        assert shape(getattr(pochta.mail, name)) == shape(getattr(django_mail, name)), name
+    for name in ("EmailMessage", "EmailMultiAlternatives"):
+        ours, theirs = getattr(pochta.mail, name), getattr(django_mail, name)
+        assert sorted(shape(ours.__init__)) == sorted(shape(theirs.__init__)), name
+        for method in ("message", "recipients", "send", "attach", "attach_file"):
+            assert shape(getattr(ours, method)) == shape(getattr(theirs, method)), method

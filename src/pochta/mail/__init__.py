@@ -51,12 +51,11 @@ __all__ = [
     "mail_admins",
     "mail_managers",
     "make_msgid",
-    "outbox",
     "reset",
     "send_mail",
     "send_mass_mail",
 ]
 
 # Declared, not assigned: like django.core.mail.outbox, the name exists only once a
-# locmem backend has been made.
+# locmem backend has been made (so it is not in __all__: a star import would fail).
 outbox: list[Any]

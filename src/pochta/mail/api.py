@@ -38,7 +38,7 @@ def _import_backend(path: str) -> type[BaseEmailBackend]:
 
 
 def get_connection(
-    backend: str | None = None, fail_silently: bool = False, **kwargs: Any
+    backend: str | None = None, fail_silently: bool = False, **kwds: Any
 ) -> BaseEmailBackend:
     """Load an email backend by dotted path and return an instance of it.
 
@@ -47,7 +47,7 @@ def get_connection(
     :class:`~pochta.exceptions.BackendNotFound` (an ``ImportError``).
     """
     backend_class = _import_backend(backend or settings.get_str("EMAIL_BACKEND"))
-    return backend_class(fail_silently=fail_silently, **kwargs)
+    return backend_class(fail_silently=fail_silently, **kwds)
 
 
 def send_mail(
