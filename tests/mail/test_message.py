@@ -222,6 +222,13 @@ def test_line_break_in_address_lists_is_bad_header(field: str, value: list[str])
         message.message()
 
 
+def test_line_break_in_from_email_is_bad_header() -> None:
+    message = EmailMessage("s", "b", "a@x.com\nBcc: victim@x.com", ["b@x.com"])
+
+    with pytest.raises(BadHeaderError, match="From"):
+        message.message()
+
+
 def test_line_break_in_extra_header_value_or_name_is_bad_header() -> None:
     with pytest.raises(BadHeaderError, match="X-Note"):
         EmailMessage("s", "b", "a@x.com", ["b@x.com"], headers={"X-Note": "a\nb"}).message()
