@@ -66,9 +66,11 @@ def serve(database_file: Path | None, **values: Any) -> None:
         click.echo(f"warning: {warning}", err=True)
     try:
         asyncio.run(serve_forever(settings, on_ready=_announce))
-    except PochtaError as error:
+    except (PochtaError, OSError) as error:
         click.echo(f"pochta serve: {error}", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:  # Ctrl-C while starting, before the handlers are in place
+        sys.exit(130)
 
 
 def _announce(catcher: Catcher) -> None:

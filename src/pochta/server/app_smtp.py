@@ -60,7 +60,13 @@ async def start_smtp(store: Store, settings: Settings, *, state_dir: Path) -> SM
             if error.errno == errno.EADDRINUSE
             else "give --smtp with an address of this machine"
         )
-        reason = os.strerror(error.errno) if error.errno else str(error)
+        # asyncio rewords the bind error; the errno is the plain reason
+        number = error.errno
+        reason = (
+            os.strerror(number)
+            if isinstance(number, int) and number > 0
+            else error.strerror or str(error)
+        )
         raise ServeError(f"cannot listen on {address} for SMTP: {reason}; {hint}") from None
 
 
