@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import MIMEPart
+from email.mime.text import MIMEText
 from email.utils import getaddresses
 from pathlib import Path
 
@@ -420,3 +421,26 @@ def test_any_line_break_in_a_header_is_refused(before: str, mark: str, after: st
     ):
         with pytest.raises(BadHeaderError):
             message.message()
+
+
+def test_attached_legacy_message_with_folded_headers_is_kept() -> None:
+    forwarded = email.message_from_bytes(
+        b"Subject: a long\n folded subject\nReceived: from a\n\tby b\n\nforwarded body\n"
+    )
+    message = EmailMessage("Fwd", "See attached", "a@x.com", ["b@x.com"])
+    message.attach("forwarded.eml", forwarded, "message/rfc822")
+
+    [attached] = [p.get_content() for p in parse(message.message()).iter_attachments()]
+    assert (str(attached["Subject"]), attached.get_content()) == (
+        "a long folded subject",
+        "forwarded body\n",
+    )
+
+
+def test_ready_made_legacy_part_with_injected_header_is_refused() -> None:
+    part = MIMEText("text")
+    part["X-Injected"] = "value\nBcc: victim@x.com"
+    message = EmailMessage("s", "b", "a@x.com", ["b@x.com"], attachments=[part])
+
+    with pytest.raises(BadHeaderError, match="X-Injected"):
+        message.message()

@@ -9,8 +9,10 @@ class). Every check here raises :class:`~pochta.exceptions.BadHeaderError`, a
 
 from __future__ import annotations
 
+import re
 import socket
-from email.headerregistry import Address, AddressHeader
+from collections.abc import Iterator
+from email.headerregistry import Address, AddressHeader, BaseHeader
 from email.message import Message
 
 from pochta.exceptions import BadHeaderError
@@ -28,6 +30,11 @@ __all__ = [
 # Python's str.splitlines() boundaries: the email package refuses a header value that
 # splits into several lines on any of them, so pochta refuses the same set, by name.
 _LINE_BREAKS = ("\r", "\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+# A line break that is not folding (folding is CRLF or LF followed by a space or tab).
+_UNFOLDED_BREAK = re.compile(
+    "\r\n(?![ \t])|\r(?!\n)|(?<!\r)\n(?![ \t])|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]"
+)
 
 
 class CachedDnsName:
@@ -96,18 +103,34 @@ def set_header(msg: Message, name: str, value: object) -> None:
         )
 
 
+def _walk_own_parts(msg: Message) -> Iterator[Message]:
+    """Yield ``msg`` and its sub-parts, but not the insides of attached messages."""
+    yield msg
+    if msg.is_multipart() and msg.get_content_maintype() != "message":
+        for part in msg.get_payload():
+            if isinstance(part, Message):
+                yield from _walk_own_parts(part)
+
+
 def check_message_headers(msg: Message) -> None:
-    """Raise BadHeaderError if any header of any part of ``msg`` reads as multi-line.
+    """Raise BadHeaderError if any header of any part of ``msg`` holds a line break.
 
     This covers attachment file names and parts supplied ready-made by the caller.
+    A header the modern API parsed is checked as it reads decoded; a legacy raw
+    string may hold folding (a line break followed by a space or tab), nothing else.
+    The headers of an attached message (message/rfc822) are part of its body and
+    cannot reach the outer message's header, so they are left as they are.
     """
-    for part in msg.walk():
+    for part in _walk_own_parts(msg):
         for name, value in part.items():
-            text = str(value)
-            if any(mark in text for mark in _LINE_BREAKS):
+            if isinstance(value, BaseHeader):
+                bad = any(mark in value for mark in _LINE_BREAKS)
+            else:
+                bad = _UNFOLDED_BREAK.search(str(value)) is not None
+            if bad:
                 raise BadHeaderError(
                     f"header {name!r} of a {part.get_content_type()} part reads "
-                    f"{text!r}, which holds a line break; remove it"
+                    f"{str(value)!r}, which holds a line break; remove it"
                 )
 
 
