@@ -370,3 +370,24 @@ def test_client_certificate_from_settings_is_presented(
 
     assert sent == 1
     assert [str(m["Subject"]) for _, _, m in received(server)] == ["cert"]
+
+
+@pytest.mark.parametrize(
+    ("address", "error"),
+    [
+        ("josé@example.com", "local-part contains non-ASCII characters"),
+        ("a@x.com, b@x.com", "must be a single address"),
+        ("not an address <", "Invalid address"),
+    ],
+)
+def test_unusable_envelope_addresses_are_value_errors(address: str, error: str) -> None:
+    with pytest.raises(ValueError, match=error):
+        smtp.prep_address(address)
+
+
+def test_envelope_addresses_keep_only_the_addr_spec() -> None:
+    assert [smtp.prep_address(a) for a in ("Ann <ann@x.com>", "webmaster", '"a b"@x.com')] == [
+        "ann@x.com",
+        "webmaster",
+        '"a b"@x.com',
+    ]

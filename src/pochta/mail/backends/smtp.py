@@ -18,7 +18,7 @@ from pochta.mail import settings
 from pochta.mail.backends.base import BaseEmailBackend, SendableMessage
 from pochta.mail.header import DNS_NAME, check_header_value, punycode
 
-__all__ = ["EmailBackend", "Envelope", "prep_address"]
+__all__ = ["EmailBackend", "Envelope", "build_envelope", "prep_address"]
 
 logger = logging.getLogger(__name__)
 
