@@ -56,7 +56,12 @@ def test_bad_header_is_refused_and_not_stored() -> None:
     connection = locmem.EmailBackend()
 
     with pytest.raises(BadHeaderError):
-        connection.send_messages([EmailMessage("a\nb", "b", "a@x.com", ["b@x.com"])])
+        connection.send_messages(
+            [
+                EmailMessage("fine", "b", "a@x.com", ["b@x.com"]),
+                EmailMessage("a\nb", "b", "a@x.com", ["b@x.com"]),
+            ]
+        )
     assert pochta.mail.outbox == []
 
 

@@ -28,10 +28,9 @@ class EmailBackend(BaseEmailBackend):
         """Append a copy of each message to the outbox; return how many."""
         if not hasattr(pochta.mail, "outbox"):
             pochta.mail.outbox = []
-        count = 0
+        # Building each message checks its headers, as sending would; all are checked
+        # before any is kept, so a bad one keeps none of the batch.
         for message in email_messages:
-            # Building the message checks its headers, as sending would.
             message.message()
-            pochta.mail.outbox.append(copy.deepcopy(message))
-            count += 1
-        return count
+        pochta.mail.outbox.extend(copy.deepcopy(message) for message in email_messages)
+        return len(email_messages)
