@@ -30,7 +30,8 @@ class EmailBackend(BaseEmailBackend):
             pochta.mail.outbox = []
         # Building each message checks its headers, as sending would; all are checked
         # before any is kept, so a bad one keeps none of the batch.
-        for message in email_messages:
+        messages = list(email_messages)
+        for message in messages:
             message.message()
-        pochta.mail.outbox.extend(copy.deepcopy(message) for message in email_messages)
-        return len(email_messages)
+        pochta.mail.outbox.extend(copy.deepcopy(message) for message in messages)
+        return len(messages)
