@@ -32,7 +32,6 @@ from typing import IO
 import httpx
 import pytest
 
-from pochta.server.app import create_app
 from pochta.store import Store, open_store
 
 STARTUP_TIMEOUT = 30.0
@@ -199,6 +198,8 @@ def anyio_backend() -> str:
 @pytest.fixture
 async def api_client(api_store: Store) -> AsyncIterator[httpx.AsyncClient]:
     """The HTTP app in-process around ``api_store``, reached as http://127.0.0.1:8025."""
+    from pochta.server.app import create_app
+
     transport = httpx.ASGITransport(app=create_app(api_store))
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8025") as client:
         yield client

@@ -6,7 +6,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from pochta.exceptions import MessageNotFound, QueryError, StoreError, StoreFullError
+from pochta.server.api import install_error_handlers
 from pochta.server.app import create_app
 from pochta.store import Envelope, Store
 
@@ -154,3 +157,28 @@ async def test_openapi_lists_the_mailpit_routes(api_client: httpx.AsyncClient) -
         "/livez",
         "/readyz",
     ]
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (MessageNotFound("no message with id 'x'"), 404),
+        (QueryError("bad search"), 400),
+        (StoreFullError("the disk is full; free some space"), 507),
+        (StoreError("the store is locked; try again"), 503),
+        (RuntimeError("boom"), 500),
+    ],
+)
+async def test_errors_become_one_shape(error: Exception, status: int) -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/fail")
+    def fail() -> None:
+        raise error
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        response = await client.get("/fail")
+    expected = "internal error; the server log says more" if status == 500 else str(error)
+    assert (response.status_code, response.json()) == (status, {"Error": expected})
