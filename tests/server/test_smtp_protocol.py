@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import smtplib
 
 import pytest
@@ -16,6 +18,7 @@ EHLO_REPLY = (
 )
 SYNTAX = b"501 5.5.4 Syntax error in parameters or arguments\r\n"
 MAIL = b"EHLO c\r\nMAIL FROM:<a@b.c>"
+BAD_MAILBOX = b"553 5.1.3 Mailbox name not allowed: bad address syntax\r\n"
 
 
 def test_greeting_and_ehlo_advertise_the_extensions() -> None:
@@ -240,3 +243,56 @@ def test_port_zero_reports_the_real_port() -> None:
             True,
             port,
         )
+
+
+@pytest.mark.parametrize(
+    ("command", "reply"),
+    [
+        (b"MAIL FROM:<attacker\rX-Pwned:1@example.com>", BAD_MAILBOX),
+        (b"MAIL FROM:<a@example.com>\rX-Pwned: 1", BAD_MAILBOX),
+        (b"MAIL FROM:<a\x00b@example.com>", BAD_MAILBOX),
+        (b"MAIL FROM:<a\nb@example.com>", BAD_MAILBOX),
+        (b"MAIL FROM:<a\x1b[31m@example.com>", BAD_MAILBOX),
+        (b"HELO evil\rX-Pwned:1", SYNTAX),
+        (b"HELO a\x00b", SYNTAX),
+        (b"EHLO a\x7fb", SYNTAX),
+    ],
+)
+def test_control_characters_never_reach_the_envelope(command: bytes, reply: bytes) -> None:
+    # CVE-2026-23829: a bare CR in MAIL FROM became a header in the stored mail
+    recorder = Recorder()
+    with serve(deliver=recorder) as server:
+        client = server.connect()
+        verb_helo = command.startswith((b"HELO", b"EHLO"))
+        first = b"" if verb_helo else b"EHLO c\r\n"
+        assert client.send(first + command + b"\r\n", 1 + (not verb_helo))[-1] == reply
+        assert client.codes(b"NOOP\r\n") == [250]
+    assert recorder.messages == []
+
+
+def test_rcpt_with_a_bare_cr_is_refused() -> None:
+    with serve() as server:
+        client = server.connect()
+        replies = client.send(MAIL + b"\r\nRCPT TO:<b@example.com>\rBcc: x\r\n", 3)
+        assert replies[2] == BAD_MAILBOX
+
+
+@pytest.mark.slow
+def test_a_client_that_never_reads_replies_is_throttled() -> None:
+    # Backpressure: once our replies pile up unread, the server stops reading,
+    # so the client's writes stall instead of the server's memory growing.
+    with serve() as server:
+        client = server.connect()
+        client.sock.settimeout(1.0)
+        chunk, sent = b"NOOP\r\n" * 10_000, 0
+        with contextlib.suppress(TimeoutError):
+            while sent < 200_000_000:
+                sent += client.sock.send(chunk)
+        assert sent < 200_000_000
+        client.sock.settimeout(30)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            reading = pool.submit(client.read_all)
+            client.sock.sendall(b"NOOP\r\n"[sent % 6 :] * bool(sent % 6) + b"QUIT\r\n")
+            replies = reading.result()
+    assert replies.count(b"250 2.0.0 OK\r\n") == -(-sent // 6)
+    assert replies.endswith(b"221 2.0.0 Bye\r\n")
