@@ -1,0 +1,404 @@
+"""Ingest benchmark: pochta's SMTP server storing durably vs a discarding aiosmtpd server.
+
+Run: .venv/bin/python bench/ingest.py [--seconds 4] [--profile]   (or ``make bench``)
+
+The same load goes to three servers, each in its own process, on 127.0.0.1:
+
+- ``aiosmtpd``: aiosmtpd's SMTP protocol with a handler that discards (the baseline);
+- ``pochta-discard``: pochta's SMTP server delivering nowhere: the ceiling the
+  client can push (if it is close to ``pochta serve``, the client is the limit);
+- ``pochta-sqlite``: pochta's SMTP server with a minimal durable writer that
+  lives only in this file (BENCH-ONLY, not pochta's store): raw bytes into one
+  SQLite table, WAL, synchronous=FULL, group commit, no parsing. It shows what
+  the SMTP server sustains when storing durably, apart from the store's parsing;
+- ``pochta serve``: the real command as a subprocess, storing every message
+  durably in pochta's store (which also parses and indexes) before answering 250.
+
+Loads: small text+HTML messages (~2.5 KB) and messages with a 140 KB attachment,
+over 1 and 4 connections (one client process per connection), sent by
+``smtplib`` (no PIPELINING: four round trips a message) and by a raw-socket
+client that pipelines (one write a message: body, end, next MAIL/RCPT/DATA).
+Each run stops by itself after ``--messages`` per connection or ``--seconds``.
+It prints messages/s, MB/s, the client's CPU use and pochta serve's ratio to
+aiosmtpd. ``--profile`` samples ``pochta serve`` (all threads) with py-spy
+(``.venv/bin/pip install py-spy``; not a dependency) under the pipelined loads
+and prints where its time goes. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from pathlib import Path
+from typing import Any
+
+KINDS = ("small", "attachment")
+MODES = ("smtplib", "pipelined")
+SERVERS = ("aiosmtpd", "pochta-discard", "pochta-sqlite", "pochta serve")
+FROM, TO = "app@example.com", "user@example.com"
+TRANSACTION = f"MAIL FROM:<{FROM}>\r\nRCPT TO:<{TO}>\r\nDATA\r\n".encode()
+
+
+def make_message(kind: str, number: int) -> bytes:
+    """Return a small text+HTML message (~2.5 KB) or one with a 140 KB attachment."""
+    message = EmailMessage()
+    message["From"], message["To"] = f"Shop <{FROM}>", TO
+    message["Subject"] = f"Order {number} has shipped"
+    message["Message-ID"] = f"<{number}.{kind}@bench.example.com>"
+    lines = [f"Hello customer {number}, your order is on its way to you."] * 12
+    message.set_content("\n".join(lines) + "\n")
+    links = "".join(
+        f'<p><a href="https://shop.example.com/o/{number}/{i}">item {i}</a></p>\n'
+        for i in range(10)
+    )
+    message.add_alternative(
+        "<html><body>\n<p>" + "</p>\n<p>".join(lines) + f"</p>\n{links}</body></html>\n",
+        subtype="html",
+    )
+    if kind == "attachment":
+        blob = (bytes(range(256)) * 560)[: 140 * 1024]
+        message.add_attachment(blob, "application", "octet-stream", filename="invoice.bin")
+    return message.as_bytes(policy=SMTP_POLICY)
+
+
+def stuff(raw: bytes) -> bytes:
+    """Dot-stuff a message and add the end marker (RFC 5321 4.5.2)."""
+    return (b"\r\n" + raw).replace(b"\r\n.", b"\r\n..")[2:] + b".\r\n"
+
+
+# -- servers (each runs in its own process) ------------------------------------
+
+
+def serve_aiosmtpd(port: int) -> None:
+    from aiosmtpd.smtp import SMTP
+
+    class Discard:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            return "250 OK"
+
+    loop = asyncio.new_event_loop()
+    handler = Discard()
+    server = loop.create_server(
+        lambda: SMTP(handler, data_size_limit=64 * 2**20, loop=loop), "127.0.0.1", port
+    )
+    loop.run_until_complete(server)
+    loop.run_forever()
+
+
+def serve_pochta_discard(port: int) -> None:
+    from pochta.server.smtp import SMTPSettings, start_smtp_server
+    from pochta.store import Envelope
+
+    async def discard(raw: bytes, envelope: Envelope) -> str:
+        return "discarded"
+
+    async def main() -> None:
+        settings = SMTPSettings(max_message_size=64 * 2**20)
+        await start_smtp_server(discard, settings, host="127.0.0.1", port=port)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def serve_pochta_sqlite(port: int, folder: Path) -> None:
+    """BENCH-ONLY durable writer: not pochta's store, no parsing, just committed bytes."""
+    import queue
+    import sqlite3
+    import threading
+
+    from pochta.server.smtp import SMTPSettings, start_smtp_server
+    from pochta.store import Envelope
+
+    pending: queue.SimpleQueue[tuple[bytes, Envelope, asyncio.Future[str]]] = queue.SimpleQueue()
+
+    def write(loop: asyncio.AbstractEventLoop) -> None:
+        db = sqlite3.connect(folder / "bench-only.db", isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS message (id INTEGER PRIMARY KEY, env TEXT, raw BLOB)"
+        )
+        while True:
+            group = [pending.get()]
+            while not pending.empty() and len(group) < 256:
+                group.append(pending.get())
+            db.execute("BEGIN")
+            ids = [
+                db.execute(
+                    "INSERT INTO message (env, raw) VALUES (?, ?)", (repr(env), raw)
+                ).lastrowid
+                for raw, env, _ in group
+            ]
+            db.execute("COMMIT")
+            for (_, _, future), row in zip(group, ids, strict=True):
+                loop.call_soon_threadsafe(future.set_result, str(row))
+
+    async def deliver(raw: bytes, envelope: Envelope) -> str:
+        future = asyncio.get_running_loop().create_future()
+        pending.put((raw, envelope, future))
+        return await future
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        threading.Thread(target=write, args=(loop,), daemon=True).start()
+        await start_smtp_server(
+            deliver, SMTPSettings(max_message_size=64 * 2**20), host="127.0.0.1", port=port
+        )
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def start_server(name: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
+    if name == "pochta serve":
+        command = [str(Path(sys.executable).with_name("pochta")), "serve", str(folder / "mail.db")]
+        command += ["--smtp", f"127.0.0.1:{port}", "--listen", f"127.0.0.1:{free_port()}"]
+        command += ["--max-message-size", "64M"]
+    else:
+        command = [sys.executable, __file__, "--serve", name, "--port", str(port)]
+        command += ["--folder", str(folder)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_greeting(port, process)
+    return process
+
+
+def wait_for_greeting(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                if sock.recv(100).startswith(b"220"):
+                    sock.sendall(b"QUIT\r\n")
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"server on port {port} did not start")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- clients (one process per connection) ---------------------------------------
+
+
+def send_smtplib(port: int, messages: list[bytes], count: int, deadline: float) -> tuple[int, int]:
+    sent = size = 0
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        while sent < count and time.monotonic() < deadline:
+            raw = messages[sent % len(messages)]
+            smtp.sendmail(FROM, [TO], raw)
+            sent, size = sent + 1, size + len(raw)
+    return sent, size
+
+
+def send_pipelined(
+    port: int, messages: list[bytes], count: int, deadline: float
+) -> tuple[int, int]:
+    """Send pre-rendered bytes: after the first, one write per message and one read."""
+    stuffed = [stuff(raw) for raw in messages]
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        reader = Replies(sock)
+        reader.expect(1)
+        sock.sendall(b"EHLO bench\r\n" + TRANSACTION)
+        reader.expect(1, multiline=True)
+        reader.expect(3)
+        sent = size = 0
+        while True:
+            index = sent % len(stuffed)
+            more = sent + 1 < count and time.monotonic() < deadline
+            sock.sendall(stuffed[index] + (TRANSACTION if more else b"QUIT\r\n"))
+            reader.expect(4 if more else 2)
+            sent, size = sent + 1, size + len(messages[index])
+            if not more:
+                return sent, size
+
+
+class Replies:
+    """Read replies from a socket and check that none is a 4xx or 5xx."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock, self.pending = sock, b""
+
+    def expect(self, count: int, *, multiline: bool = False) -> None:
+        while True:
+            lines = self.pending.split(b"\r\n")
+            done = [line for line in lines[:-1] if line[3:4] != b"-"] if multiline else lines[:-1]
+            if len(done) >= count:
+                break
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("server closed the connection")
+            self.pending += chunk
+        taken = lines[: lines.index(done[count - 1]) + 1] if multiline else lines[:count]
+        self.pending = b"\r\n".join(lines[len(taken) :])
+        bad = [line for line in taken if line[:1] in (b"4", b"5")]
+        if bad:
+            raise RuntimeError(f"server refused: {bad[0]!r}")
+
+
+def client(args: tuple[str, str, int, int, float, Any, Any]) -> None:
+    kind, mode, port, count, seconds, barrier, results = args
+    messages = [make_message(kind, n) for n in range(8)]
+    send = send_smtplib if mode == "smtplib" else send_pipelined
+    barrier.wait()
+    started, cpu = time.monotonic(), time.process_time()
+    sent, size = send(port, messages, count, started + seconds)
+    results.put((sent, size, started, time.monotonic(), time.process_time() - cpu))
+
+
+def run_load(
+    kind: str, mode: str, port: int, connections: int, seconds: float, count: int
+) -> dict[str, float]:
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(connections), context.Queue()
+    job = (kind, mode, port, count, seconds, barrier, results)
+    workers = [context.Process(target=client, args=(job,)) for _ in range(connections)]
+    for worker in workers:
+        worker.start()
+    outcomes = [results.get(timeout=seconds + 120) for _ in workers]
+    for worker in workers:
+        worker.join()
+    wall = max(o[3] for o in outcomes) - min(o[2] for o in outcomes)
+    messages, size = sum(o[0] for o in outcomes), sum(o[1] for o in outcomes)
+    return {
+        "msgs": messages / wall,
+        "mbs": size / wall / 1e6,
+        "cpu": sum(o[4] for o in outcomes) / wall,
+    }
+
+
+# -- the run -----------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=4.0, help="time cap of one load")
+    parser.add_argument("--small", type=int, default=20_000, help="small messages per connection")
+    parser.add_argument(
+        "--attachments", type=int, default=1_500, help="140 KB messages per connection"
+    )
+    parser.add_argument("--profile", action="store_true", help="sample pochta serve with py-spy")
+    parser.add_argument("--serve", choices=SERVERS[:3], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve == "aiosmtpd":
+        return serve_aiosmtpd(args.port)
+    if args.serve == "pochta-discard":
+        return serve_pochta_discard(args.port)
+    if args.serve == "pochta-sqlite":
+        return serve_pochta_sqlite(args.port, args.folder)
+    if args.profile:
+        return profile(args.seconds)
+    sizes = {kind: len(make_message(kind, 0)) for kind in KINDS}
+    print(
+        f"message sizes: small {sizes['small']} B, attachment {sizes['attachment']} B; "
+        f"{os.cpu_count()} CPUs; each load capped at {args.seconds:g} s"
+    )
+    figures: dict[tuple[str, str, str, int], dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="pochta-bench-") as folder:
+        for server in SERVERS:
+            port = free_port()
+            process = start_server(server, port, Path(folder))
+            try:
+                for kind in KINDS:
+                    count = args.small if kind == "small" else args.attachments
+                    for mode in MODES:
+                        for connections in (1, 4):
+                            result = run_load(kind, mode, port, connections, args.seconds, count)
+                            figures[(server, kind, mode, connections)] = result
+                            print(
+                                f"  {server:15} {kind:10} {mode:9} x{connections}: "
+                                f"{result['msgs']:8.0f} msg/s {result['mbs']:7.1f} MB/s "
+                                f"(client CPU {result['cpu']:.2f} cores)",
+                                flush=True,
+                            )
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+    print_table(figures)
+
+
+def print_table(figures: dict[tuple[str, str, str, int], dict[str, float]]) -> None:
+    print("\nratio = against aiosmtpd discarding; msg/s for small messages, MB/s for attachments")
+    columns = ("aiosmtpd", "discard", "sqlite", "ratio", "serve", "ratio")
+    print(f"{'load':24}" + "".join(f"{name:>10}" for name in columns))
+    for kind in KINDS:
+        unit = "msgs" if kind == "small" else "mbs"
+        for mode in MODES:
+            for connections in (1, 4):
+                row = [figures[(server, kind, mode, connections)][unit] for server in SERVERS]
+                base, discard, sqlite, serve = row
+                print(
+                    f"{kind + ' ' + mode + ' x' + str(connections):24} {base:9.1f} {discard:9.1f} "
+                    f"{sqlite:9.1f} {sqlite / base:6.2f} {serve:9.1f} {serve / base:6.2f}"
+                )
+
+
+def profile(seconds: float) -> None:
+    """Sample ``pochta serve`` (every thread) with py-spy under the pipelined x4 loads."""
+    spy = Path(sys.executable).with_name("py-spy")
+    if not spy.exists():
+        raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
+    with tempfile.TemporaryDirectory(prefix="pochta-profile-") as folder:
+        for kind in KINDS:
+            port = free_port()
+            process = start_server("pochta serve", port, Path(folder) / kind)
+            out = Path(folder) / f"{kind}.txt"
+            command = [
+                str(spy),
+                "record",
+                "--pid",
+                str(process.pid),
+                "--threads",
+                "--format",
+                "raw",
+            ]
+            sampler = subprocess.Popen(
+                [*command, "--duration", str(int(seconds)), "-o", str(out)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            time.sleep(0.5)
+            run_load(kind, "pipelined", port, 4, seconds, 10**9)
+            sampler.wait()
+            process.terminate()
+            process.wait(timeout=30)
+            print_profile(kind, out)
+
+
+def print_profile(kind: str, out: Path) -> None:
+    threads: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in out.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames, samples = stack.split(";"), int(count)
+        total += samples
+        threads[frames[0]] = threads.get(frames[0], 0) + samples
+        for frame in set(frames[1:]):
+            inclusive[frame] = inclusive.get(frame, 0) + samples
+    print(f"\npochta serve, {kind} pipelined x4: {total} samples (busy threads only)")
+    for name, samples in sorted(threads.items(), key=lambda item: -item[1])[:4]:
+        print(f"  {samples / total:6.1%}  {name}")
+    for frame, samples in sorted(inclusive.items(), key=lambda item: -item[1])[:25]:
+        print(f"  {samples / total:6.1%}  {frame}")
+
+
+if __name__ == "__main__":
+    main()
