@@ -344,10 +344,9 @@ def print_table(figures: dict[tuple[str, str, str, int], dict[str, float]]) -> N
             for connections in (1, 4):
                 row = [figures[(server, kind, mode, connections)][unit] for server in SERVERS]
                 base, discard, sqlite, serve = row
-                print(
-                    f"{kind + ' ' + mode + ' x' + str(connections):24} {base:9.1f} {discard:9.1f} "
-                    f"{sqlite:9.1f} {sqlite / base:6.2f} {serve:9.1f} {serve / base:6.2f}"
-                )
+                cells = (base, discard, sqlite, sqlite / base, serve, serve / base)
+                label = f"{kind} {mode} x{connections}"
+                print(f"{label:24}" + "".join(f"{cell:10.2f}" for cell in cells))
 
 
 def profile(seconds: float) -> None:
