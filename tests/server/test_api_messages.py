@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 
 import httpx
@@ -240,10 +241,20 @@ async def test_headers_route(api_client: httpx.AsyncClient, api_store: Store) ->
     assert response.json() == {"Received": ["1", "2"], "To": ["a@x.test"]}
 
 
-async def test_delete_by_ids(api_client: httpx.AsyncClient, api_store: Store) -> None:
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/x-www-form-urlencoded", None]
+)
+async def test_delete_by_ids(
+    api_client: httpx.AsyncClient, api_store: Store, content_type: str | None
+) -> None:
+    # Mailpit reads the body as JSON whatever the Content-Type (curl -d sends a form's)
     keep = api_store.add(plain("keep"), envelope())
     drop = api_store.add(plain("drop"), envelope())
-    response = await api_client.request("DELETE", "/api/v1/messages", json={"IDs": [drop]})
+    headers = {"content-type": content_type} if content_type else {}
+    body = json.dumps({"IDs": [drop]}).encode()
+    response = await api_client.request(
+        "DELETE", "/api/v1/messages", content=body, headers=headers
+    )
     assert (response.status_code, response.text) == (200, "ok")
     assert [m["ID"] for m in (await api_client.get("/api/v1/messages")).json()["messages"]] == [
         keep

@@ -9,18 +9,26 @@ from __future__ import annotations
 
 import mimetypes
 import re
-from typing import Annotated, cast
+from typing import Annotated, Any, TypeVar, cast
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from pochta.exceptions import MessageNotFound, QueryError
 from pochta.server.api_shapes import JSON, message_json, page_json
 from pochta.store import Store
 
-__all__ = ["attachment_disposition", "get_store", "router"]
+__all__ = [
+    "IDsBody",
+    "ReadBody",
+    "attachment_disposition",
+    "get_store",
+    "ids_body",
+    "read_body",
+    "router",
+]
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 
@@ -37,6 +45,7 @@ def get_store(request: Request) -> Store:
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
+BodyT = TypeVar("BodyT", bound=BaseModel)
 
 
 class IDsBody(BaseModel):
@@ -51,6 +60,34 @@ class ReadBody(BaseModel):
     Read: bool = False
     IDs: list[str] = []
     Search: str = ""
+
+
+async def _json_body(request: Request, model: type[BodyT]) -> BodyT:
+    # Like Mailpit, read the body as JSON whatever its Content-Type says
+    # (``curl -d`` sends form-urlencoded); an empty body means "no fields".
+    raw = await request.body()
+    try:
+        return model.model_validate_json(raw) if raw.strip() else model()
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(x) for x in problem["loc"])
+        field = f" field {where}" if where else ""
+        raise HTTPException(400, f"request body{field}: {problem['msg']}") from None
+
+
+async def ids_body(request: Request) -> IDsBody:
+    """Read the body of ``DELETE /api/v1/messages`` (FastAPI dependency)."""
+    return await _json_body(request, IDsBody)
+
+
+async def read_body(request: Request) -> ReadBody:
+    """Read the body of ``PUT /api/v1/messages`` (FastAPI dependency)."""
+    return await _json_body(request, ReadBody)
+
+
+def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema()
+    return {"requestBody": {"content": {"application/json": {"schema": schema}}}}
 
 
 def _resolve(store: Store, id_or_latest: str) -> str:
@@ -73,21 +110,31 @@ def list_messages(
     return page_json(store.list_messages(start=start, limit=limit))
 
 
-@router.put("/messages", summary="Set the read flag", response_class=PlainTextResponse)
-def set_read(store: StoreDep, body: ReadBody | None = None) -> PlainTextResponse:
+@router.put(
+    "/messages",
+    summary="Set the read flag",
+    response_class=PlainTextResponse,
+    openapi_extra=_body_schema(ReadBody),
+)
+def set_read(store: StoreDep, body: Annotated[ReadBody, Depends(read_body)]) -> PlainTextResponse:
     """Mark the given ids (or, with none, every message) read or unread; answers ``ok``."""
-    body = body or ReadBody()
     if body.Search:
         raise QueryError("Search in PUT /api/v1/messages is not supported yet; give IDs")
     store.set_read(body.IDs or None, body.Read)
     return _ok()
 
 
-@router.delete("/messages", summary="Delete messages", response_class=PlainTextResponse)
-def delete_messages(store: StoreDep, body: IDsBody | None = None) -> PlainTextResponse:
+@router.delete(
+    "/messages",
+    summary="Delete messages",
+    response_class=PlainTextResponse,
+    openapi_extra=_body_schema(IDsBody),
+)
+def delete_messages(
+    store: StoreDep, body: Annotated[IDsBody, Depends(ids_body)]
+) -> PlainTextResponse:
     """Delete the given ids; an empty body or no ``IDs`` deletes every message (as Mailpit)."""
-    ids = body.IDs if body else []
-    store.delete(ids or None)
+    store.delete(body.IDs or None)
     return _ok()
 
 
