@@ -99,7 +99,9 @@ class RequestGuard:
         refusal = self._refusal(scope, headers)
         if refusal is None and scope["type"] == "http":
             length = headers.get("content-length", "0")
-            if not length.isdigit() or int(length) > self.body_limit:
+            if not length.isdigit():
+                refusal = 400, f"Content-Length {length!r} is not a number of bytes"
+            elif int(length) > self.body_limit:
                 refusal = 413, f"request body is larger than {self.body_limit} bytes"
         if refusal is not None:
             if scope["type"] == "websocket":
