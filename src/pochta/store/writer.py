@@ -32,7 +32,7 @@ __all__ = ["COMPRESS_FROM", "StoreStats", "Writer", "store_error"]
 
 logger = logging.getLogger(__name__)
 
-COMPRESS_FROM = 8192  # bytes; smaller messages gain little from zlib
+COMPRESS_FROM = 1024  # bytes; see docs/store.md for the measurements
 MAX_GROUP = 512
 MAX_GROUP_BYTES = 64 * 1024 * 1024
 

@@ -1,0 +1,126 @@
+"""Measure the store: ingest rate with group commit, list latency, compression.
+
+Run: .venv/bin/python bench/store.py [--messages 20000] [--fill 100000]
+
+Prints figures; nothing is asserted. The baseline is the same store fed by
+one synchronous add() at a time, which pays one commit (fsync) per message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+from pochta.store import Envelope, Store, open_store
+
+ENVELOPE = Envelope("app@example.com", ("user@example.com",), "127.0.0.1", "bench")
+
+
+def small_message(number: int) -> bytes:
+    """Return a text+HTML alternative message of about 2.5 KB."""
+    text = f"Hello user {number},\r\n\r\n" + "Your order has shipped and is on its way. " * 25
+    html = f"<html><body><p>Hello user {number},</p><p>" + text[20:] + "</p>"
+    html += f'<a href="https://shop.example.com/orders/{number}">Track</a></body></html>'
+    return (
+        f"From: Shop <shop@example.com>\r\nTo: user{number}@example.com\r\n"
+        f"Subject: Order {number} shipped\r\nMessage-ID: <{number}@bench.example.com>\r\n"
+        f'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="=={number}=="\r\n'
+        f"\r\n--=={number}==\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
+        f"--=={number}==\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n"
+        f"--=={number}==--\r\n"
+    ).encode()
+
+
+async def add_concurrently(store: Store, count: int, tasks: int, offset: int = 0) -> None:
+    async def worker(first: int) -> None:
+        for number in range(first, count, tasks):
+            await store.aadd(small_message(offset + number), ENVELOPE)
+
+    await asyncio.gather(*(worker(first) for first in range(tasks)))
+
+
+def bench_ingest(folder: Path, count: int) -> None:
+    baseline_count = max(count // 10, 100)
+    with open_store(folder / "baseline.db") as store:
+        started = time.perf_counter()
+        for number in range(baseline_count):
+            store.add(small_message(number), ENVELOPE)
+        baseline = baseline_count / (time.perf_counter() - started)
+        print(
+            f"baseline add() one at a time: {baseline:8.0f} msgs/s, {store.stats.commits} commits"
+        )
+    for tasks in (4, 32):
+        with open_store(folder / f"group{tasks}.db") as store:
+            started = time.perf_counter()
+            asyncio.run(add_concurrently(store, count, tasks))
+            rate = count / (time.perf_counter() - started)
+            print(
+                f"aadd() from {tasks:2} tasks, {count} msgs: {rate:8.0f} msgs/s "
+                f"({rate / baseline:.2f}x baseline), {store.stats.commits} commits "
+                f"({count / store.stats.commits:.1f} msgs per commit)"
+            )
+
+
+def median_ms(action: object, repeat: int = 50) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()  # type: ignore[operator]
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def bench_list(folder: Path, fill: int) -> None:
+    with open_store(folder / "list.db") as store:
+        started = time.perf_counter()
+        asyncio.run(add_concurrently(store, fill, 64))
+        print(f"filled {fill} msgs in {time.perf_counter() - started:.1f} s")
+        size = sum(p.stat().st_size for p in folder.glob("list.db*"))
+        print(f"file size {size / 1e6:.1f} MB ({size / fill:.0f} bytes per message)")
+        first = median_ms(lambda: store.list_messages(limit=50))
+        deep = median_ms(lambda: store.list_messages(start=fill - 100, limit=50))
+        count = median_ms(store.count, repeat=200)
+        print(
+            f"list_messages(limit=50) median {first:.2f} ms; at start={fill - 100}: {deep:.2f} ms"
+        )
+        print(f"count() median {count:.3f} ms")
+
+
+def bench_compression() -> None:
+    sample = small_message(1) * 1 + b"<p>" + b"Newsletter paragraph with some words. " * 800
+    started = time.perf_counter()
+    for _ in range(200):
+        packed = zlib.compress(sample, 1)
+    packing = (time.perf_counter() - started) / 200
+    started = time.perf_counter()
+    for _ in range(200):
+        zlib.decompress(packed)
+    unpacking = (time.perf_counter() - started) / 200
+    print(
+        f"zlib level 1 on a {len(sample) / 1024:.0f} KiB message: {len(packed) / len(sample):.0%} "
+        f"of the size, {packing * 1e3:.2f} ms to pack, {unpacking * 1e3:.2f} ms to unpack"
+    )
+    small = small_message(1)
+    print(f"on a {len(small)} byte message: {len(zlib.compress(small, 1)) / len(small):.0%}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--fill", type=int, default=100_000, help="0 skips the list benchmark")
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory(dir=Path.home()) as folder:
+        print(f"store files in {folder} (synchronous=FULL)")
+        bench_compression()
+        bench_ingest(Path(folder), arguments.messages)
+        if arguments.fill:
+            bench_list(Path(folder), arguments.fill)
+
+
+if __name__ == "__main__":
+    main()
