@@ -160,10 +160,10 @@ def test_a_store_failure_is_never_answered_250(error: Exception, reply: bytes) -
 def test_commands_sent_while_a_message_is_stored_wait_their_turn() -> None:
     recorder = Recorder()
     with serve(deliver=recorder) as server:
-        server.call(lambda: _hold(recorder))
+        server.call(_hold, recorder)
         client = server.connect()
         assert client.codes(START + b"DATA\r\nx\r\n.\r\nNOOP\r\nRSET\r\n", 4) == [250] * 3 + [354]
-        server.call(lambda: _release(recorder))
+        server.call(_release, recorder)
         assert client.replies(3) == [
             b"250 2.0.0 OK: queued as id1\r\n",
             b"250 2.0.0 OK\r\n",

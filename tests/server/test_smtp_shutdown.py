@@ -56,11 +56,11 @@ def test_a_message_not_finished_in_time_is_dropped_with_421() -> None:
 def test_a_message_being_stored_is_acknowledged_before_closing() -> None:
     recorder = Recorder()
     with serve(deliver=recorder) as server:
-        server.call(lambda: _hold(recorder))
+        server.call(_hold, recorder)
         client = server.connect()
         assert client.codes(START + b"x\r\n.\r\n", 4) == [250, 250, 250, 354]
         closing = begin_close(server, grace=0.1)
-        server.call(lambda: _release(recorder))
+        server.call(_release, recorder)
         closing.result(timeout=30)
         assert client.read_all() == b"250 2.0.0 OK: queued as id1\r\n" + SHUTTING_DOWN
     assert recorder.raws == [b"x\r\n"]
@@ -73,3 +73,18 @@ async def _hold(recorder: Recorder) -> None:
 async def _release(recorder: Recorder) -> None:
     assert recorder.gate is not None
     recorder.gate.set()
+
+
+def test_a_store_that_never_answers_does_not_hang_shutdown() -> None:
+    recorder = Recorder()
+    with serve(deliver=recorder) as server:
+        server.call(_hold, recorder)
+        client = server.connect()
+        assert client.codes(START + b"x\r\n.\r\n", 4) == [250, 250, 250, 354]
+        begin_close(server, grace=0.1).result(timeout=30)
+        try:
+            unacknowledged = client.read_all()
+        except ConnectionResetError:
+            unacknowledged = b""
+        server.call(_release, recorder)
+    assert unacknowledged == b""

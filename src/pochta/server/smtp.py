@@ -15,7 +15,6 @@ argument parsing, AUTH and reply texts each have their own ``smtp_*`` module.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 
@@ -61,24 +60,27 @@ class SMTPServer:
         Idle sessions get ``421`` at once. A session in the middle of DATA has
         ``grace`` seconds to finish its message (which is then stored and
         acknowledged as usual) before it gets ``421``. A message already being
-        stored is always waited for, so nothing acknowledged is lost.
+        stored gets another ``grace`` seconds to be committed and acknowledged;
+        a connection still open after that is reset, unacknowledged. So nothing
+        acknowledged is ever lost.
         """
         self._server.close()
         for session in list(self._sessions):
             session.shut_down()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._drained(), grace)
+        await self._wait_for_sessions(grace)
         for session in list(self._sessions):
             session.abort_message()
-        pending = [s.task for s in self._sessions if s.task is not None]
+        pending = {session.task for session in self._sessions if session.task is not None}
         if pending:
-            await asyncio.wait(pending)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._drained(), grace)
+            await asyncio.wait(pending, timeout=grace)
+        await self._wait_for_sessions(grace)
+        for session in list(self._sessions):
+            session.abort()
         await self._server.wait_closed()
 
-    async def _drained(self) -> None:
-        while self._sessions:
+    async def _wait_for_sessions(self, timeout: float) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self._sessions and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.01)
 
 

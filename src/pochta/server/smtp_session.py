@@ -125,6 +125,11 @@ class SMTPSession(asyncio.Protocol):
         if self._task is None:
             self._close_with(replies.SHUTTING_DOWN)
 
+    def abort(self) -> None:
+        """Reset the connection at once, whatever it is doing."""
+        if self._transport is not None:
+            self._transport.abort()
+
     # -- reading ------------------------------------------------------------
 
     def _process(self) -> None:
