@@ -266,7 +266,7 @@ class Settings:
     )
     verbose: bool = field(
         default=False,
-        metadata=_help("Log every SMTP session and HTTP request to stderr."),
+        metadata=_help("Log each message stored and each HTTP request to stderr."),
     )
 
     def __post_init__(self) -> None:

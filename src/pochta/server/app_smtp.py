@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import socket
 from pathlib import Path
 
 from pochta.config import HostPort, Settings
 from pochta.exceptions import ConfigurationError, ServeError
-from pochta.server.smtp import SMTPServer, SMTPSettings, start_smtp_server
+from pochta.server.smtp import Deliver, SMTPServer, SMTPSettings, start_smtp_server
 from pochta.server.smtp_auth import load_credentials
 from pochta.server.tls import load_or_create_tls_context
-from pochta.store import Store
+from pochta.store import Envelope, Store
 
 __all__ = ["smtp_address", "smtp_settings", "start_smtp"]
+
+logger = logging.getLogger(__name__)
 
 
 def smtp_settings(settings: Settings, *, state_dir: Path) -> SMTPSettings:
@@ -53,7 +56,9 @@ async def start_smtp(store: Store, settings: Settings, *, state_dir: Path) -> SM
         raise ServeError(str(error)) from None
     address = settings.smtp
     try:
-        return await start_smtp_server(store.aadd, config, host=address.host, port=address.port)
+        return await start_smtp_server(
+            _logging_deliver(store), config, host=address.host, port=address.port
+        )
     except OSError as error:
         hint = (
             "stop the program using it, or give --smtp with another port (0 picks a free one)"
@@ -68,6 +73,22 @@ async def start_smtp(store: Store, settings: Settings, *, state_dir: Path) -> SM
             else error.strerror or str(error)
         )
         raise ServeError(f"cannot listen on {address} for SMTP: {reason}; {hint}") from None
+
+
+def _logging_deliver(store: Store) -> Deliver:
+    async def deliver(raw: bytes, envelope: Envelope) -> str:
+        message_id = await store.aadd(raw, envelope)
+        logger.info(
+            "stored %s: %d bytes from <%s> to %d recipient(s), client %s",
+            message_id,
+            len(raw),
+            envelope.mail_from,
+            len(envelope.rcpt_tos),
+            envelope.client_address or "?",
+        )
+        return message_id
+
+    return deliver
 
 
 def smtp_address(server: SMTPServer) -> HostPort:
