@@ -86,3 +86,14 @@ def test_environment_sets_what_flags_do(launch_serve: Callable[..., ServeProcess
         for number in range(3):
             client.sendmail("a@example.com", ["b@example.com"], f"Subject: {number}\r\n\r\nx\r\n")
     assert server.get("/api/v1/messages").json()["total"] == 1
+
+
+def test_verbose_logs_messages_and_requests(launch_serve: Callable[..., ServeProcess]) -> None:
+    server = launch_serve("--verbose")
+    with smtplib.SMTP(*server.smtp) as client:
+        client.sendmail("a@example.com", ["b@example.com"], MESSAGE)
+    message_id = server.get("/api/v1/messages").json()["messages"][0]["ID"]
+    assert server.stop() == 0
+    log = server.stderr()
+    assert f"stored {message_id}: {len(MESSAGE)} bytes from <a@example.com> to 1 recipient" in log
+    assert '"GET /api/v1/messages HTTP/1.1" 200' in log
