@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pochta.store import Address, parse_message
+from pochta.store import Address, Envelope, open_store, parse_message
 from pochta.store.headers import MAX_ADDRESSES
 from pochta.store.scan import MimeShape, measure_mime
 
@@ -152,3 +152,17 @@ def test_mutated_fixtures_parse(raw: bytes, edits: list[tuple[int, bytes, int]])
         at = position % (len(data) + 1)
         data[at : at + cut] = insert
     assert_total(bytes(data))
+
+
+@pytest.mark.timeout(20)
+def test_hostile_messages_are_stored_whole_with_their_problem(tmp_path: Path) -> None:
+    attached = b"Content-Type: message/rfc822\r\n\r\n" * 1000 + b"Subject: inner\r\n\r\nx"
+    hostile = [nested(1000), siblings(50_000), attached]
+    with open_store(tmp_path / "mail.db") as store:
+        ids = [store.add(raw, Envelope("a@example.com", ("b@example.com",))) for raw in hostile]
+        assert [store.raw(i) for i in ids] == hostile
+        assert [store.summary(i).parse_problem for i in ids] == [
+            "MIME tree too deep (over 100 levels); stored raw, headers only",
+            "MIME tree too large (over 1000 parts); stored raw, headers only",
+            "MIME structure could not be parsed (RecursionError); headers only",
+        ]
