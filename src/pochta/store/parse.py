@@ -18,7 +18,7 @@ from pochta.store.records import ParsedMessage, Part
 from pochta.store.scan import too_complex
 from pochta.store.tree import body_text, describe, leaves, payload
 
-__all__ = ["parse_message", "read_part"]
+__all__ = ["find_part", "parse_message", "parse_tree"]
 
 logger = logging.getLogger(__name__)
 
@@ -158,16 +158,26 @@ def _tags(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for t in tags if t))
 
 
-def read_part(raw: bytes, part_id: str) -> tuple[Part, bytes] | None:
-    """Return the :class:`Part` with ``part_id`` and its decoded payload, or None."""
+def parse_tree(raw: bytes) -> Message | None:
+    """Return the standard library's tree of ``raw``, or None if it is too hostile to parse."""
     if too_complex(raw) is not None:
         return None
     try:
-        message = BytesParser(policy=POLICY).parsebytes(raw)
+        return BytesParser(policy=POLICY).parsebytes(raw)
+    except Exception:  # RecursionError and kin: parse_message reported it already
+        logger.debug("message tree could not be parsed", exc_info=True)
+        return None
+
+
+def find_part(message: Message | None, part_id: str) -> tuple[Part, bytes] | None:
+    """Return the :class:`Part` with ``part_id`` and its decoded payload, or None."""
+    if message is None:
+        return None
+    try:
         for found_id, leaf in leaves(message):
             if found_id == part_id:
                 data = payload(leaf)
                 return describe(found_id, leaf, len(data)), data
-    except Exception:  # the same bytes parsed once already; be total anyway
+    except Exception:  # be total: a part that cannot be decoded is not there
         logger.debug("part %s could not be read", part_id, exc_info=True)
     return None

@@ -19,11 +19,10 @@ import asyncio
 import logging
 import os
 import sqlite3
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import timedelta
+from email.message import Message
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,8 +31,9 @@ from pochta.store import changes
 from pochta.store.connection import connect_writer
 from pochta.store.envelope import Envelope
 from pochta.store.events import Subscribers
-from pochta.store.parse import parse_message, read_part
+from pochta.store.parse import find_part, parse_message, parse_tree
 from pochta.store.reading import Readers, find_id, read_page, read_raw, read_summary, read_tally
+from pochta.store.recent import Recent
 from pochta.store.records import MessagePage, ParsedMessage, Part, StoreEvent, Summary
 from pochta.store.writer import StoreStats, Writer
 
@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _PARSED_CACHE = 32
+_TREE_CACHE = 4
 
 
 def open_store(
@@ -79,9 +80,10 @@ class Store:
         self.max_age = max_age
         connection = connect_writer(path)
         self._subscribers = Subscribers()
-        self._lock = threading.Lock()
         self._readers = Readers(path)
-        self._parsed: OrderedDict[str, ParsedMessage] = OrderedDict()
+        self._parsed: Recent[str, ParsedMessage] = Recent(_PARSED_CACHE)
+        # Message trees for part(): a page asks for every attachment of one message.
+        self._trees: Recent[str, Message | None] = Recent(_TREE_CACHE)
         self._writer = Writer(connection, path, self._after_insert, self._subscribers.emit)
 
     @property
@@ -133,8 +135,8 @@ class Store:
         """Delete messages with their raw bytes (None: all); return how many went."""
         if ids is None:
             count = self._change(changes.delete_all)
-            with self._lock:
-                self._parsed.clear()
+            self._parsed.clear()
+            self._trees.clear()
             self._emit(StoreEvent("truncate", ()))
             return count
         deleted = self._change(lambda c: changes.delete_ids(c, ids))
@@ -242,28 +244,18 @@ class Store:
 
     def parsed(self, id: str) -> ParsedMessage:
         """Return the full parse of message ``id`` (recent ones are cached)."""
-        with self._lock:
-            cached = self._parsed.get(id)
-        if cached is not None:
-            return cached
-        parsed = parse_message(self.raw(id))
-        with self._lock:
-            self._parsed[id] = parsed
-            while len(self._parsed) > _PARSED_CACHE:
-                self._parsed.popitem(last=False)
-        return parsed
+        return self._parsed.get(id, lambda: parse_message(self.raw(id)))
 
     def part(self, id: str, part_id: str) -> tuple[Part, bytes]:
         """Return one leaf of message ``id`` and its decoded payload."""
-        found = read_part(self.raw(id), part_id)
+        found = find_part(self._trees.get(id, lambda: parse_tree(self.raw(id))), part_id)
         if found is None:
             raise MessageNotFound(f"message {id} has no part {part_id!r}")
         return found
 
     def _forget(self, ids: Sequence[str]) -> None:
-        with self._lock:
-            for id in ids:
-                self._parsed.pop(id, None)
+        self._parsed.forget(ids)
+        self._trees.forget(ids)
 
     def close(self) -> None:
         """Finish pending writes, then close every connection; later calls raise StoreError."""
