@@ -1,0 +1,100 @@
+"""``manage.py pochta``: run the catcher (``pochta serve``) with the project's settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from pochta.config import parse_host_port
+from pochta.django.catcher import PROJECT_SETTINGS, catcher_settings, smtp_target
+from pochta.django.checks import project_settings
+from pochta.exceptions import ConfigurationError, PochtaError
+
+if TYPE_CHECKING:
+    from pochta.server.app import Catcher
+
+__all__ = ["Command"]
+
+
+class Command(BaseCommand):
+    """Catch the project's mail: SMTP and the inbox/API, until Ctrl-C or SIGTERM.
+
+    Example::
+
+        python manage.py pochta                 # SMTP on EMAIL_PORT, inbox on :8025
+        python manage.py pochta --listen 127.0.0.1:9025 --temp
+    """
+
+    help = (
+        "Run pochta's mail catcher (SMTP + web inbox/API) with this project's settings: "
+        "SMTP on EMAIL_HOST:EMAIL_PORT when that is this machine, the store in "
+        "BASE_DIR/.pochta/mail.db; the POCHTA setting and these options override."
+    )
+    requires_system_checks = ()  # the catcher is what pochta.W001 asks for
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        """Declare the options; each overrides the project's settings."""
+        parser.add_argument("--smtp", metavar="HOST:PORT", help="SMTP address (0 = free port).")
+        parser.add_argument("--listen", metavar="HOST:PORT", help="Inbox and API address.")
+        parser.add_argument("--database", metavar="PATH", type=Path, help="The store file.")
+        parser.add_argument(
+            "--temp", action="store_true", default=None, help="Keep mail in a temporary store."
+        )
+        parser.add_argument(
+            "--verbose-log",
+            dest="verbose",
+            action="store_true",
+            default=None,
+            help="Log every SMTP session and HTTP request.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        """Build the settings, then serve until a signal."""
+        from pochta.server.app import exposure_warnings, serve
+
+        try:
+            overrides = {
+                "smtp": _address(options["smtp"], "--smtp"),
+                "listen": _address(options["listen"], "--listen"),
+                "database": options["database"],
+                "temp": options["temp"],
+                "verbose": options["verbose"],
+            }
+            settings = catcher_settings(project_settings(PROJECT_SETTINGS), overrides)
+        except ConfigurationError as error:
+            raise CommandError(str(error)) from None
+        logging.basicConfig(
+            level=logging.INFO if settings.verbose else logging.WARNING,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
+        for warning in exposure_warnings(settings):
+            self.stderr.write(f"warning: {warning}")
+        target = smtp_target(project_settings(PROJECT_SETTINGS))
+        if target is not None and target != settings.smtp and settings.smtp.port != 0:
+            self.stderr.write(
+                f"warning: the project sends mail to {target}, the catcher listens on "
+                f"{settings.smtp}; set EMAIL_PORT = {settings.smtp.port} or drop --smtp"
+            )
+        try:
+            asyncio.run(serve(settings, on_ready=self._announce))
+        except (PochtaError, OSError) as error:
+            raise CommandError(f"pochta: {error}") from None
+        except KeyboardInterrupt:  # Ctrl-C while starting
+            sys.exit(130)
+
+    def _announce(self, catcher: Catcher) -> None:
+        """Print the addresses in the form ``pochta serve`` uses (scripts read them)."""
+        self.stdout.write(f"SMTP  smtp://{catcher.smtp_address}")
+        self.stdout.write(f"Inbox http://{catcher.http_address}")
+        self.stdout.write(f"Store {catcher.store.path}")
+        self.stdout.flush()
+
+
+def _address(text: str | None, flag: str) -> Any:
+    return None if text is None else parse_host_port(text, name=flag)
