@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import time
 
 import pytest
@@ -178,3 +180,26 @@ async def _hold(recorder: Recorder) -> None:
 async def _release(recorder: Recorder) -> None:
     assert recorder.gate is not None
     recorder.gate.set()
+
+
+@pytest.mark.slow
+def test_a_slow_store_stops_the_server_reading() -> None:
+    recorder = Recorder()
+    with serve(deliver=recorder) as server:
+        server.call(_hold, recorder)
+        client = server.connect()
+        assert client.codes(START + b"DATA\r\nx\r\n.\r\n", 4) == [250, 250, 250, 354]
+        client.sock.settimeout(1.0)
+        chunk, sent = b"NOOP\r\n" * 10_000, 0
+        with contextlib.suppress(TimeoutError):
+            while sent < 200_000_000:
+                sent += client.sock.send(chunk)
+        assert sent < 200_000_000  # the writes stalled: the server stopped reading
+        client.sock.settimeout(30)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            reading = pool.submit(client.read_all)
+            server.call(_release, recorder)
+            client.sock.sendall(b"NOOP\r\n"[sent % 6 :] * bool(sent % 6) + b"QUIT\r\n")
+            replies = reading.result()
+    assert replies.startswith(b"250 2.0.0 OK: queued as id1\r\n250 2.0.0 OK\r\n")
+    assert replies.count(b"250 2.0.0 OK\r\n") == -(-sent // 6)

@@ -4,8 +4,10 @@ Bytes go into a :class:`~pochta.server.smtp_framing.Framer`; complete command
 lines go to the :class:`~pochta.server.smtp_conversation.Conversation`, which
 answers them in order, so PIPELINING (RFC 2920) needs no special case.
 Replies made while handling one buffer are written together. While a message
-is being stored, or TLS is starting, reading is paused: a slow store slows
-the client down instead of filling memory.
+is being stored, bytes that arrive are only buffered; past
+``UNREAD_LIMIT`` of them (or when the client does not read our replies)
+reading is paused, so a slow store slows the client down instead of filling
+memory. A fast store costs no pause/resume system calls per message.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ from pochta.server.smtp_framing import Framer
 from pochta.server.smtp_settings import AUTH_LINE_LENGTH, Deliver, SMTPSettings
 from pochta.store.envelope import Envelope
 
-__all__ = ["SMTPSession"]
+__all__ = ["UNREAD_LIMIT", "SMTPSession"]
 
 logger = logging.getLogger(__name__)
+
+UNREAD_LIMIT = 64 * 1024
+"""Bytes buffered while a message is being stored before reading is paused."""
 
 
 class SMTPSession(asyncio.Protocol):
@@ -79,6 +84,8 @@ class SMTPSession(asyncio.Protocol):
         self._framer.feed(data)
         if self._task is None:
             self._process()
+        elif len(self._framer) > UNREAD_LIMIT:
+            self._update_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Forget the session and log its one line."""
@@ -188,7 +195,8 @@ class SMTPSession(asyncio.Protocol):
         return self._transport is None or self._transport.is_closing()
 
     def _update_reading(self) -> None:
-        pause = self._task is not None or self._write_paused
+        busy = self._task is not None and len(self._framer) > UNREAD_LIMIT
+        pause = busy or self._write_paused
         if pause != self._reading_paused and not self._is_closed():
             assert self._transport is not None
             if pause:
