@@ -10,21 +10,61 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import statistics
 import tempfile
 import time
 import zlib
 from pathlib import Path
 
-from pochta.store import Envelope, Store, open_store
+from pochta.store import Envelope, Store, open_store, writer
 
 ENVELOPE = Envelope("app@example.com", ("user@example.com",), "127.0.0.1", "bench")
 
 
+WORDS = (
+    "order",
+    "shipped",
+    "parcel",
+    "track",
+    "delivery",
+    "address",
+    "invoice",
+    "payment",
+    "account",
+    "password",
+    "reset",
+    "link",
+    "confirm",
+    "welcome",
+    "team",
+    "update",
+    "weekly",
+    "report",
+    "meeting",
+    "project",
+    "task",
+    "deadline",
+    "review",
+    "thanks",
+    "regards",
+    "please",
+    "note",
+    "attached",
+    "schedule",
+    "customer",
+    "support",
+    "ticket",
+    "status",
+)
+
+
 def small_message(number: int) -> bytes:
-    """Return a text+HTML alternative message of about 2.5 KB."""
-    text = f"Hello user {number},\r\n\r\n" + "Your order has shipped and is on its way. " * 25
-    html = f"<html><body><p>Hello user {number},</p><p>" + text[20:] + "</p>"
+    """Return a text+HTML alternative message of about 2.5 KB, its words varied like prose."""
+    pick = random.Random(number).choice
+    sentences = [" ".join(pick(WORDS) for _ in range(12)).capitalize() + "." for _ in range(11)]
+    text = f"Hello user {number},\r\n\r\n" + " ".join(sentences)
+    html = f"<html><body><p>Hello user {number},</p><p>" + "</p><p>".join(sentences) + "</p>"
     html += f'<a href="https://shop.example.com/orders/{number}">Track</a></body></html>'
     return (
         f"From: Shop <shop@example.com>\r\nTo: user{number}@example.com\r\n"
@@ -92,7 +132,7 @@ def bench_list(folder: Path, fill: int) -> None:
 
 
 def bench_compression() -> None:
-    sample = small_message(1) * 1 + b"<p>" + b"Newsletter paragraph with some words. " * 800
+    sample = b"".join(small_message(n) for n in range(13))  # a 32 KiB newsletter-like body
     started = time.perf_counter()
     for _ in range(200):
         packed = zlib.compress(sample, 1)
@@ -109,6 +149,19 @@ def bench_compression() -> None:
     print(f"on a {len(small)} byte message: {len(zlib.compress(small, 1)) / len(small):.0%}")
 
 
+def bench_compression_on_disk(folder: Path, count: int) -> None:
+    """Store the same messages with and without compression; compare size and rate."""
+    for label, threshold in (("uncompressed", 1 << 62), ("zlib from 1 KiB", 1024)):
+        writer.COMPRESS_FROM = threshold
+        with open_store(folder / f"{threshold}.db") as store:
+            started = time.perf_counter()
+            asyncio.run(add_concurrently(store, count, 32))
+            rate = count / (time.perf_counter() - started)
+        size = sum(p.stat().st_size for p in folder.glob(f"{threshold}.db*"))
+        print(f"{label:16}: {size / count:6.0f} bytes per message on disk, {rate:6.0f} msgs/s")
+    writer.COMPRESS_FROM = 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=20_000)
@@ -117,6 +170,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=Path.home()) as folder:
         print(f"store files in {folder} (synchronous=FULL)")
         bench_compression()
+        bench_compression_on_disk(Path(folder), 3000)
         bench_ingest(Path(folder), arguments.messages)
         if arguments.fill:
             bench_list(Path(folder), arguments.fill)
