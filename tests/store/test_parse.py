@@ -159,3 +159,15 @@ def test_attached_message_is_one_attachment() -> None:
 def test_same_bytes_give_the_same_part_ids() -> None:
     raw = (DATA / "inline-and-pdf.eml").read_bytes()
     assert parse_message(raw).parts == parse_message(raw).parts
+
+
+def test_links_lose_sentence_punctuation_but_keep_their_own() -> None:
+    text = (
+        "See https://en.wikipedia.org/wiki/Mail_(protocol). Or (https://example.com/a), "
+        "mailto:x@example.com; and https://example.com/a again! Bare https:// is no link."
+    )
+    assert parse_message(b"Subject: links\r\n\r\n" + text.encode()).links == (
+        "https://en.wikipedia.org/wiki/Mail_(protocol)",
+        "https://example.com/a",
+        "mailto:x@example.com",
+    )

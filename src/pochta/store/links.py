@@ -85,7 +85,13 @@ def find_links(text: str, html: str) -> tuple[str, ...]:
 
 def _urls_in(text: str) -> Iterable[str]:
     for match in _URL.finditer(text):
-        yield match.group(0).rstrip(_TRAILING)
+        url = match.group(0)
+        # Sentence punctuation after a URL is not part of it; a ")" closing a "(" in it is.
+        while url and url[-1] in _TRAILING:
+            if url[-1] == ")" and url.count("(") >= url.count(")"):
+                break
+            url = url[:-1]
+        yield url
 
 
 def snippet(text: str, html: str) -> str:
