@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import socket
 import time
 
 import pytest
@@ -203,3 +204,20 @@ def test_a_slow_store_stops_the_server_reading() -> None:
             replies = reading.result()
     assert replies.startswith(b"250 2.0.0 OK: queued as id1\r\n250 2.0.0 OK\r\n")
     assert replies.count(b"250 2.0.0 OK\r\n") == -(-sent // 6)
+
+
+def test_a_client_that_half_closes_still_gets_every_reply() -> None:
+    # printf '...' | nc: the whole conversation, then EOF, while the store is slow
+    recorder = Recorder()
+    with serve(deliver=recorder) as server:
+        server.call(_hold, recorder)
+        client = server.connect()
+        client.sock.sendall(START + b"DATA\r\nx\r\n.\r\nNOOP\r\nQUIT\r\n")
+        client.sock.shutdown(socket.SHUT_WR)
+        server.call(_release, recorder)
+        replies = client.read_all()
+    assert replies.endswith(
+        b"354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 OK: queued as id1\r\n"
+        b"250 2.0.0 OK\r\n221 2.0.0 Bye\r\n"
+    )
+    assert recorder.raws == [b"x\r\n"]

@@ -55,6 +55,7 @@ class SMTPSession(asyncio.Protocol):
         self._write_paused = False
         self._reading_paused = False
         self._closing = False
+        self._eof = False
         self._stored = 0
         self._started = self._last_seen = self._loop.time()
         self._timer: asyncio.TimerHandle | None = None
@@ -86,6 +87,14 @@ class SMTPSession(asyncio.Protocol):
             self._process()
         elif len(self._framer) > UNREAD_LIMIT:
             self._update_reading()
+
+    def eof_received(self) -> bool:
+        """Answer what is still buffered (``printf ... | nc`` half-closes), then close."""
+        self._eof = True
+        if self._task is None:
+            self._process()
+        # asyncio's TLS transport cannot stay half-open, and warns when asked to.
+        return not self._conversation.tls
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Forget the session and log its one line."""
@@ -159,6 +168,8 @@ class SMTPSession(asyncio.Protocol):
                 if line is None:
                     break
                 self._follow(conversation.handle(line))
+        if self._eof and self._task is None:
+            self._close()  # nothing more will come; an unfinished command is dropped
         self._flush()
 
     def _follow(self, next_step: Next) -> None:
