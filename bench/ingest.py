@@ -313,25 +313,34 @@ def main() -> None:
     figures: dict[tuple[str, str, str, int], dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="pochta-bench-") as folder:
         for server in SERVERS:
-            port = free_port()
-            process = start_server(server, port, Path(folder))
-            try:
-                for kind in KINDS:
-                    count = args.small if kind == "small" else args.attachments
-                    for mode in MODES:
-                        for connections in (1, 4):
-                            result = run_load(kind, mode, port, connections, args.seconds, count)
-                            figures[(server, kind, mode, connections)] = result
-                            print(
-                                f"  {server:15} {kind:10} {mode:9} x{connections}: "
-                                f"{result['msgs']:8.0f} msg/s {result['mbs']:7.1f} MB/s "
-                                f"(client CPU {result['cpu']:.2f} cores)",
-                                flush=True,
-                            )
-            finally:
-                process.terminate()
-                process.wait(timeout=30)
+            figures.update(run_server(server, Path(folder), args))
     print_table(figures)
+
+
+def run_server(
+    server: str, folder: Path, args: argparse.Namespace
+) -> dict[tuple[str, str, str, int], dict[str, float]]:
+    """Start one server, run every load against it, stop it."""
+    figures = {}
+    port = free_port()
+    process = start_server(server, port, folder)
+    try:
+        for kind in KINDS:
+            count = args.small if kind == "small" else args.attachments
+            for mode in MODES:
+                for connections in (1, 4):
+                    result = run_load(kind, mode, port, connections, args.seconds, count)
+                    figures[(server, kind, mode, connections)] = result
+                    print(
+                        f"  {server:15} {kind:10} {mode:9} x{connections}: "
+                        f"{result['msgs']:8.0f} msg/s {result['mbs']:7.1f} MB/s "
+                        f"(client CPU {result['cpu']:.2f} cores)",
+                        flush=True,
+                    )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return figures
 
 
 def print_table(figures: dict[tuple[str, str, str, int], dict[str, float]]) -> None:
