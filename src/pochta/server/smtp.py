@@ -8,8 +8,14 @@ Example::
     ...
     await server.aclose()
 
-The conversation itself lives in :mod:`pochta.server.smtp_session`; framing,
-argument parsing, AUTH and reply texts each have their own ``smtp_*`` module.
+The parts, one module each:
+
+- ``smtp_settings``: :class:`SMTPSettings` (every limit) and the ``Deliver`` contract;
+- ``smtp_session``: the :class:`asyncio.Protocol` of one connection (I/O, storing, TLS);
+- ``smtp_conversation``: the verbs and their replies, without I/O;
+- ``smtp_framing``: bytes into command lines and message bodies (DATA, dot-stuffing);
+- ``smtp_parse``: HELO, MAIL and RCPT arguments; ``smtp_auth``: PLAIN, LOGIN, credentials;
+- ``smtp_replies``: every reply as a named constant; ``tls``: certificates and SSLContext.
 """
 
 from __future__ import annotations
