@@ -1,0 +1,146 @@
+"""Helpers for the Django tests: run the Task site's manage.py, forms with CSRF, pochta demo.
+
+Example::
+
+    output = manage("check", env=site_env(EMAIL_PORT="2525"))
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+SITE = Path(__file__).resolve().parents[2] / "examples" / "tasksite"
+STARTUP_TIMEOUT = 30.0
+_CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def site_env(**values: str) -> dict[str, str]:
+    """Return this process's environment without EMAIL_*/POCHTA_* variables, plus ``values``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EMAIL_", "POCHTA_"))}
+    return {**env, "PYTHONUNBUFFERED": "1", **values}
+
+
+def manage(*args: str, env: dict[str, str] | None = None, timeout: float = 90) -> str:
+    """Run ``manage.py ARGS``; return stdout+stderr, or fail the test showing them."""
+    done = subprocess.run(
+        [sys.executable, str(SITE / "manage.py"), *args],
+        env=env if env is not None else site_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, f"manage.py {' '.join(args)} failed:\n{output}"
+    return output
+
+
+def wait_for_port(port: int, process: subprocess.Popen[Any]) -> None:
+    """Wait until 127.0.0.1:``port`` accepts connections; fail if ``process`` ends first."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"process exited with {process.returncode}"
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing answered on port {port}")
+
+
+def stop(process: subprocess.Popen[Any]) -> int:
+    """SIGTERM ``process`` by its PID and return its exit code (killed after 20 s)."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
+def post_form(client: httpx.Client, path: str, data: dict[str, str]) -> httpx.Response:
+    """GET the form at ``path`` for its CSRF token, then POST ``data`` with it."""
+    page = client.get(path)
+    page.raise_for_status()
+    token = _CSRF.search(page.text)
+    assert token is not None, page.text
+    return client.post(path, data={"csrfmiddlewaretoken": token[1], **data})
+
+
+@dataclass
+class Site:
+    """A running Task site: its base URL and its runserver process."""
+
+    url: str
+    process: subprocess.Popen[str]
+
+
+@dataclass
+class Demo:
+    """A running ``pochta demo``: the lines it printed and the addresses among them."""
+
+    process: subprocess.Popen[str]
+    lines: list[str] = field(default_factory=list)
+    site: str = ""
+    inbox: str = ""
+    smtp: tuple[str, int] = ("", 0)
+
+
+def _pump(process: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:
+    assert process.stdout is not None
+    with process.stdout:
+        for line in process.stdout:
+            lines.put(line)
+    lines.put(None)
+
+
+def start_demo(*args: str) -> Demo:
+    """Start ``pochta demo --temp`` on free ports and wait for its closing line."""
+    command = [sys.executable, "-m", "pochta.cli", "demo", "--temp", "--smtp", "127.0.0.1:0"]
+    command += ["--listen", "127.0.0.1:0", "--web", f"127.0.0.1:{free_port()}", *args]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=site_env()
+    )
+    demo = Demo(process)
+    lines: queue.Queue[str | None] = queue.Queue()
+    threading.Thread(target=_pump, args=(process, lines), daemon=True).start()
+    while not demo.lines or demo.lines[-1] != "Ctrl-C stops both.":
+        try:
+            line = lines.get(timeout=STARTUP_TIMEOUT)
+        except queue.Empty:
+            line = None
+        if line is None:
+            stop(process)
+            raise AssertionError("pochta demo did not start:\n" + "".join(demo.lines))
+        demo.lines.append(line.rstrip("\n"))
+    for line in demo.lines:
+        kind, _, rest = line.partition(" ")
+        if kind == "Site":
+            demo.site = rest.strip().rstrip("/")
+        elif kind == "Inbox":
+            demo.inbox = rest.strip().rstrip("/")
+        elif kind == "SMTP":
+            host, _, port = rest.strip().removeprefix("smtp://").rpartition(":")
+            demo.smtp = (host, int(port))
+    return demo
