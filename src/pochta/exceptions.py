@@ -11,15 +11,19 @@
     │   ├── StoreFullError                 the disk is full (SMTP 452)
     │   ├── StoreFormatError               the file is not a pochta store, or a newer one
     │   └── MessageNotFound (KeyError)     no message with that id
-    └── ServeError                         ``pochta serve`` could not start (port in use, ...)
+    ├── ServeError                         ``pochta serve`` could not start (port in use, ...)
+    ├── APIError                           the catcher's API answered with an error
+    └── MailAssertionError (AssertionError)  a test's expected message, link or code is not there
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "APIError",
     "BackendNotFound",
     "BadHeaderError",
     "ConfigurationError",
+    "MailAssertionError",
     "MessageNotFound",
     "PochtaError",
     "QueryError",
@@ -72,3 +76,11 @@ class MessageNotFound(StoreError, KeyError):
 
 class ServeError(PochtaError):
     """``pochta serve`` could not start; nothing was left half-running."""
+
+
+class APIError(PochtaError):
+    """The catcher's JSON API answered with an error; the message holds its ``Error`` text."""
+
+
+class MailAssertionError(PochtaError, AssertionError):
+    """A message, link or code a test expects is not there; the message shows what is."""
