@@ -68,10 +68,10 @@ def wait_for_port(port: int, process: subprocess.Popen[Any]) -> None:
     raise AssertionError(f"nothing answered on port {port}")
 
 
-def stop(process: subprocess.Popen[Any]) -> int:
-    """SIGTERM ``process`` by its PID and return its exit code (killed after 20 s)."""
+def stop(process: subprocess.Popen[Any], signum: int = signal.SIGTERM) -> int:
+    """Signal ``process`` by its PID (SIGTERM) and return its exit code (killed after 20 s)."""
     if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signum)
     try:
         return process.wait(20)
     except subprocess.TimeoutExpired:
@@ -107,6 +107,15 @@ class Demo:
     smtp: tuple[str, int] = ("", 0)
 
 
+@dataclass
+class Launched:
+    """A started process, the lines it printed so far, and the queue of the next ones."""
+
+    process: subprocess.Popen[str]
+    pending: queue.Queue[str | None]
+    lines: list[str] = field(default_factory=list)
+
+
 def _pump(process: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:
     assert process.stdout is not None
     with process.stdout:
@@ -115,25 +124,35 @@ def _pump(process: subprocess.Popen[str], lines: queue.Queue[str | None]) -> Non
     lines.put(None)
 
 
-def start_demo(*args: str) -> Demo:
-    """Start ``pochta demo --temp`` on free ports and wait for its closing line."""
-    command = [sys.executable, "-m", "pochta.cli", "demo", "--temp", "--smtp", "127.0.0.1:0"]
-    command += ["--listen", "127.0.0.1:0", "--web", f"127.0.0.1:{free_port()}", *args]
+def launch(command: list[str], env: dict[str, str], until: str) -> Launched:
+    """Start ``command`` (stderr into stdout) and wait for a line starting with ``until``.
+
+    Fails the test with everything printed if the process ends or stays silent.
+    """
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=site_env()
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     )
-    demo = Demo(process)
     lines: queue.Queue[str | None] = queue.Queue()
     threading.Thread(target=_pump, args=(process, lines), daemon=True).start()
-    while not demo.lines or demo.lines[-1] != "Ctrl-C stops both.":
+    launched = Launched(process, lines)
+    while not launched.lines or not launched.lines[-1].startswith(until):
         try:
             line = lines.get(timeout=STARTUP_TIMEOUT)
         except queue.Empty:
             line = None
         if line is None:
             stop(process)
-            raise AssertionError("pochta demo did not start:\n" + "".join(demo.lines))
-        demo.lines.append(line.rstrip("\n"))
+            raise AssertionError(f"{command} did not start:\n" + "\n".join(launched.lines))
+        launched.lines.append(line.rstrip("\n"))
+    return launched
+
+
+def start_demo(*args: str) -> Demo:
+    """Start ``pochta demo --temp`` on free ports and wait for its closing line."""
+    command = [sys.executable, "-m", "pochta.cli", "demo", "--temp", "--smtp", "127.0.0.1:0"]
+    command += ["--listen", "127.0.0.1:0", "--web", f"127.0.0.1:{free_port()}", *args]
+    launched = launch(command, site_env(), "Ctrl-C stops both.")
+    demo = Demo(launched.process, launched.lines)
     for line in demo.lines:
         kind, _, rest = line.partition(" ")
         if kind == "Site":

@@ -1,0 +1,87 @@
+"""The Task site's own Django test suite, and its mail settings read from the environment."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+from django_site import SITE, manage, site_env
+
+SHOW_MAIL_SETTINGS = (
+    "from django.conf import settings as s; import json; print(json.dumps({k: str(getattr(s, k))"
+    " for k in ('EMAIL_BACKEND', 'EMAIL_HOST', 'EMAIL_PORT', 'EMAIL_HOST_USER',"
+    " 'EMAIL_HOST_PASSWORD', 'EMAIL_USE_TLS', 'EMAIL_FILE_PATH')}))"
+)
+
+
+def mail_settings(**env: str) -> dict[str, str]:
+    """Return the site's mail settings as Django sees them under ``env``."""
+    output = manage("shell", "-c", SHOW_MAIL_SETTINGS, env=site_env(**env))
+    return dict(json.loads(output.strip().splitlines()[-1]))
+
+
+def test_the_sites_django_test_suite_passes() -> None:
+    # Run from another folder: the site's runner finds its own tests from anywhere.
+    done = subprocess.run(
+        [sys.executable, str(SITE / "manage.py"), "test", "--noinput"],
+        cwd=SITE.parent.parent,
+        env=site_env(),
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    ran = re.search(r"^Ran (\d+) tests? in ", done.stderr, re.MULTILINE)
+    assert ran is not None and int(ran[1]) >= 27, done.stderr
+    assert done.stderr.rstrip().endswith("OK\nDestroying test database for alias 'default'...")
+
+
+def test_default_mail_settings_point_at_pochta() -> None:
+    assert mail_settings() == {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": "1025",
+        "EMAIL_HOST_USER": "",
+        "EMAIL_HOST_PASSWORD": "",
+        "EMAIL_USE_TLS": "False",
+        "EMAIL_FILE_PATH": str(SITE / "sent_emails"),
+    }
+
+
+def test_mail_settings_and_credentials_come_from_the_environment() -> None:
+    settings = mail_settings(
+        EMAIL_BACKEND="file",
+        EMAIL_HOST="smtp.example.com",
+        EMAIL_PORT="587",
+        EMAIL_HOST_USER="app",
+        EMAIL_HOST_PASSWORD="s3cret",
+        EMAIL_USE_TLS="1",
+    )
+    assert settings == {
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_HOST": "smtp.example.com",
+        "EMAIL_PORT": "587",
+        "EMAIL_HOST_USER": "app",
+        "EMAIL_HOST_PASSWORD": "s3cret",
+        "EMAIL_USE_TLS": "True",
+        "EMAIL_FILE_PATH": str(SITE / "sent_emails"),
+    }
+
+
+def test_email_backend_also_takes_a_dotted_path() -> None:
+    backend = "pochta.mail.backends.console.EmailBackend"
+    assert mail_settings(EMAIL_BACKEND=backend)["EMAIL_BACKEND"] == backend
+    assert mail_settings(EMAIL_BACKEND="store")["EMAIL_BACKEND"] == (
+        "pochta.mail.backends.store.EmailBackend"
+    )
+
+
+def test_no_secret_in_the_sites_code() -> None:
+    code = (SITE / "tasksite" / "settings.py").read_text("utf-8")
+    assert re.findall(r"EMAIL_HOST_(?:USER|PASSWORD) = (.*)", code) == [
+        'os.environ.get("EMAIL_HOST_USER", "")',
+        'os.environ.get("EMAIL_HOST_PASSWORD", "")',
+    ]
