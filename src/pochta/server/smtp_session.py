@@ -168,7 +168,7 @@ class SMTPSession(asyncio.Protocol):
                 if line is None:
                     break
                 self._follow(conversation.handle(line))
-        if self._eof and self._task is None:
+        if self._eof and self._task is None and not self._write_paused:
             self._close()  # nothing more will come; an unfinished command is dropped
         self._flush()
 
