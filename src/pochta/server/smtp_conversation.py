@@ -74,7 +74,12 @@ class Conversation:
             return self._refuse(refusal.reply)
 
     def finish_message(self, body: bytes | Oversize) -> Envelope | None:
-        """End the transaction; return the envelope to store ``body`` with, or None if refused."""
+        """End the transaction; return the envelope to store ``body`` with, or None if refused.
+
+        No ``Received:`` header is added (Mailpit adds none either): the
+        bytes are stored exactly as sent and the envelope carries the trace
+        (client address, HELO name, TLS, login).
+        """
         mail, rcpts = self._mail, tuple(self._rcpts)
         self._reset_transaction()
         assert mail is not None
