@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import smtplib
+import socket
+import struct
 from email.message import EmailMessage
 
 import pytest
@@ -125,3 +127,23 @@ def test_utf8_message_with_smtputf8_through_smtplib() -> None:
     assert [(r, e.mail_from, e.rcpt_tos) for r, e in recorder.messages] == [
         (raw, "отправитель@пример.рф", ("получатель@пример.рф",))
     ]
+
+
+def test_a_client_that_vanishes_mid_data_stores_nothing_and_harms_no_one() -> None:
+    recorder = Recorder()
+    with serve(deliver=recorder) as server:
+        client = server.connect()
+        assert client.codes(TRANSACTION + b"half a message\r\n", 4) == [250, 250, 250, 354]
+        client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()  # a reset, not a polite close
+        with smtplib.SMTP("127.0.0.1", server.port) as smtp:
+            smtp.sendmail("a@example.com", ["b@example.com"], b"next\r\n")
+    assert recorder.raws == [b"next\r\n"]
+
+
+def test_smtplib_reports_the_one_refused_recipient() -> None:
+    recorder = Recorder()
+    with serve(deliver=recorder) as server, smtplib.SMTP("127.0.0.1", server.port) as smtp:
+        refused = smtp.sendmail("a@example.com", ["ok@example.com", "bad address"], b"x\r\n")
+    assert refused == {"bad address": (553, b"5.1.3 Mailbox name not allowed: bad address syntax")}
+    assert [envelope.rcpt_tos for _, envelope in recorder.messages] == [("ok@example.com",)]
