@@ -1,6 +1,102 @@
 """The pytest plugin pochta ships to its users (registered through ``pytest11``).
 
-Fixtures arrive here as the capabilities they wrap land; see docs/testing.md.
+Installing pochta is enough; no ``conftest.py`` is needed. Fixtures:
+
+* ``mailoutbox`` / ``pochta_outbox``: the messages sent in-process during the
+  test, through ``pochta.mail`` or (when its settings are configured) Django.
+  When pytest-django is installed, ``mailoutbox`` is pytest-django's own and
+  ``pochta_outbox`` is pochta's;
+* ``pochta_server``: a real ``pochta serve`` on free ports with a temporary
+  store, started once per session and emptied before each test;
+* ``pochta_mailbox``: that server's :class:`~pochta.testing.Mailbox`;
+* ``pochta_catcher``: the session's server itself, never emptied by pochta.
+
+Example::
+
+    def test_reset_mail(pochta_server):
+        pochta_server.configure_pochta_mail()     # undone after the test
+        request_password_reset("ann@example.com")
+        message = pochta_server.mailbox.wait_for(to="ann@example.com")
+        assert "/reset/" in message.link("/reset/")
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pochta.testing.mailbox import Mailbox
+from pochta.testing.outbox import captured_mail, restore_mail_settings, save_mail_settings
+from pochta.testing.server import PochtaServer
+
+__all__ = [
+    "OutboxFixture",
+    "pochta_catcher",
+    "pochta_mailbox",
+    "pochta_outbox",
+    "pochta_server",
+    "pytest_configure",
+]
+
+
+@pytest.fixture
+def pochta_outbox() -> Iterator[list[Any]]:
+    """Return the list of messages sent during this test, emptied for each test.
+
+    ::
+
+        def test_welcome(pochta_outbox):
+            send_mail("Welcome", "Hi", "a@example.com", ["b@example.com"])
+            assert [m.to for m in pochta_outbox] == [["b@example.com"]]
+    """
+    with captured_mail() as outbox:
+        yield outbox
+
+
+class OutboxFixture:
+    """Holds ``mailoutbox``; registered only when pytest-django does not provide its own."""
+
+    @pytest.fixture
+    def mailoutbox(self, pochta_outbox: list[Any]) -> list[Any]:
+        """Return the list of messages sent during this test (same as ``pochta_outbox``)."""
+        return pochta_outbox
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Offer ``mailoutbox`` unless pytest-django (plugin name ``django``) offers it."""
+    if not config.pluginmanager.hasplugin("django"):
+        config.pluginmanager.register(OutboxFixture(), "pochta-mailoutbox")
+
+
+@pytest.fixture(scope="session")
+def pochta_catcher() -> Iterator[PochtaServer]:
+    """Start one ``pochta serve --temp`` on free ports for the session; stop it at the end."""
+    with PochtaServer.start() as server:
+        yield server
+
+
+@pytest.fixture
+def pochta_server(pochta_catcher: PochtaServer) -> Iterator[PochtaServer]:
+    """Return the session's catcher, emptied for this test; ``pochta.mail`` settings restored.
+
+    ::
+
+        def test_sends(pochta_server):
+            pochta_server.configure_pochta_mail()
+            send_mail("Hi", "Body", "a@example.com", ["b@example.com"])
+            assert pochta_server.mailbox.latest().subject == "Hi"
+    """
+    pochta_catcher.mailbox.delete_all()
+    saved = save_mail_settings()
+    try:
+        yield pochta_catcher
+    finally:
+        restore_mail_settings(saved)
+
+
+@pytest.fixture
+def pochta_mailbox(pochta_server: PochtaServer) -> Mailbox:
+    """Return the :class:`~pochta.testing.Mailbox` of ``pochta_server`` (emptied for the test)."""
+    return pochta_server.mailbox

@@ -1,0 +1,179 @@
+"""A real ``pochta serve`` in a child process, on free ports, for tests and scripts.
+
+::
+
+    from pochta.testing import PochtaServer
+
+    with PochtaServer.start() as server:          # --temp store, ports chosen by the system
+        send_mail("Hi", "Body", "a@example.com", ["b@example.com"],
+                  connection=get_connection(**server.connection_kwargs))
+        assert server.mailbox.wait_for(subject="Hi").to == ["b@example.com"]
+
+The pytest plugin starts one for the whole session (``pochta_server``).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+from types import TracebackType
+from typing import IO, Any
+
+import pochta.mail
+from pochta.exceptions import ServeError
+from pochta.testing.mailbox import Mailbox
+
+__all__ = ["STARTUP_TIMEOUT", "PochtaServer"]
+
+#: Seconds :meth:`PochtaServer.start` waits for the server to print its addresses.
+STARTUP_TIMEOUT = 30.0
+_ADDRESS = re.compile(r"^(SMTP|Inbox) +(smtp|http)://(?P<host>\[[^\]]+\]|[^:]+):(?P<port>\d+)$")
+
+
+class PochtaServer:
+    """A running ``pochta serve`` child process: its addresses, a client, app settings."""
+
+    def __init__(
+        self, process: subprocess.Popen[str], smtp: tuple[str, int], url: str, log: IO[str]
+    ) -> None:
+        """Wrap a started process (use :meth:`start`)."""
+        self.process = process
+        self.smtp_host, self.smtp_port = smtp
+        self.url = url
+        self.mailbox = Mailbox(url)
+        self._log = log
+
+    def __repr__(self) -> str:
+        return f"<PochtaServer smtp://{self.smtp_host}:{self.smtp_port} {self.url}>"
+
+    @classmethod
+    def start(cls, *args: str, database: str | os.PathLike[str] | None = None) -> PochtaServer:
+        """Start ``pochta serve`` on free 127.0.0.1 ports and wait until it answers.
+
+        The store is temporary (``--temp``) unless ``database`` names a file;
+        ``args`` are more ``pochta serve`` options (``"--max", "100"``). Raises
+        :class:`~pochta.exceptions.ServeError` with the server's own error
+        output if it does not start within :data:`STARTUP_TIMEOUT` seconds.
+        """
+        store = [os.fspath(database)] if database is not None else ["--temp"]
+        command = [sys.executable, "-m", "pochta.cli", "serve", *store]
+        command += ["--smtp", "127.0.0.1:0", "--listen", "127.0.0.1:0", *args]
+        log = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # noqa: SIM115 (closed by stop())
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
+        try:
+            smtp, url = _read_addresses(process)
+        except ServeError as error:
+            _end(process)
+            log.seek(0)
+            output = log.read().strip()
+            log.close()
+            raise ServeError(f"{error}: {output or 'no error output'}") from None
+        return cls(process, smtp, url, log)
+
+    @property
+    def email_settings(self) -> dict[str, Any]:
+        """Return the settings that point an app (Django or pochta.mail) at this server.
+
+        ::
+
+            @override_settings(**pochta_server.email_settings)
+        """
+        return {
+            "EMAIL_BACKEND": "pochta.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": self.smtp_host,
+            "EMAIL_PORT": self.smtp_port,
+            "EMAIL_HOST_USER": "",
+            "EMAIL_HOST_PASSWORD": "",
+            "EMAIL_USE_TLS": False,
+            "EMAIL_USE_SSL": False,
+        }
+
+    @property
+    def connection_kwargs(self) -> dict[str, Any]:
+        """Return ``get_connection()`` keyword arguments for an smtp backend to this server."""
+        return {
+            "backend": "pochta.mail.backends.smtp.EmailBackend",
+            "host": self.smtp_host,
+            "port": self.smtp_port,
+            "username": "",
+            "password": "",
+            "use_tls": False,
+            "use_ssl": False,
+        }
+
+    def configure_pochta_mail(self) -> None:
+        """Send this process's ``pochta.mail`` through this server (``pochta.mail.configure``)."""
+        pochta.mail.configure(**self.email_settings)
+
+    def error_output(self) -> str:
+        """Return what the server wrote to stderr so far (warnings, errors, --verbose logs)."""
+        if self._log.closed:
+            return ""
+        self._log.flush()
+        self._log.seek(0)
+        return self._log.read()
+
+    def stop(self) -> int:
+        """Stop the server (SIGTERM, then SIGKILL after 20 s); return its exit code."""
+        self.mailbox.close()
+        code = _end(self.process)
+        self._log.close()
+        return code
+
+    def __enter__(self) -> PochtaServer:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _end(process: subprocess.Popen[str]) -> int:
+    if process.poll() is None:
+        process.terminate()
+    try:
+        return process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
+def _read_addresses(process: subprocess.Popen[str]) -> tuple[tuple[str, int], str]:
+    """Read the SMTP and Inbox lines ``pochta serve`` prints once it answers."""
+    lines: queue.Queue[str | None] = queue.Queue()
+    threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True).start()
+    smtp: tuple[str, int] | None = None
+    url = ""
+    while smtp is None or not url:
+        try:
+            line = lines.get(timeout=STARTUP_TIMEOUT)
+        except queue.Empty:
+            raise ServeError(f"pochta serve printed no address in {STARTUP_TIMEOUT:g} s") from None
+        if line is None:
+            raise ServeError(f"pochta serve ended with code {process.wait()}")
+        match = _ADDRESS.match(line.strip())
+        if match and match[1] == "SMTP":
+            smtp = (match["host"].strip("[]"), int(match["port"]))
+        elif match:
+            url = f"http://{match['host']}:{match['port']}"
+    return smtp, url
+
+
+def _pump(stdout: IO[str] | None, lines: queue.Queue[str | None]) -> None:
+    # Keeps reading after start-up, so the child never blocks on a full pipe.
+    if stdout is None:
+        lines.put(None)
+        return
+    with stdout:
+        for line in stdout:
+            lines.put(line)
+    lines.put(None)
