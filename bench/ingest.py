@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python bench/ingest.py [--seconds 4] [--profile]   (or ``make bench``)
 
-The same load goes to three servers, each in its own process, on 127.0.0.1:
+The same load goes to four servers, each in its own process, on 127.0.0.1
+(the first three live in bench/ingest_servers.py):
 
 - ``aiosmtpd``: aiosmtpd's SMTP protocol with a handler that discards (the baseline);
 - ``pochta-discard``: pochta's SMTP server delivering nowhere: the ceiling the
@@ -28,7 +29,6 @@ and prints where its time goes. Nothing is asserted.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import multiprocessing
 import os
 import smtplib
@@ -76,87 +76,7 @@ def stuff(raw: bytes) -> bytes:
     return (b"\r\n" + raw).replace(b"\r\n.", b"\r\n..")[2:] + b".\r\n"
 
 
-# -- servers (each runs in its own process) ------------------------------------
-
-
-def serve_aiosmtpd(port: int) -> None:
-    from aiosmtpd.smtp import SMTP
-
-    class Discard:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-            return "250 OK"
-
-    loop = asyncio.new_event_loop()
-    handler = Discard()
-    server = loop.create_server(
-        lambda: SMTP(handler, data_size_limit=64 * 2**20, loop=loop), "127.0.0.1", port
-    )
-    loop.run_until_complete(server)
-    loop.run_forever()
-
-
-def serve_pochta_discard(port: int) -> None:
-    from pochta.server.smtp import SMTPSettings, start_smtp_server
-    from pochta.store import Envelope
-
-    async def discard(raw: bytes, envelope: Envelope) -> str:
-        return "discarded"
-
-    async def main() -> None:
-        settings = SMTPSettings(max_message_size=64 * 2**20)
-        await start_smtp_server(discard, settings, host="127.0.0.1", port=port)
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
-
-
-def serve_pochta_sqlite(port: int, folder: Path) -> None:
-    """BENCH-ONLY durable writer: not pochta's store, no parsing, just committed bytes."""
-    import queue
-    import sqlite3
-    import threading
-
-    from pochta.server.smtp import SMTPSettings, start_smtp_server
-    from pochta.store import Envelope
-
-    pending: queue.SimpleQueue[tuple[bytes, Envelope, asyncio.Future[str]]] = queue.SimpleQueue()
-
-    def write(loop: asyncio.AbstractEventLoop) -> None:
-        db = sqlite3.connect(folder / "bench-only.db", isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS message (id INTEGER PRIMARY KEY, env TEXT, raw BLOB)"
-        )
-        while True:
-            group = [pending.get()]
-            while not pending.empty() and len(group) < 256:
-                group.append(pending.get())
-            db.execute("BEGIN")
-            ids = [
-                db.execute(
-                    "INSERT INTO message (env, raw) VALUES (?, ?)", (repr(env), raw)
-                ).lastrowid
-                for raw, env, _ in group
-            ]
-            db.execute("COMMIT")
-            for (_, _, future), row in zip(group, ids, strict=True):
-                loop.call_soon_threadsafe(future.set_result, str(row))
-
-    async def deliver(raw: bytes, envelope: Envelope) -> str:
-        future = asyncio.get_running_loop().create_future()
-        pending.put((raw, envelope, future))
-        return await future
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        threading.Thread(target=write, args=(loop,), daemon=True).start()
-        await start_smtp_server(
-            deliver, SMTPSettings(max_message_size=64 * 2**20), host="127.0.0.1", port=port
-        )
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
+# -- servers (each in its own process: bench/ingest_servers.py, or pochta serve) ---
 
 
 def start_server(name: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
@@ -165,8 +85,8 @@ def start_server(name: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
         command += ["--smtp", f"127.0.0.1:{port}", "--listen", f"127.0.0.1:{free_port()}"]
         command += ["--max-message-size", "64M"]
     else:
-        command = [sys.executable, __file__, "--serve", name, "--port", str(port)]
-        command += ["--folder", str(folder)]
+        script = Path(__file__).with_name("ingest_servers.py")
+        command = [sys.executable, str(script), name, str(port), str(folder)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_greeting(port, process)
     return process
@@ -293,16 +213,7 @@ def main() -> None:
         "--attachments", type=int, default=1_500, help="140 KB messages per connection"
     )
     parser.add_argument("--profile", action="store_true", help="sample pochta serve with py-spy")
-    parser.add_argument("--serve", choices=SERVERS[:3], help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve == "aiosmtpd":
-        return serve_aiosmtpd(args.port)
-    if args.serve == "pochta-discard":
-        return serve_pochta_discard(args.port)
-    if args.serve == "pochta-sqlite":
-        return serve_pochta_sqlite(args.port, args.folder)
     if args.profile:
         return profile(args.seconds)
     sizes = {kind: len(make_message(kind, 0)) for kind in KINDS}
