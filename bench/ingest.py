@@ -9,7 +9,7 @@ The same load goes to four servers, each in its own process, on 127.0.0.1
 - ``pochta-discard``: pochta's SMTP server delivering nowhere: the ceiling the
   client can push (if it is close to ``pochta serve``, the client is the limit);
 - ``pochta-sqlite``: pochta's SMTP server with a minimal durable writer that
-  lives only in this file (BENCH-ONLY, not pochta's store): raw bytes into one
+  lives only in bench/ (BENCH-ONLY, not pochta's store): raw bytes into one
   SQLite table, WAL, synchronous=FULL, group commit, no parsing. It shows what
   the SMTP server sustains when storing durably, apart from the store's parsing;
 - ``pochta serve``: the real command as a subprocess, storing every message
@@ -19,7 +19,8 @@ Loads: small text+HTML messages (~2.5 KB) and messages with a 140 KB attachment,
 over 1 and 4 connections (one client process per connection), sent by
 ``smtplib`` (no PIPELINING: four round trips a message) and by a raw-socket
 client that pipelines (one write a message: body, end, next MAIL/RCPT/DATA).
-Each run stops by itself after ``--messages`` per connection or ``--seconds``.
+Each run stops by itself after ``--small``/``--attachments`` messages per
+connection or ``--seconds``.
 It prints messages/s, MB/s, the client's CPU use and pochta serve's ratio to
 aiosmtpd. ``--profile`` samples ``pochta serve`` (all threads) with py-spy
 (``.venv/bin/pip install py-spy``; not a dependency) under the pipelined loads
