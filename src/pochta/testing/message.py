@@ -81,10 +81,10 @@ def pick_link(links: list[str], pattern: str | re.Pattern[str], where: str) -> s
     shown = pattern.pattern if isinstance(pattern, re.Pattern) else pattern
     if not found:
         raise MailAssertionError(
-            f"no link in {where} matches {shown!r}; its links:{_listing(links)}"
+            f"no link in {where} matches '{shown}'; its links:{_listing(links)}"
         )
     raise MailAssertionError(
-        f"{len(found)} links in {where} match {shown!r}; give a pattern that picks one:"
+        f"{len(found)} links in {where} match '{shown}'; give a pattern that picks one:"
         f"{_listing(found)}"
     )
 
@@ -105,10 +105,10 @@ def pick_code(text: str, pattern: str | re.Pattern[str], where: str) -> str:
     if not codes:
         start = " ".join(searched.split())[:200]
         raise MailAssertionError(
-            f"no code matching {regex.pattern!r} in {where}; its text begins: {start!r}"
+            f"no code matching '{regex.pattern}' in {where}; its text begins: {start!r}"
         )
     raise MailAssertionError(
-        f"{len(codes)} different codes in {where} match {regex.pattern!r}: {', '.join(codes)}; "
+        f"{len(codes)} different codes in {where} match '{regex.pattern}': {', '.join(codes)}; "
         r"give a pattern with the words around the code, e.g. r'code is (\d+)'"
     )
 
@@ -134,7 +134,7 @@ class Message:
         self.reply_to: list[str] = [_address(a) for a in data.get("ReplyTo") or []]
         self.tags: list[str] = list(data.get("Tags") or [])
         self.size: int = data.get("Size", 0)
-        self.snippet: str = data.get("Snippet", "")
+        self._snippet: str | None = data.get("Snippet")
         created = data.get("Created") or data.get("Date")
         self.created: datetime | None = datetime.fromisoformat(created) if created else None
         self._full: JSON | None = data if "Text" in data else None
@@ -152,6 +152,14 @@ class Message:
         if self._full is None:
             self._full = self._load(self.id)
         return self._full
+
+    @property
+    def snippet(self) -> str:
+        """Return the start of the text, as the message list shows it."""
+        if self._snippet is None:
+            body = self.text if self.text.strip() else html_text(self.html)
+            self._snippet = " ".join(body[:16_000].split())[:250]
+        return self._snippet
 
     @property
     def text(self) -> str:
