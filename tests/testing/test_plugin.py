@@ -1,0 +1,146 @@
+"""The plugin as users get it: throwaway projects with no conftest, run by pytester."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+INI = """
+[pytest]
+addopts = -p no:cacheprovider
+filterwarnings = error
+"""
+
+USES_EACH_FIXTURE = """
+import smtplib
+import pochta.mail
+from pochta.mail import send_mail
+from pochta.mail.settings import get_setting
+
+
+def test_outbox_catches_pochta_mail(mailoutbox, pochta_outbox):
+    send_mail("Welcome", "Hi Ann", "app@example.com", ["ann@example.com"])
+    assert mailoutbox is pochta_outbox
+    assert [(m.subject, m.to) for m in mailoutbox] == [("Welcome", ["ann@example.com"])]
+
+
+def test_outbox_is_empty_again_and_configure_values_come_back(mailoutbox):
+    assert mailoutbox == []
+    assert get_setting("EMAIL_HOST") == "smtp.example.com"
+
+
+def test_after_the_fixture_the_user_settings_are_intact():
+    assert get_setting("EMAIL_BACKEND") == "pochta.mail.backends.dummy.EmailBackend"
+    assert get_setting("EMAIL_HOST") == "smtp.example.com"
+    assert pochta.mail.outbox == ["kept"]
+
+
+def test_server_catches_smtp(pochta_server):
+    with smtplib.SMTP(pochta_server.smtp_host, pochta_server.smtp_port) as client:
+        client.sendmail("a@example.com", ["b@example.com"], b"Subject: one\\r\\n\\r\\nx\\r\\n")
+    assert pochta_server.mailbox.wait_for(subject="one").to == []
+
+
+def test_server_is_empty_for_each_test(pochta_server, pochta_mailbox):
+    assert pochta_mailbox is pochta_server.mailbox
+    assert pochta_mailbox.messages() == []
+    pochta_server.configure_pochta_mail()
+    send_mail("Reset", "Open http://app.test/reset/x/", "a@example.com", ["ann@example.com"])
+    assert pochta_mailbox.wait_for(to="ann@").link("/reset/") == "http://app.test/reset/x/"
+
+
+def test_one_server_per_session(pochta_catcher, pochta_server):
+    assert pochta_catcher is pochta_server
+    assert get_setting("EMAIL_HOST") == "smtp.example.com"
+
+
+def test_a_wrong_expectation_fails_readably(pochta_server):
+    pochta_server.configure_pochta_mail()
+    send_mail("Your receipt", "Thanks", "shop@example.com", ["bob@example.com"])
+    send_mail("Welcome", "Hi", "app@example.com", ["ann@example.com"])
+    pochta_server.mailbox.wait_for(subject="Nope", timeout=1)
+"""
+
+USER_CONFTEST = """
+import pochta.mail
+
+pochta.mail.configure(
+    EMAIL_BACKEND="pochta.mail.backends.dummy.EmailBackend", EMAIL_HOST="smtp.example.com"
+)
+pochta.mail.outbox = ["kept"]
+"""
+
+
+def test_each_fixture_works_in_a_project_without_conftest_and_failures_list_arrivals(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini(INI)
+    pytester.makeconftest(USER_CONFTEST)  # the user's own settings, to be kept intact
+    pytester.makepyfile(test_project=USES_EACH_FIXTURE)
+
+    result = pytester.runpytest_subprocess()
+
+    result.assert_outcomes(passed=6, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E*MailAssertionError: no message matching 'subject:\"Nope\"' arrived at "
+            "http://127.0.0.1:* within 1 s;",
+            "E*2 message(s) in the mailbox, the latest:",
+            "E*'Welcome' from app@example.com to ann@example.com",
+            "E*'Your receipt' from shop@example.com to bob@example.com",
+        ]
+    )
+
+
+DJANGO_CONFTEST = """
+import django
+from django.conf import settings
+
+settings.configure(
+    EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+    DEFAULT_FROM_EMAIL="site@example.com",
+)
+django.setup()
+"""
+
+DJANGO_TESTS = """
+from django.conf import settings
+from django.core import mail
+from django.test import override_settings
+
+import pochta.mail
+
+
+def test_django_and_pochta_mail_share_the_outbox(mailoutbox):
+    mail.send_mail("From Django", "Hi", None, ["ann@example.com"])
+    pochta.mail.send_mail("From pochta", "Hi", None, ["bob@example.com"])
+    assert [(m.subject, m.from_email) for m in mailoutbox] == [
+        ("From Django", "site@example.com"),
+        ("From pochta", "site@example.com"),
+    ]
+    assert mail.outbox is mailoutbox
+
+
+def test_django_settings_are_restored():
+    assert settings.EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
+    assert not hasattr(mail, "outbox")
+
+
+def test_a_django_app_sends_to_the_server(pochta_server):
+    with override_settings(**pochta_server.email_settings):
+        mail.send_mail("Reset", "Code 482913", None, ["ann@example.com"])
+    assert pochta_server.mailbox.wait_for(to="ann@example.com").code() == "482913"
+"""
+
+
+def test_with_django_configured_django_mail_lands_in_the_same_outbox(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini(INI)
+    pytester.makeconftest(DJANGO_CONFTEST)
+    pytester.makepyfile(test_django_project=DJANGO_TESTS)
+
+    result = pytester.runpytest_subprocess()
+
+    result.assert_outcomes(passed=3)
