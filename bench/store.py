@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import random
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -84,16 +86,20 @@ async def add_concurrently(store: Store, count: int, tasks: int, offset: int = 0
     await asyncio.gather(*(worker(first) for first in range(tasks)))
 
 
+def set_synchronous(connection: sqlite3.Connection, value: str) -> None:
+    connection.execute(f"PRAGMA synchronous = {value}")
+
+
 def bench_ingest(folder: Path, count: int) -> None:
     baseline_count = max(count // 10, 100)
-    with open_store(folder / "baseline.db") as store:
-        started = time.perf_counter()
-        for number in range(baseline_count):
-            store.add(small_message(number), ENVELOPE)
-        baseline = baseline_count / (time.perf_counter() - started)
-        print(
-            f"baseline add() one at a time: {baseline:8.0f} msgs/s, {store.stats.commits} commits"
-        )
+    for synchronous in ("OFF", "FULL"):
+        with open_store(folder / f"baseline-{synchronous}.db") as store:
+            store._change(functools.partial(set_synchronous, value=synchronous))
+            started = time.perf_counter()
+            for number in range(baseline_count):
+                store.add(small_message(number), ENVELOPE)
+            baseline = baseline_count / (time.perf_counter() - started)
+            print(f"add() one at a time, synchronous={synchronous:4}: {baseline:6.0f} msgs/s")
     for tasks in (4, 32):
         with open_store(folder / f"group{tasks}.db") as store:
             started = time.perf_counter()
@@ -101,7 +107,7 @@ def bench_ingest(folder: Path, count: int) -> None:
             rate = count / (time.perf_counter() - started)
             print(
                 f"aadd() from {tasks:2} tasks, {count} msgs: {rate:8.0f} msgs/s "
-                f"({rate / baseline:.2f}x baseline), {store.stats.commits} commits "
+                f"({rate / baseline:.2f}x add() with FULL), {store.stats.commits} commits "
                 f"({count / store.stats.commits:.1f} msgs per commit)"
             )
 
