@@ -23,13 +23,15 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pochta.testing.mailbox import Mailbox
 from pochta.testing.outbox import captured_mail, restore_mail_settings, save_mail_settings
-from pochta.testing.server import PochtaServer
+
+if TYPE_CHECKING:  # imported when a fixture runs, so plain pytest runs start fast
+    from pochta.testing.mailbox import Mailbox
+    from pochta.testing.server import PochtaServer
 
 __all__ = [
     "OutboxFixture",
@@ -73,6 +75,8 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def pochta_catcher() -> Iterator[PochtaServer]:
     """Start one ``pochta serve --temp`` on free ports for the session; stop it at the end."""
+    from pochta.testing.server import PochtaServer
+
     with PochtaServer.start() as server:
         yield server
 
