@@ -86,3 +86,23 @@ def test_a_folder_without_the_site_is_a_usage_error(tmp_path: Path) -> None:
         f"Error: no Task site (manage.py) in {tmp_path}; give --site with the folder "
         "examples/tasksite of a pochta checkout\n"
     )
+
+
+def test_a_taken_smtp_port_stops_the_demo_with_the_reason() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = [sys.executable, "-m", "pochta.cli", "demo", "--temp"]
+        done = subprocess.run(
+            [*command, "--smtp", f"127.0.0.1:{port}", "--listen", "127.0.0.1:0"],
+            env=site_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert (done.returncode, done.stdout) == (1, "")
+    first, last = done.stderr.splitlines()[0], done.stderr.splitlines()[-1]
+    assert first.startswith(f"pochta serve: cannot listen on 127.0.0.1:{port} for SMTP")
+    assert last == "pochta demo: pochta serve did not start (see its message above)"
