@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -187,3 +189,33 @@ def test_close_waits_for_queued_messages(tmp_path: Path) -> None:
     with open_store(tmp_path / "mail.db") as reopened:
         assert reopened.count() == (50, 50)
         assert {m.id for m in reopened.list_messages(limit=50).messages} == set(ids)
+
+
+def test_adds_from_many_threads(tmp_path: Path) -> None:
+    def add_some(first: int) -> list[str]:
+        return [store.add(message(n), ENVELOPE) for n in range(first, first + 25)]
+
+    with open_store(tmp_path / "mail.db") as store:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            batches = list(pool.map(add_some, range(0, 200, 25)))
+        ids = [i for batch in batches for i in batch]
+        assert (len(set(ids)), store.count(), store.stats.messages) == (200, (200, 200), 200)
+        assert [store.raw(i) for i in ids] == [message(n) for n in range(200)]
+
+
+def test_a_cancelled_aadd_still_stores_quietly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def add_then_cancel() -> None:
+        task = asyncio.ensure_future(store.aadd(message(1), ENVELOPE))
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.to_thread(store.close)
+
+    store = open_store(tmp_path / "mail.db")
+    asyncio.run(add_then_cancel())
+    with open_store(tmp_path / "mail.db") as reopened:
+        assert reopened.count() == (1, 1)
+    assert [r.message for r in caplog.records if r.levelno >= logging.WARNING] == []
