@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from html.parser import HTMLParser
 
-__all__ = ["MAX_HTML", "find_links", "html_text", "snippet"]
+__all__ = ["MAX_HTML", "SNIPPET_LENGTH", "find_links", "html_text", "read_bodies", "snippet"]
 
 SNIPPET_LENGTH = 250
 # html.parser reads about 1 MB/s; beyond this much HTML, text and links come from the start.
@@ -67,20 +67,22 @@ def _read_html(html: str) -> _Reader:
     return reader
 
 
-def html_text(html: str) -> str:
-    """Return the text a reader would see in ``html`` (no markup, scripts or styles)."""
-    return "".join(_read_html(html).text)
+def read_bodies(text: str, html: str) -> tuple[str, tuple[str, ...]]:
+    """Return the snippet and the links of a message's bodies, reading the HTML once.
 
-
-def find_links(text: str, html: str) -> tuple[str, ...]:
-    """Return every http(s) and mailto URL in the bodies, de-duplicated, in order."""
-    reader = _read_html(html) if html else None
-    found: list[str] = []
-    found.extend(_urls_in(text))
-    if reader is not None:
-        found.extend(reader.urls)
-        found.extend(_urls_in("".join(reader.text)))
-    return tuple(dict.fromkeys(url for url in found if not _SCHEME.fullmatch(url)))
+    The snippet is the first ``SNIPPET_LENGTH`` characters of the text (of the
+    HTML's visible text when there is no text), whitespace collapsed. Links
+    are every http(s) and mailto URL in the text, in the HTML's ``href`` and
+    ``src`` attributes and in its visible text, de-duplicated, in order.
+    """
+    reader = _read_html(html) if html else _Reader()
+    visible = "".join(reader.text)
+    source = text if text.strip() else visible
+    # Collapsing a whole large body would be wasted work for 250 characters.
+    snippet = " ".join(source[: SNIPPET_LENGTH * 64].split())[:SNIPPET_LENGTH]
+    found = [*_urls_in(text), *reader.urls, *_urls_in(visible)]
+    links = tuple(dict.fromkeys(url for url in found if not _SCHEME.fullmatch(url)))
+    return snippet, links
 
 
 def _urls_in(text: str) -> Iterable[str]:
@@ -94,8 +96,16 @@ def _urls_in(text: str) -> Iterable[str]:
         yield url
 
 
+def html_text(html: str) -> str:
+    """Return the text a reader would see in ``html`` (no markup, scripts or styles)."""
+    return "".join(_read_html(html).text)
+
+
+def find_links(text: str, html: str) -> tuple[str, ...]:
+    """Return every http(s) and mailto URL in the bodies, de-duplicated, in order."""
+    return read_bodies(text, html)[1]
+
+
 def snippet(text: str, html: str) -> str:
     """Return the first ``SNIPPET_LENGTH`` characters of the text, whitespace collapsed."""
-    source = text if text.strip() else html_text(html)
-    # Collapsing a whole large body would be wasted work for 250 characters.
-    return " ".join(source[: SNIPPET_LENGTH * 64].split())[:SNIPPET_LENGTH]
+    return read_bodies(text, html)[0]

@@ -13,7 +13,7 @@ from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser, BytesParser
 
 from pochta.store.headers import POLICY, HeaderReader
-from pochta.store.links import MAX_HTML, find_links, snippet
+from pochta.store.links import MAX_HTML, read_bodies
 from pochta.store.records import ParsedMessage, Part
 from pochta.store.scan import too_complex
 from pochta.store.tree import body_text, describe, leaves, payload
@@ -31,7 +31,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
     saying why::
 
         parsed = parse_message(b"Subject: hi\\r\\n\\r\\nHello\\r\\n")
-        assert (parsed.subject, parsed.text) == ("hi", "Hello\\r\\n")
+        assert (parsed.subject, parsed.text) == ("hi", "Hello\\n")
     """
     problem = too_complex(raw)
     message: Message | None = None
@@ -66,6 +66,7 @@ def _assemble(
     from_, to, cc = headers.addresses("From"), headers.addresses("To"), headers.addresses("Cc")
     bcc, reply_to = headers.addresses("Bcc"), headers.addresses("Reply-To")
     all_headers = headers.all()
+    snippet, links = read_bodies(text, html)
     if len(html) > MAX_HTML:
         notes.append(f"HTML body over {MAX_HTML // 1024} KiB; links and snippet from its start")
     notes = [n for n in (problem, *notes, *_defects(body), *headers.problems) if n]
@@ -81,12 +82,12 @@ def _assemble(
         return_path=_strip_angles(headers.text("Return-Path")),
         text=text,
         html=html,
-        snippet=snippet(text, html),
+        snippet=snippet,
         headers=all_headers,
         parts=parts,
         attachments=attachments,
         inline=inline,
-        links=find_links(text, html),
+        links=links,
         tags=_tags(headers.text("X-Tags")),
         list_unsubscribe=headers.text("List-Unsubscribe"),
         size=len(raw),
