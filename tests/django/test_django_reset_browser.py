@@ -17,6 +17,8 @@ import pytest
 from django_site import Demo
 from playwright.sync_api import expect
 
+from pochta.testing import Mailbox
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM_ARGS = [
@@ -68,16 +70,17 @@ def log_in(page: Any, demo: Demo, password: str) -> None:
 
 def test_reset_the_demo_password_through_the_caught_message(page: Any, demo: Demo) -> None:
     ask_for_reset(page, demo, "demo@task.local")
-    [summary] = messages_to(demo, "demo@task.local")
-    assert summary["Subject"].startswith("Восстановление пароля на 127.0.0.1:")
+    with Mailbox(demo.inbox) as mailbox:
+        message = mailbox.wait_for(to="demo@task.local", subject="Восстановление пароля")
+        link = message.link("/accounts/reset/")
+    assert message.subject.startswith("Восстановление пароля на 127.0.0.1:")
     # Open the caught message in the browser (the API's JSON view, until the inbox
-    # page at / lists messages) and follow the link it carries.
-    page.goto(f"{demo.inbox}/api/v1/message/{summary['ID']}")
-    message = json.loads(page.locator("body").inner_text())
-    link = re.search(r"http://\S+/accounts/reset/\S+/", message["Text"])
-    assert link is not None, message["Text"]
-    assert f'href="{link[0]}"' in message["HTML"]
-    page.goto(link[0])
+    # page at / lists messages) and find the same link in its text and its HTML.
+    page.goto(f"{demo.inbox}/api/v1/message/{message.id}")
+    shown = json.loads(page.locator("body").inner_text())
+    assert re.findall(r"http://\S+/accounts/reset/\S+/", shown["Text"]) == [link]
+    assert f'href="{link}"' in shown["HTML"]
+    page.goto(link)
     page.locator("#id_new_password1").fill(NEW_PASSWORD)
     page.locator("#id_new_password2").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Сохранить пароль").click()
@@ -88,7 +91,7 @@ def test_reset_the_demo_password_through_the_caught_message(page: Any, demo: Dem
     page.get_by_role("button", name="Выйти").click()
     log_in(page, demo, "demo-password-1")
     expect(page.locator("#login-error")).to_be_visible()
-    page.goto(link[0])
+    page.goto(link)
     expect(page.locator("#invalid-link")).to_be_visible()
 
 
