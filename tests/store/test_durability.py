@@ -59,3 +59,14 @@ def test_acknowledged_messages_survive_sigkill(tmp_path: Path) -> None:
             i: expected_raw(n) for i, n in acknowledged.items()
         }
         assert store.count()[0] >= len(acknowledged)
+
+
+def test_the_store_runs_in_wal_mode_with_full_sync(tmp_path: Path) -> None:
+    with open_store(tmp_path / "mail.db") as store:
+        settings = store._change(
+            lambda c: (
+                c.execute("PRAGMA journal_mode").fetchone()[0],
+                c.execute("PRAGMA synchronous").fetchone()[0],
+            )
+        )
+    assert settings == ("wal", 2)  # 2 = FULL: each commit fsyncs the write-ahead log
