@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pochta.exceptions import MailAssertionError, MessageNotFound
+from pochta.exceptions import APIError, MailAssertionError, MessageNotFound
 from pochta.mail import EmailMultiAlternatives, send_mail
 from pochta.testing import Mailbox, PochtaServer
 
@@ -166,3 +166,13 @@ def test_search_uses_mailpit_search(pochta_server: PochtaServer) -> None:
     send(pochta_server, "Welcome")
 
     assert [m.subject for m in pochta_server.mailbox.search("subject:invoice")] == ["Invoice 7"]
+
+
+def test_a_bad_wait_is_an_api_error_with_the_server_text(pochta_mailbox: Mailbox) -> None:
+    with pytest.raises(APIError) as caught:
+        pochta_mailbox.wait_for(query="is:maybe", timeout=1)
+
+    assert str(caught.value) == (
+        f"GET {pochta_mailbox.url}/api/v1/wait answered 400: unknown flag is:'maybe'; "
+        "use one of is:read, is:tagged, is:unread"
+    )

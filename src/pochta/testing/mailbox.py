@@ -73,15 +73,22 @@ class Mailbox:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         response = self._client.request(method, path, **kwargs)
+        self._raise_for(response)
+        return response
+
+    def _raise_for(self, response: httpx.Response) -> None:
+        """Raise the error an unsuccessful answer stands for, with the API's own text."""
         if response.is_success:
-            return response
+            return
         try:
             text = str(response.json()["Error"])
         except (ValueError, KeyError, TypeError):
             text = response.text.strip() or response.reason_phrase
+        path = response.request.url.path
         if response.status_code == 404 and path.startswith("/api/v1/message/"):
             raise MessageNotFound(text)
-        raise APIError(f"{method} {self.url}{path} answered {response.status_code}: {text}")
+        where = f"{response.request.method} {self.url}{path}"
+        raise APIError(f"{where} answered {response.status_code}: {text}")
 
     def _message(self, data: JSON) -> Message:
         return Message(data, self._load, self._part, self._headers)
@@ -165,8 +172,7 @@ class Mailbox:
         )
         if response.status_code == 408:
             raise MailAssertionError(self._missing(search, timeout))
-        if not response.is_success:
-            self._request("GET", "/api/v1/wait", params=params)  # raises with the error text
+        self._raise_for(response)
         return self._message(response.json())
 
     def _missing(self, search: str, timeout: float) -> str:
