@@ -219,3 +219,14 @@ def test_closed_store_refuses_work(tmp_path: Path) -> None:
         store.add(message(1), ENVELOPE)
     with pytest.raises(StoreError, match="is closed"):
         store.count()
+
+
+def test_deleting_everything_shrinks_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "mail.db"
+    with open_store(path) as store:
+        for number in range(100):
+            store.add(message(number) + os.urandom(20_000), ENVELOPE)
+    full = path.stat().st_size
+    with open_store(path) as store:
+        assert store.delete(None) == 100
+    assert (full > 2_000_000, path.stat().st_size < full // 10) == (True, True)

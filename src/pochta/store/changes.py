@@ -69,7 +69,7 @@ def delete_ids(connection: sqlite3.Connection, ids: Sequence[str]) -> list[str]:
 
 
 def delete_all(connection: sqlite3.Connection) -> int:
-    """Delete every message; return how many there were."""
+    """Delete every message and shrink the file; return how many there were."""
     connection.execute("BEGIN IMMEDIATE")
     try:
         total = int(connection.execute("SELECT total FROM tally").fetchone()[0])
@@ -80,6 +80,8 @@ def delete_all(connection: sqlite3.Connection) -> int:
         if connection.in_transaction:
             connection.execute("ROLLBACK")
         raise
+    # Give the freed pages back to the file system (an auto_vacuum=INCREMENTAL file only).
+    connection.execute("PRAGMA incremental_vacuum").fetchall()
     return total
 
 

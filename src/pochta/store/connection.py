@@ -32,6 +32,9 @@ def connect_writer(path: Path) -> sqlite3.Connection:
     _prepare_place(path)
     connection = _connect(path)
     try:
+        # Takes effect only in a new, empty file, and must come before WAL is set:
+        # lets delete(None) hand the space back (see changes.delete_all).
+        connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
         mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode != "wal":
             logger.warning("store %s runs in %s journal mode, not WAL", path, mode)
