@@ -12,6 +12,7 @@ import httpx
 from django_site import SITE, free_port, launch, manage, site_env, stop
 
 PYTHON_MANAGE = [sys.executable, str(SITE / "manage.py")]
+TASK_FORM = "from tasks.forms import TaskForm; assert TaskForm({'title': 'Test Task'}).is_valid()"
 
 
 def test_catcher_takes_email_port_and_receives_the_sites_mail(tmp_path: Path) -> None:
@@ -23,9 +24,11 @@ def test_catcher_takes_email_port_and_receives_the_sites_mail(tmp_path: Path) ->
         assert catcher.lines[2] == f"Store {tmp_path / 'mail.db'}"
         api = catcher.lines[1].removeprefix("Inbox ")
         manage("sendtestemail", "ann@task.local", env=env)
+        manage("shell", "-c", TASK_FORM, env=env)
         listed = httpx.get(f"{api}/api/v1/messages").json()["messages"]
-        assert [(m["To"], m["Subject"].startswith("Test email from ")) for m in listed] == [
-            ([{"Name": "", "Address": "ann@task.local"}], True)
+        assert [(m["To"][0]["Address"], m["Subject"][:15]) for m in listed] == [
+            ("admin@task.local", "Попытка создать"),
+            ("ann@task.local", "Test email from"),
         ]
     finally:
         assert stop(catcher.process) == 0
