@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pochta.exceptions import StoreError, StoreFormatError, StoreFullError
+from pochta.exceptions import ConfigurationError, StoreError, StoreFormatError, StoreFullError
 from pochta.store import Envelope, StoreEvent, open_store
 from pochta.store.rows import to_micros
 
@@ -219,3 +219,11 @@ def test_a_cancelled_aadd_still_stores_quietly(
     with open_store(tmp_path / "mail.db") as reopened:
         assert reopened.count() == (1, 1)
     assert [r.message for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_limits_that_make_no_sense_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="max_messages -1 is negative"):
+        open_store(tmp_path / "mail.db", max_messages=-1)
+    with pytest.raises(ConfigurationError, match="max_age 0:00:00 would delete every message"):
+        open_store(tmp_path / "mail.db", max_age=timedelta(0))
+    assert not (tmp_path / "mail.db").exists()

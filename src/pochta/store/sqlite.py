@@ -26,7 +26,7 @@ from email.message import Message
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pochta.exceptions import MessageNotFound, StoreError
+from pochta.exceptions import ConfigurationError, MessageNotFound, StoreError
 from pochta.store import changes
 from pochta.store.connection import connect_writer
 from pochta.store.envelope import Envelope
@@ -75,6 +75,14 @@ class Store:
         self, path: Path, *, max_messages: int = 0, max_age: timedelta | None = None
     ) -> None:
         """Open (creating or upgrading) the store file at ``path``."""
+        if max_messages < 0:
+            raise ConfigurationError(
+                f"max_messages {max_messages} is negative; give 0 (no limit) or more"
+            )
+        if max_age is not None and max_age <= timedelta(0):
+            raise ConfigurationError(
+                f"max_age {max_age} would delete every message; give a positive age or None"
+            )
         self.path = path
         self.max_messages = max_messages
         self.max_age = max_age
