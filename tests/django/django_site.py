@@ -127,10 +127,17 @@ def _pump(process: subprocess.Popen[str], lines: queue.Queue[str | None]) -> Non
 def launch(command: list[str], env: dict[str, str], until: str) -> Launched:
     """Start ``command`` (stderr into stdout) and wait for a line starting with ``until``.
 
+    The process leads its own process group, as a command typed in a terminal does.
+
     Fails the test with everything printed if the process ends or stays silent.
     """
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        process_group=0,
     )
     lines: queue.Queue[str | None] = queue.Queue()
     threading.Thread(target=_pump, args=(process, lines), daemon=True).start()

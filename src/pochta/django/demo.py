@@ -7,7 +7,9 @@ Django what to install before anything starts.
 The order is: ``pochta serve`` (its printed addresses are read back, so port
 0 works), ``manage.py migrate``, ``manage.py demo_user``, then ``manage.py
 runserver --noreload`` with ``EMAIL_HOST``/``EMAIL_PORT`` pointing at the
-catcher. SIGINT or SIGTERM stops both children by their PIDs.
+catcher. SIGINT or SIGTERM stops both children by their PIDs. The children
+run in their own process groups, so a Ctrl-C in the terminal reaches only
+the demo, which then stops them in order (site first, then the catcher).
 
 Example::
 
@@ -121,7 +123,7 @@ def _start_catcher(
     """Start ``pochta serve``; return it with the SMTP and HTTP addresses it printed."""
     command = [sys.executable, "-m", "pochta.cli", "serve", str(database)]
     command += ["--smtp", str(options.smtp), "--listen", str(options.listen)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, process_group=0)
     lines: queue.Queue[str | None] = queue.Queue()
     threading.Thread(target=_pump, args=(process, lines), daemon=True).start()
     smtp: HostPort | None = None
@@ -147,6 +149,7 @@ def _manage(site: Path, env: dict[str, str], *args: str) -> None:
         capture_output=True,
         text=True,
         check=False,
+        process_group=0,
     )
     if done.returncode != 0:
         raise ServeError(f"manage.py {args[0]} failed:\n{done.stdout}{done.stderr}".rstrip())
@@ -222,7 +225,9 @@ def run_demo(options: DemoOptions, *, echo: Callable[[str], None]) -> int:
             _manage(options.site, env, "demo_user", "--username", user.username,
                     "--email", user.email, "--password", user.password)  # fmt: skip
             command = [sys.executable, str(options.site / "manage.py"), "runserver"]
-            site = subprocess.Popen([*command, "--noreload", str(web)], env=env, text=True)
+            site = subprocess.Popen(
+                [*command, "--noreload", str(web)], env=env, text=True, process_group=0
+            )
             children.append(site)
             _wait_for_port(site, web)
             echo(f"Site  http://{web}/")
