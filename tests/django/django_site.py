@@ -105,6 +105,15 @@ class Demo:
     site: str = ""
     inbox: str = ""
     smtp: tuple[str, int] = ("", 0)
+    pending: queue.Queue[str | None] | None = None
+
+    def rest(self) -> list[str]:
+        """Return the lines printed after start-up, once the process has ended."""
+        assert self.pending is not None and self.process.poll() is not None
+        lines = []
+        while (line := self.pending.get(timeout=10)) is not None:
+            lines.append(line.rstrip("\n"))
+        return lines
 
 
 @dataclass
@@ -159,7 +168,7 @@ def start_demo(*args: str) -> Demo:
     command = [sys.executable, "-m", "pochta.cli", "demo", "--temp", "--smtp", "127.0.0.1:0"]
     command += ["--listen", "127.0.0.1:0", "--web", f"127.0.0.1:{free_port()}", *args]
     launched = launch(command, site_env(), "Ctrl-C stops both.")
-    demo = Demo(launched.process, launched.lines)
+    demo = Demo(launched.process, launched.lines, pending=launched.pending)
     for line in demo.lines:
         kind, _, rest = line.partition(" ")
         if kind == "Site":

@@ -109,3 +109,21 @@ def test_a_taken_smtp_port_stops_the_demo_with_the_reason() -> None:
     first, last = done.stderr.splitlines()[0], done.stderr.splitlines()[-1]
     assert first.startswith(f"pochta serve: cannot listen on 127.0.0.1:{port} for SMTP")
     assert last == "pochta demo: pochta serve did not start (see its message above)"
+
+
+def children_of(pid: int) -> dict[int, str]:
+    """Return the child processes of ``pid`` with their command lines (Linux /proc)."""
+    found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return {
+        int(child): Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        for child in found
+    }
+
+
+def test_a_child_that_dies_stops_the_demo_and_the_other_child() -> None:
+    running = start_demo()
+    [site] = [pid for pid, line in children_of(running.process.pid).items() if "runserver" in line]
+    os.kill(site, signal.SIGKILL)
+    assert running.process.wait(30) == 1
+    assert running.rest()[-1] == "pochta demo: runserver exited with code -9"
+    assert refused(running.inbox)

@@ -200,10 +200,31 @@ def _site_env(extra: dict[str, str], smtp: HostPort) -> dict[str, str]:
     }
 
 
-def run_demo(options: DemoOptions, *, echo: Callable[[str], None]) -> int:
-    """Run the catcher and the Task site until SIGINT/SIGTERM or a child's exit; return a code.
+def _start_site(options: DemoOptions, env: dict[str, str], web: HostPort) -> subprocess.Popen[str]:
+    """Migrate, make the demo user, then start ``runserver`` and wait until it answers."""
+    user = options.user
+    _manage(options.site, env, "migrate", "--noinput")
+    _manage(options.site, env, "demo_user", "--username", user.username,
+            "--email", user.email, "--password", user.password)  # fmt: skip
+    command = [sys.executable, str(options.site / "manage.py"), "runserver", "--noreload"]
+    return subprocess.Popen([*command, str(web)], env=env, text=True, process_group=0)
 
-    Raises :class:`ServeError` when a part cannot start; whatever was started is stopped first.
+
+def _announce(echo: Callable[[str], None], web: HostPort, inbox: HostPort, smtp: HostPort,
+              user: DemoUser) -> None:  # fmt: skip
+    echo(f"Site  http://{web}/")
+    echo(f"Inbox http://{inbox}/")
+    echo(f"SMTP  smtp://{smtp}")
+    echo(f"Login {user.username} / {user.password} ({user.email})")
+    echo(f"Try   http://{web}/accounts/password_reset/ with {user.email}")
+    echo("Ctrl-C stops both.")
+
+
+def run_demo(options: DemoOptions, *, echo: Callable[[str], None]) -> int:
+    """Run the catcher and the Task site until SIGINT or SIGTERM; return the exit code (0).
+
+    Raises :class:`ServeError` when a part cannot start or a child exits on
+    its own; whatever was started is stopped first.
     """
     web = options.web
     if web.port == 0:
@@ -219,27 +240,15 @@ def run_demo(options: DemoOptions, *, echo: Callable[[str], None]) -> int:
         with _data_folder(options) as (database, extra):
             catcher, smtp, inbox = _start_catcher(options, database)
             children.append(catcher)
-            env = _site_env(extra, smtp)
-            _manage(options.site, env, "migrate", "--noinput")
-            user = options.user
-            _manage(options.site, env, "demo_user", "--username", user.username,
-                    "--email", user.email, "--password", user.password)  # fmt: skip
-            command = [sys.executable, str(options.site / "manage.py"), "runserver"]
-            site = subprocess.Popen(
-                [*command, "--noreload", str(web)], env=env, text=True, process_group=0
-            )
-            children.append(site)
-            _wait_for_port(site, web)
-            echo(f"Site  http://{web}/")
-            echo(f"Inbox http://{inbox}/")
-            echo(f"SMTP  smtp://{smtp}")
-            echo(f"Login {user.username} / {user.password} ({user.email})")
-            echo(f"Try   http://{web}/accounts/password_reset/ with {user.email}")
-            echo("Ctrl-C stops both.")
+            if stop.is_set():  # Ctrl-C while the catcher was starting
+                return 0
+            children.append(_start_site(options, _site_env(extra, smtp), web))
+            _wait_for_port(children[-1], web)
+            _announce(echo, web, inbox, smtp, options.user)
             while not stop.wait(0.2):
-                if any(child.poll() is not None for child in children):
-                    echo("pochta demo: a child process exited; stopping the other")
-                    return 1
+                for child, name in zip(children, ("pochta serve", "runserver"), strict=True):
+                    if child.poll() is not None:
+                        raise ServeError(f"{name} exited with code {child.returncode}")
             return 0
     finally:
         for child in reversed(children):
