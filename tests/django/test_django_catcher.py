@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -133,3 +135,15 @@ def test_is_listening_knocks_once() -> None:
         address = HostPort("127.0.0.1", server.getsockname()[1])
         assert is_listening(address) is True
     assert is_listening(address) is False
+
+
+def test_the_package_and_its_plain_modules_import_without_django() -> None:
+    code = (
+        "import sys; sys.modules['django'] = None\n"
+        "import pochta.django, pochta.django.catcher, pochta.django.demo\n"
+        "print(sorted(m for m in sys.modules if m.startswith('django')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "['django']\n", "")
