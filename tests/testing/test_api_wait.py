@@ -144,6 +144,18 @@ async def test_since_a_unix_time_counts_messages_stored_after_it(
             400,
             "since='1e300' is out of range; give a Unix time in seconds or a message id",
         ),
+        ({"timeout": "nan"}, 400, "query.timeout: Input should be less than or equal to 300"),
+        ({"timeout": "inf"}, 400, "query.timeout: Input should be less than or equal to 300"),
+        (
+            {"since": "nan"},
+            400,
+            "since='nan' is out of range; give a Unix time in seconds or a message id",
+        ),
+        (
+            {"since": "../../etc/passwd"},
+            404,
+            "no message with id '../../etc/passwd' (it may have been deleted or pruned)",
+        ),
         (
             {"tz": "Mars/Olympus"},
             400,
