@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
 
+from pochta.config import HostPort, Settings
+from pochta.server.app import start
 from pochta.store import Envelope, Store
 
 pytestmark = pytest.mark.anyio
@@ -181,3 +185,31 @@ async def test_a_finished_wait_stops_listening_to_the_store(
 
     assert answer.json()["ID"] == wanted
     assert api_store._subscribers._callbacks == []  # type: ignore[attr-defined]
+
+
+async def test_a_client_that_goes_away_ends_its_wait(tmp_path: Path) -> None:
+    settings = Settings(smtp=HostPort("127.0.0.1", 0), listen=HostPort("127.0.0.1", 0))
+    catcher = await start(settings, database=tmp_path / "mail.db")
+    listening = catcher.store._subscribers._callbacks  # type: ignore[attr-defined]
+    try:
+        _reader, writer = await asyncio.open_connection(
+            catcher.http_address.host, catcher.http_address.port
+        )
+        writer.write(b"GET /api/v1/wait?timeout=120 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        await writer.drain()
+        await until(lambda: len(listening) == 1)
+        writer.close()
+        await writer.wait_closed()
+
+        await until(lambda: listening == [])
+    finally:
+        await catcher.aclose(grace=1)
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait until ``condition()`` holds; fail after 20 seconds."""
+    for _ in range(2000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition never held")
