@@ -33,6 +33,10 @@ const partID = results.getMessageSummary.ok?.Attachments?.[0]?.PartID;
 await record("getMessageAttachment", () => blob(mailpit.getMessageAttachment(report.ID, partID)));
 await record("setReadStatus", () => mailpit.setReadStatus({ IDs: [welcome.ID], Read: true }));
 await record("listAfterRead", () => mailpit.listMessages(0, 10));
+await record("setReadStatusBySearch", () =>
+  mailpit.setReadStatus({ Search: "subject:nothing-has-this", Read: false }));
+await record("deleteMessagesBySearch", () =>
+  mailpit.deleteMessagesBySearch({ query: "subject:nothing-has-this" }));
 await record("searchMessages", () => mailpit.searchMessages({ query: "subject:welcome" }));
 await record("waitForMessage", () =>
   mailpit.waitForMessage({ query: "subject:report" }, { timeout: 2000, interval: 200 }));
