@@ -73,8 +73,10 @@ pochta.mail.outbox = ["kept"]
 
 
 def test_each_fixture_works_in_a_project_without_conftest_and_failures_list_arrivals(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A developer's settings for their own catcher do not reach the tests' one.
+    monkeypatch.setenv("POCHTA_SMTP_AUTH_FILE", "/nonexistent/users.txt")
     pytester.makeini(INI)
     pytester.makeconftest(USER_CONFTEST)  # the user's own settings, to be kept intact
     pytester.makepyfile(test_project=USES_EACH_FIXTURE)
@@ -127,6 +129,13 @@ def test_django_settings_are_restored():
     assert not hasattr(mail, "outbox")
 
 
+def test_ini_options_reach_the_server(pochta_server):
+    pochta_server.configure_pochta_mail()
+    pochta.mail.send_mass_mail([("One", "x", None, ["a@example.com"]),
+                                ("Two", "x", None, ["a@example.com"])])
+    assert [m.subject for m in pochta_server.mailbox.messages()] == ["Two"]
+
+
 def test_a_django_app_sends_to_the_server(pochta_server):
     with override_settings(**pochta_server.email_settings):
         mail.send_mail("Reset", "Code 482913", None, ["ann@example.com"])
@@ -137,10 +146,10 @@ def test_a_django_app_sends_to_the_server(pochta_server):
 def test_with_django_configured_django_mail_lands_in_the_same_outbox(
     pytester: pytest.Pytester,
 ) -> None:
-    pytester.makeini(INI)
+    pytester.makeini(INI + "pochta_serve_args = --max 1\n")
     pytester.makeconftest(DJANGO_CONFTEST)
     pytester.makepyfile(test_django_project=DJANGO_TESTS)
 
     result = pytester.runpytest_subprocess()
 
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)

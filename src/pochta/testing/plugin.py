@@ -39,6 +39,7 @@ __all__ = [
     "pochta_mailbox",
     "pochta_outbox",
     "pochta_server",
+    "pytest_addoption",
     "pytest_configure",
 ]
 
@@ -66,6 +67,16 @@ class OutboxFixture:
         return pochta_outbox
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Declare the ``pochta_serve_args`` ini option."""
+    parser.addini(
+        "pochta_serve_args",
+        "More `pochta serve` options for the pochta_server fixture (e.g. --max 100)",
+        type="args",
+        default=[],
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Offer ``mailoutbox`` unless pytest-django (plugin name ``django``) offers it."""
     if not config.pluginmanager.hasplugin("django"):
@@ -73,11 +84,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def pochta_catcher() -> Iterator[PochtaServer]:
-    """Start one ``pochta serve --temp`` on free ports for the session; stop it at the end."""
+def pochta_catcher(pytestconfig: pytest.Config) -> Iterator[PochtaServer]:
+    """Start one ``pochta serve --temp`` on free ports for the session; stop it at the end.
+
+    The ``pochta_serve_args`` ini option adds ``pochta serve`` options.
+    """
     from pochta.testing.server import PochtaServer
 
-    with PochtaServer.start() as server:
+    args: list[str] = pytestconfig.getini("pochta_serve_args")
+    with PochtaServer.start(*args) as server:
         yield server
 
 

@@ -56,7 +56,8 @@ class PochtaServer:
         """Start ``pochta serve`` on free 127.0.0.1 ports and wait until it answers.
 
         The store is temporary (``--temp``) unless ``database`` names a file;
-        ``args`` are more ``pochta serve`` options (``"--max", "100"``). Raises
+        ``args`` are more ``pochta serve`` options (``"--max", "100"``);
+        ``POCHTA_*`` environment variables are not passed on. Raises
         :class:`~pochta.exceptions.ServeError` with the server's own error
         output if it does not start within :data:`STARTUP_TIMEOUT` seconds.
         """
@@ -64,7 +65,10 @@ class PochtaServer:
         command = [sys.executable, "-m", "pochta.cli", "serve", *store]
         command += ["--smtp", "127.0.0.1:0", "--listen", "127.0.0.1:0", *args]
         log = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # noqa: SIM115 (closed by stop())
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
+        # POCHTA_* variables meant for a developer's own catcher (an auth file, a
+        # database) must not change the one tests get; options come through ``args``.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("POCHTA_")}
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
         try:
             smtp, url = _read_addresses(process)
         except ServeError as error:
