@@ -211,6 +211,19 @@ class Store:
         """
         return self._subscribers.add(callback)
 
+    def publish(self, events: Sequence[StoreEvent]) -> None:
+        """Deliver ``events`` to the subscribers: changes another process made to the file.
+
+        The store announces its own changes itself; :mod:`pochta.store.follow`
+        calls this for rows written by another process (``pochta import``, the
+        ``store`` email backend).
+        """
+        self._subscribers.emit(list(events))
+
+    def flush(self) -> None:
+        """Return once every change queued before this call is committed and announced."""
+        self._change(lambda connection: None)
+
     def _emit(self, event: StoreEvent) -> None:
         self._subscribers.emit([event])
 
