@@ -82,6 +82,9 @@ def test_wait_for_since_a_message_ignores_older_ones(pochta_server: PochtaServer
     send(pochta_server, "Code 2")
 
     assert pochta_server.mailbox.wait_for(subject="Code", since=first).subject == "Code 2"
+    assert first.created is not None
+    assert pochta_server.mailbox.wait_for(subject="Code", since=first.created).subject == "Code 2"
+    assert pochta_server.mailbox.wait_for(subject="Code", since=first.id).subject == "Code 2"
     with pytest.raises(MailAssertionError):
         pochta_server.mailbox.wait_for(subject="Code", since="latest", timeout=0)
 
