@@ -41,6 +41,7 @@ from pochta.server.api_wait import router as wait_router
 from pochta.server.app_smtp import smtp_address, start_smtp
 from pochta.server.smtp import SMTPServer
 from pochta.store import Store, open_store
+from pochta.store.follow import Follower
 
 __all__ = ["ROUTERS", "Catcher", "create_app", "exposure_warnings", "serve", "start"]
 
@@ -159,6 +160,9 @@ class Catcher:
         self._http = http
         self._http_task = asyncio.create_task(http.serve(sockets=[sock]))
         self._prune_task = asyncio.create_task(self._prune_forever(prune_interval))
+        # Rows other processes add (store email backend, pochta import) show live.
+        self._follower = Follower(store)
+        self._follower.start()
         self._closed = False
 
     async def started(self) -> None:
@@ -192,6 +196,7 @@ class Catcher:
         try:
             await asyncio.gather(self._smtp.aclose(grace=grace), self._http_task)
         finally:
+            await asyncio.to_thread(self._follower.close)
             await asyncio.to_thread(self.store.close)
 
 

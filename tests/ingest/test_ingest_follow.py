@@ -1,0 +1,67 @@
+"""pochta.store.follow: a store hears of rows that another store on the same file adds."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from pochta.store import Envelope, StoreEvent, open_store
+from pochta.store.follow import Follower
+
+ENVELOPE = Envelope("a@example.com", ("b@example.com",), source="import")
+
+
+def message(subject: str) -> bytes:
+    return f"Subject: {subject}\r\nFrom: a@example.com\r\n\r\nbody\r\n".encode()
+
+
+def test_rows_of_another_writer_are_announced_once_and_own_rows_never(tmp_path: Path) -> None:
+    path = tmp_path / "mail.db"
+    with open_store(path) as server, open_store(path) as other:
+        server.add(message("before the follower"), ENVELOPE)
+        heard: list[StoreEvent] = []
+        server.subscribe(heard.append)
+        with Follower(server) as follower:
+            assert follower.poll() == []
+            own = server.add(message("own"), ENVELOPE)
+            foreign = [other.add(message(f"foreign {n}"), ENVELOPE) for n in range(3)]
+            announced = follower.poll()
+            assert follower.poll() == []
+    assert announced == foreign
+    assert [(e.kind, e.ids) for e in heard] == [("new", (own,))] + [
+        ("new", (id,)) for id in foreign
+    ]
+    assert [e.summary.subject for e in heard if e.summary] == ["own"] + [
+        f"foreign {n}" for n in range(3)
+    ]
+
+
+def test_a_large_foreign_import_is_announced_whole_and_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "mail.db"
+    with open_store(path) as server, open_store(path) as other, Follower(server) as follower:
+        added = [other.add(message(f"n{n}"), ENVELOPE) for n in range(1205)]
+        assert follower.poll() == added
+
+
+def test_a_foreign_delete_all_then_new_rows_are_still_seen(tmp_path: Path) -> None:
+    path = tmp_path / "mail.db"
+    with open_store(path) as server, open_store(path) as other, Follower(server) as follower:
+        for n in range(5):
+            other.add(message(f"old {n}"), ENVELOPE)
+        assert len(follower.poll()) == 5
+        other.delete(None)
+        fresh = other.add(message("after truncate"), ENVELOPE)
+        assert follower.poll() == [fresh]
+
+
+def test_the_thread_announces_without_being_asked_and_stops(tmp_path: Path) -> None:
+    path = tmp_path / "mail.db"
+    with open_store(path) as server, open_store(path) as other:
+        arrived = threading.Event()
+        server.subscribe(lambda event: arrived.set())
+        follower = Follower(server, interval=0.02)
+        follower.start()
+        other.add(message("live"), ENVELOPE)
+        assert arrived.wait(30)
+        follower.close()
+        follower.close()
