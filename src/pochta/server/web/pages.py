@@ -1,0 +1,144 @@
+"""The web inbox's routes: the list, one message and its views, the HTML frame, the assets.
+
+=====================================  ==============================================
+``GET /``                              the list (``?q=`` search, ``?start=`` paging)
+``GET /message/{ID}``                  one message, its first view (HTML, else text)
+``GET /message/{ID}/{view}``           ``html``, ``text``, ``headers``, ``raw``,
+                                       ``attachments`` or ``links``
+``GET /message/{ID}/body.html``        the HTML body alone, for the sandboxed frame
+                                       (``?remote=1`` lets remote images load)
+``GET /static/{name}``                 the stylesheet and the script
+=====================================  ==============================================
+
+Every page carries the strict policy of :func:`~pochta.server.web.render.page_policy`.
+Opening a message marks it read, as the API's ``GET /api/v1/message/{ID}`` does.
+Downloads (``.eml``, parts) use the API's routes, which serve them so no browser runs them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from importlib.resources import files
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from pochta.exceptions import MessageNotFound
+from pochta.server.api_messages import get_store
+from pochta.server.web.frame import frame_document, frame_policy, has_remote_images, part_url
+from pochta.server.web.listing import list_page
+from pochta.server.web.render import environment, page_policy
+from pochta.store import Store
+
+__all__ = ["VIEWS", "router"]
+
+router = APIRouter(include_in_schema=False)
+StoreDep = Annotated[Store, Depends(get_store)]
+
+#: The views of one message, in tab order.
+VIEWS = ("html", "text", "headers", "raw", "attachments", "links")
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_LINK = re.compile(r"(?:https?://|mailto:)", re.IGNORECASE)
+_RAW_SHOWN = 2 * 1024 * 1024
+_ENV = environment()
+_STATIC = {
+    name: files("pochta.server.web").joinpath("static", name).read_bytes()
+    for name in ("inbox.css", "inbox.js")
+}
+_STATIC_TYPES = {"inbox.css": "text/css; charset=utf-8", "inbox.js": "text/javascript"}
+_VERSIONS = {name: hashlib.sha256(data).hexdigest()[:12] for name, data in _STATIC.items()}
+
+
+def _page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    context.update(request=request, versions=_VERSIONS)
+    html = _ENV.get_template(template).render(context)
+    headers = {"content-security-policy": page_policy(request.url.netloc)}
+    return HTMLResponse(html, status_code=status, headers=headers)
+
+
+def _resolve(store: Store, id_or_latest: str) -> str:
+    if id_or_latest != "latest" and not _ID.fullmatch(id_or_latest):
+        raise MessageNotFound(f"no message has the id {id_or_latest!r}")
+    return store.resolve_id(id_or_latest)
+
+
+def _missing(request: Request, error: MessageNotFound) -> HTMLResponse:
+    return _page(request, "missing.html", status=404, problem=str(error))
+
+
+@router.get("/", response_class=HTMLResponse)
+def inbox(
+    request: Request,
+    store: StoreDep,
+    q: Annotated[str, Query(max_length=1000)] = "",
+    start: Annotated[int, Query(ge=0)] = 0,
+) -> HTMLResponse:
+    """Answer the list: newest first, or what the search ``q`` matches."""
+    listing = list_page(store, q, start)
+    return _page(request, "list.html", status=400 if listing.error else 200, listing=listing)
+
+
+@router.get("/message/{id}/body.html", response_class=HTMLResponse)
+def message_frame(request: Request, id: str, store: StoreDep, remote: str = "") -> Response:
+    """Answer a message's HTML body for the sandboxed frame, under its own strict policy."""
+    try:
+        message_id = _resolve(store, id)
+        parsed = store.parsed(message_id)
+    except MessageNotFound:
+        return Response("no such message", status_code=404, media_type="text/plain")
+    html = frame_document(parsed.html, message_id, parsed.parts)
+    origin = f"{request.url.scheme}://{request.url.netloc}"
+    headers = {
+        "content-security-policy": frame_policy(origin, message_id, remote=remote == "1"),
+        "cache-control": "no-store",
+    }
+    return HTMLResponse(html, headers=headers)
+
+
+@router.get("/message/{id}", response_class=HTMLResponse)
+def message_page(request: Request, id: str, store: StoreDep) -> HTMLResponse:
+    """Answer one message with its first view: the HTML body if it has one, else the text."""
+    return message_view(request, id, "", store)
+
+
+@router.get("/message/{id}/{view}", response_class=HTMLResponse)
+def message_view(request: Request, id: str, view: str, store: StoreDep) -> HTMLResponse:
+    """Answer one message with the headers summary, the view tabs and the chosen view."""
+    try:
+        message_id = _resolve(store, id)
+        summary = store.summary(message_id)
+        parsed = store.parsed(message_id)
+    except MessageNotFound as error:
+        return _missing(request, error)
+    view = view or ("html" if parsed.html else "text")
+    if view not in VIEWS:
+        return _missing(request, MessageNotFound(f"a message has no view {view!r}"))
+    if not summary.read:
+        store.set_read([message_id], True)
+    context: dict[str, Any] = {
+        "unread": store.count()[1],
+        "links": [link for link in parsed.links if _LINK.match(link)],
+        "summary": summary,
+        "parsed": parsed,
+        "view": view,
+        "views": VIEWS,
+        "part_url": part_url,
+        "remote": request.query_params.get("remote") == "1",
+        "has_remote": bool(parsed.html) and has_remote_images(parsed.html),
+    }
+    if view == "raw":
+        raw = store.raw(message_id)
+        context["raw"] = raw[:_RAW_SHOWN].decode("utf-8", "replace")
+        context["raw_cut"] = len(raw) > _RAW_SHOWN
+    return _page(request, "message.html", **context)
+
+
+@router.get("/static/{name}")
+def static(name: str) -> Response:
+    """Answer the inbox's stylesheet or script (versioned URLs, cached for a year)."""
+    if name not in _STATIC:
+        return Response("no such file", status_code=404, media_type="text/plain")
+    headers = {"cache-control": "public, max-age=31536000, immutable"}
+    return Response(_STATIC[name], media_type=_STATIC_TYPES[name], headers=headers)

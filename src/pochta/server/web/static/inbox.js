@@ -1,0 +1,261 @@
+// pochta inbox: live list, keyboard shortcuts and the actions, on the JSON API.
+// No framework, no build step; loaded with `defer` from the inbox's own origin.
+"use strict";
+(() => {
+  const body = document.body;
+  const page = body.dataset.page;
+  const query = body.dataset.query || "";
+  const start = Number(body.dataset.start || 0);
+  const live = page === "list" && !query && start === 0;
+  const list = document.getElementById("list");
+  const baseTitle = document.title.replace(/^\(\d+\) /, "");
+  const PAGE_SIZE = 50;
+  let selected = -1;
+
+  function setCounts(total, unread) {
+    document.title = (unread > 0 ? `(${unread}) ` : "") + baseTitle;
+    const fields = { total, unread };
+    for (const [id, value] of Object.entries(fields)) {
+      const el = document.getElementById(id);
+      if (el && value !== undefined) el.textContent = value.toLocaleString("en-US");
+    }
+  }
+
+  async function api(method, payload) {
+    const answer = await fetch("/api/v1/messages", {
+      method,
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(payload),
+    });
+    if (!answer.ok) {
+      const problem = await answer.json().catch(() => ({ Error: answer.statusText }));
+      throw new Error(problem.Error);
+    }
+  }
+  const setRead = (ids, read) => api("PUT", ids ? { Read: read, IDs: ids } : { Read: read });
+  const remove = (ids) => (ids.length ? api("DELETE", { IDs: ids }) : Promise.resolve());
+
+  // Times: "5 min ago" on screen, the exact local time on hover.
+  function ago(moment) {
+    const seconds = (Date.now() - moment.getTime()) / 1000;
+    if (seconds < 45) return "just now";
+    if (seconds < 3600) return `${Math.max(1, Math.round(seconds / 60))} min ago`;
+    if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
+    if (seconds < 7 * 86400) return `${Math.floor(seconds / 86400)} d ago`;
+    return moment.toISOString().slice(0, 10);
+  }
+  function refreshTimes() {
+    for (const el of document.querySelectorAll(".row time")) {
+      const moment = new Date(el.dateTime);
+      if (Number.isNaN(moment.getTime())) continue;
+      el.textContent = ago(moment);
+      el.title = moment.toLocaleString();
+    }
+  }
+
+  // The list.
+  const rows = () => (list ? Array.from(list.querySelectorAll(".row")) : []);
+  const rowOf = (id) => rows().find((row) => row.dataset.id === id);
+  function select(index) {
+    const all = rows();
+    if (!all.length) return;
+    selected = Math.max(0, Math.min(index, all.length - 1));
+    all.forEach((row, i) => row.classList.toggle("selected", i === selected));
+    const link = all[selected].querySelector("a");
+    link.focus({ preventScroll: true });
+    link.scrollIntoView({ block: "nearest" });
+  }
+  function size(bytes) {
+    let value = bytes;
+    for (const unit of ["B", "kB", "MB", "GB"]) {
+      if (value < 1000 || unit === "GB") return unit === "B" ? `${value} B` : `${value.toFixed(1)} ${unit}`;
+      value /= 1000;
+    }
+  }
+  function buildRow(m) {
+    const row = document.getElementById("row-template").content.firstElementChild.cloneNode(true);
+    const set = (cls, text) => { row.querySelector(cls).textContent = text; };
+    const recipients = (m.To && m.To.length ? m.To : m.Bcc || []).map((a) => a.Name || a.Address);
+    row.dataset.id = m.ID;
+    row.classList.toggle("unread", !m.Read);
+    row.querySelector("a").href = `/message/${encodeURIComponent(m.ID)}`;
+    set(".from", m.From ? m.From.Name || m.From.Address : "(no sender)");
+    set(".to", `to ${recipients.join(", ") || "(no recipient)"}`);
+    set(".subject", m.Subject || "(no subject)");
+    set(".snippet", m.Snippet || "");
+    set(".size", size(m.Size));
+    const clip = row.querySelector(".clip");
+    clip.hidden = !m.Attachments;
+    clip.title = `${m.Attachments} attached`;
+    const time = row.querySelector("time");
+    time.dateTime = m.Created;
+    row.classList.add("fresh");
+    return row;
+  }
+  function addNew(m) {
+    if (!live) {
+      document.getElementById("new-mail").hidden = false;
+      return;
+    }
+    if (rowOf(m.ID)) return;
+    list.prepend(buildRow(m));
+    if (selected >= 0) selected += 1;
+    while (rows().length > PAGE_SIZE) rows().at(-1).remove();
+    document.getElementById("empty").hidden = true;
+    refreshTimes();
+  }
+  function dropRows(ids) {
+    for (const id of ids) rowOf(id)?.remove();
+    if (list && !rows().length) document.getElementById("empty").hidden = false;
+  }
+
+  // Counts come from the API, a moment after a burst of events.
+  let countTimer = 0;
+  function recount() {
+    clearTimeout(countTimer);
+    countTimer = setTimeout(async () => {
+      const answer = await fetch("/api/v1/messages?limit=1");
+      if (answer.ok) {
+        const data = await answer.json();
+        setCounts(data.total, data.unread);
+      }
+    }, 150);
+  }
+
+  // Live events (Mailpit's shapes) over the WebSocket; polling if it cannot connect.
+  function handle(event) {
+    const data = event.Data || {};
+    if (event.Type === "new") addNew(data);
+    else if (event.Type === "update" && data.ID) rowOf(data.ID)?.classList.toggle("unread", data.Read === false);
+    else if (event.Type === "delete" && data.ID) dropRows([data.ID]);
+    else if (event.Type === "prune") dropRows(data.IDs || []);
+    else if (event.Type === "truncate") dropRows(rows().map((row) => row.dataset.id));
+    if (event.Type === "stats") setCounts(data.Total, data.Unread);
+    else recount();
+  }
+  let socketOpen = false;
+  let polling = false;
+  let newest;
+  async function poll() {
+    if (socketOpen) { polling = false; return; }
+    polling = true;
+    try {
+      const answer = await fetch(`/api/v1/messages?limit=${PAGE_SIZE}`);
+      const data = answer.ok ? await answer.json() : { messages: [] };
+      const top = data.messages.length ? data.messages[0].ID : "";
+      if (live) {
+        const fresh = [];
+        for (const m of data.messages) {
+          if (rowOf(m.ID)) break;
+          fresh.push(m);
+        }
+        fresh.reverse().forEach(addNew);
+      } else if (newest !== undefined && top && top !== newest) {
+        addNew(data.messages[0]);
+      }
+      newest = top;
+      if (answer.ok) setCounts(data.total, data.unread);
+    } finally {
+      setTimeout(poll, 2000);
+    }
+  }
+  function connect(delay) {
+    const socket = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/events`);
+    socket.onopen = () => { socketOpen = true; delay = 1000; };
+    socket.onmessage = (message) => handle(JSON.parse(message.data));
+    socket.onclose = () => {
+      socketOpen = false;
+      if (!polling) poll();
+      setTimeout(() => connect(Math.min(delay * 2, 30000)), delay);
+    };
+  }
+
+  // Actions.
+  async function deleteSelected() {
+    if (page === "message") {
+      await remove([body.dataset.id]);
+      location.href = "/";
+      return;
+    }
+    const row = rows()[selected];
+    if (!row) return;
+    await remove([row.dataset.id]);
+    row.remove();
+    dropRows([]);
+    select(selected);
+    recount();
+  }
+  async function toggleRead() {
+    if (page === "message") {
+      const read = body.dataset.read !== "1";
+      await setRead([body.dataset.id], read);
+      body.dataset.read = read ? "1" : "0";
+      document.querySelector('[data-action="toggle-read"]').textContent = read ? "Mark unread" : "Mark read";
+      recount();
+      return;
+    }
+    const row = rows()[selected];
+    if (!row) return;
+    const read = row.classList.contains("unread");
+    await setRead([row.dataset.id], read);
+    row.classList.toggle("unread", !read);
+    recount();
+  }
+  const confirmDialog = document.getElementById("confirm-delete-all");
+  confirmDialog.addEventListener("close", async () => {
+    if (confirmDialog.returnValue !== "delete") return;
+    await api("DELETE", {});
+    dropRows(rows().map((row) => row.dataset.id));
+    if (page === "message") location.href = "/";
+    recount();
+  });
+  const actions = {
+    help: () => document.getElementById("help").showModal(),
+    "read-all": async () => {
+      await setRead(null, true);
+      rows().forEach((row) => row.classList.remove("unread"));
+      recount();
+    },
+    "delete-all": () => { confirmDialog.returnValue = ""; confirmDialog.showModal(); },
+    "toggle-read": toggleRead,
+    delete: deleteSelected,
+  };
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-action]");
+    if (button && actions[button.dataset.action]) actions[button.dataset.action]();
+  });
+
+  // Keyboard.
+  const search = document.querySelector(".search input");
+  const keys = {
+    j: () => select(selected + 1),
+    k: () => select(selected - 1),
+    Enter: () => { const row = rows()[selected]; if (row) location.href = row.querySelector("a").href; },
+    Delete: deleteSelected,
+    m: toggleRead,
+    "/": () => { search.focus(); search.select(); },
+    "?": actions.help,
+    u: () => { if (page !== "list") location.href = "/"; },
+  };
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || document.querySelector("dialog[open]")) return;
+    const target = event.target;
+    if (target.matches("input, textarea, select")) {
+      if (event.key === "Escape") target.blur();
+      return;
+    }
+    let action = keys[event.key];
+    if (page === "message" && /^[1-6]$/.test(event.key)) {
+      const tab = document.querySelectorAll(".tabs a")[Number(event.key) - 1];
+      action = () => { location.href = tab.href; };
+    }
+    if (page !== "list" && ["j", "k", "Enter"].includes(event.key)) return;
+    if (!action || (event.key === "Enter" && selected < 0)) return;
+    event.preventDefault();
+    action();
+  });
+
+  refreshTimes();
+  setInterval(refreshTimes, 30000);
+  if (page === "list") connect(1000);
+})();
