@@ -40,6 +40,7 @@ from pochta.server.api_security import DEFAULT_BODY_LIMIT, RequestGuard
 from pochta.server.api_wait import router as wait_router
 from pochta.server.app_smtp import smtp_address, start_smtp
 from pochta.server.smtp import SMTPServer
+from pochta.server.web import router as web_router
 from pochta.store import Store, open_store
 from pochta.store.follow import Follower
 
@@ -48,7 +49,7 @@ __all__ = ["ROUTERS", "Catcher", "create_app", "exposure_warnings", "serve", "st
 logger = logging.getLogger(__name__)
 
 #: The route table: every router the HTTP server answers with, in order.
-ROUTERS = (health_router, messages_router, wait_router)
+ROUTERS = (health_router, messages_router, wait_router, web_router)
 
 PRUNE_INTERVAL = 60.0
 """Seconds between two prunes by ``--max`` and ``--max-age`` (Mailpit: every minute)."""
