@@ -1,4 +1,4 @@
-"""The HTTP side's plumbing: one error shape, health probes and the front page.
+"""The HTTP side's plumbing: one error shape and the health probes (the inbox has ``/``).
 
 Every error the API answers has one shape, Mailpit's ``JSONErrorMessage``
 (``{"Error": "what went wrong and how to fix it"}``), with the status that
@@ -21,7 +21,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -41,15 +41,6 @@ __all__ = ["error_response", "health_router", "install_error_handlers"]
 logger = logging.getLogger(__name__)
 
 health_router = APIRouter(tags=["health"])
-
-_FRONT_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>pochta</title></head>
-<body><h1>pochta</h1>
-<p>The mail catcher is running. Its messages, as JSON:
-<a href="/api/v1/messages">/api/v1/messages</a>.</p>
-<p>API description: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</p>
-</body></html>
-"""
 
 
 def error_response(status: int, text: str) -> JSONResponse:
@@ -119,9 +110,3 @@ async def readyz(request: Request) -> Any:
     except StoreError as error:
         return error_response(503, f"store not ready: {error}")
     return "ok"
-
-
-@health_router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def front_page() -> HTMLResponse:
-    """Answer a small page that points to the API (the web inbox replaces it)."""
-    return HTMLResponse(_FRONT_PAGE, headers={"content-security-policy": "default-src 'none'"})
