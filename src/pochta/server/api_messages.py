@@ -12,11 +12,12 @@ import re
 from typing import Annotated, Any, TypeVar, cast
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from pochta.exceptions import MessageNotFound, QueryError
+from pochta.server.api_query import TZ_HELP, matching_ids
 from pochta.server.api_shapes import JSON, message_json, page_json
 from pochta.store import Store
 
@@ -24,9 +25,12 @@ __all__ = [
     "IDsBody",
     "ReadBody",
     "attachment_disposition",
+    "body_schema",
     "get_store",
     "ids_body",
+    "json_body",
     "read_body",
+    "resolve",
     "router",
 ]
 
@@ -45,6 +49,9 @@ def get_store(request: Request) -> Store:
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
+# Mailpit's names for the path parameters (the OpenAPI document shows them).
+MessageID = Annotated[str, Path(alias="ID", description='Message database ID or "latest"')]
+PartID = Annotated[str, Path(alias="PartID", description="Attachment part ID")]
 BodyT = TypeVar("BodyT", bound=BaseModel)
 
 
@@ -55,14 +62,15 @@ class IDsBody(BaseModel):
 
 
 class ReadBody(BaseModel):
-    """Body of ``PUT /api/v1/messages``: the read flag to set, on these ids or on all."""
+    """Body of ``PUT /api/v1/messages``: the read flag, on these ids, a search's, or all."""
 
     Read: bool = False
     IDs: list[str] = []
     Search: str = ""
 
 
-async def _json_body(request: Request, model: type[BodyT]) -> BodyT:
+async def json_body(request: Request, model: type[BodyT]) -> BodyT:
+    """Read the request body as ``model``; 400 with the field that is wrong."""
     # Like Mailpit, read the body as JSON whatever its Content-Type says
     # (``curl -d`` sends form-urlencoded); an empty body means "no fields".
     raw = await request.body()
@@ -77,20 +85,22 @@ async def _json_body(request: Request, model: type[BodyT]) -> BodyT:
 
 async def ids_body(request: Request) -> IDsBody:
     """Read the body of ``DELETE /api/v1/messages`` (FastAPI dependency)."""
-    return await _json_body(request, IDsBody)
+    return await json_body(request, IDsBody)
 
 
 async def read_body(request: Request) -> ReadBody:
     """Read the body of ``PUT /api/v1/messages`` (FastAPI dependency)."""
-    return await _json_body(request, ReadBody)
+    return await json_body(request, ReadBody)
 
 
-def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
+def body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """Return ``openapi_extra`` that documents ``model`` as the JSON request body."""
     schema = model.model_json_schema()
     return {"requestBody": {"content": {"application/json": {"schema": schema}}}}
 
 
-def _resolve(store: Store, id_or_latest: str) -> str:
+def resolve(store: Store, id_or_latest: str) -> str:
+    """Return the id ``id_or_latest`` names, or raise MessageNotFound (also for bad forms)."""
     if id_or_latest != "latest" and not _ID.fullmatch(id_or_latest):
         raise MessageNotFound(f"no message has the id {id_or_latest!r}")
     return store.resolve_id(id_or_latest)
@@ -114,13 +124,23 @@ def list_messages(
     "/messages",
     summary="Set the read flag",
     response_class=PlainTextResponse,
-    openapi_extra=_body_schema(ReadBody),
+    openapi_extra=body_schema(ReadBody),
 )
-def set_read(store: StoreDep, body: Annotated[ReadBody, Depends(read_body)]) -> PlainTextResponse:
-    """Mark the given ids (or, with none, every message) read or unread; answers ``ok``."""
-    if body.Search:
-        raise QueryError("Search in PUT /api/v1/messages is not supported yet; give IDs")
-    store.set_read(body.IDs or None, body.Read)
+def set_read(
+    store: StoreDep,
+    body: Annotated[ReadBody, Depends(read_body)],
+    tz: Annotated[str, Query(description=TZ_HELP)] = "",
+) -> PlainTextResponse:
+    """Mark the given ids, the messages matching ``Search``, or (with neither) every
+    message read or unread; answers ``ok``."""
+    if body.IDs and body.Search.strip():
+        raise QueryError("give either IDs or Search in PUT /api/v1/messages, not both")
+    if body.Search.strip():
+        ids = matching_ids(store, body.Search, tz)
+        if ids:
+            store.set_read(ids, body.Read)
+    else:
+        store.set_read(body.IDs or None, body.Read)
     return _ok()
 
 
@@ -128,7 +148,7 @@ def set_read(store: StoreDep, body: Annotated[ReadBody, Depends(read_body)]) -> 
     "/messages",
     summary="Delete messages",
     response_class=PlainTextResponse,
-    openapi_extra=_body_schema(IDsBody),
+    openapi_extra=body_schema(IDsBody),
 )
 def delete_messages(
     store: StoreDep, body: Annotated[IDsBody, Depends(ids_body)]
@@ -138,10 +158,10 @@ def delete_messages(
     return _ok()
 
 
-@router.get("/message/{id}", summary="Get a parsed message (marks it read)")
-def get_message(id: str, store: StoreDep) -> JSON:
+@router.get("/message/{ID}", summary="Get a parsed message (marks it read)")
+def get_message(id: MessageID, store: StoreDep) -> JSON:
     """Return Mailpit's ``Message``, and mark the message read as Mailpit does."""
-    message_id = _resolve(store, id)
+    message_id = resolve(store, id)
     summary = store.summary(message_id)
     parsed = store.parsed(message_id)
     payloads = {
@@ -154,29 +174,29 @@ def get_message(id: str, store: StoreDep) -> JSON:
     return answer
 
 
-@router.get("/message/{id}/headers", summary="Get the headers of a message")
-def get_headers(id: str, store: StoreDep) -> dict[str, list[str]]:
+@router.get("/message/{ID}/headers", summary="Get the headers of a message")
+def get_headers(id: MessageID, store: StoreDep) -> dict[str, list[str]]:
     """Return every header as ``{name: [values...]}``, names sorted (as Mailpit)."""
     headers: dict[str, list[str]] = {}
-    for name, value in store.parsed(_resolve(store, id)).headers:
+    for name, value in store.parsed(resolve(store, id)).headers:
         headers.setdefault(name, []).append(value)
     return dict(sorted(headers.items()))
 
 
-@router.get("/message/{id}/raw", summary="Get the message source", response_class=Response)
-def get_raw(id: str, store: StoreDep, dl: str = "") -> Response:
+@router.get("/message/{ID}/raw", summary="Get the message source", response_class=Response)
+def get_raw(id: MessageID, store: StoreDep, dl: str = "") -> Response:
     """Return the message byte-exact as received, as ``text/plain``; ``?dl=1`` downloads it."""
-    message_id = _resolve(store, id)
+    message_id = resolve(store, id)
     headers = {"content-type": "text/plain; charset=utf-8", "content-security-policy": "sandbox"}
     if dl == "1":
         headers["content-disposition"] = f'attachment; filename="{message_id}.eml"'
     return Response(store.raw(message_id), headers=headers)
 
 
-@router.get("/message/{id}/part/{part_id}", summary="Download a part", response_class=Response)
-def get_part(id: str, part_id: str, store: StoreDep) -> Response:
+@router.get("/message/{ID}/part/{PartID}", summary="Download a part", response_class=Response)
+def get_part(id: MessageID, part_id: PartID, store: StoreDep) -> Response:
     """Return one part's decoded payload as a download that no browser will run."""
-    message_id = _resolve(store, id)
+    message_id = resolve(store, id)
     if not _PART_ID.fullmatch(part_id):
         raise MessageNotFound(f"message {message_id} has no part {part_id!r}")
     part, payload = store.part(message_id, part_id)

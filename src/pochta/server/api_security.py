@@ -12,14 +12,15 @@ behalf (the class of Mailpit's CVE-2026-22689 and MailDev's open APIs):
   ``Origin`` is not the origin of the ``Host`` it was sent to, or that a browser
   marks ``Sec-Fetch-Site: cross-site`` / ``same-site``, gets 403;
 * a request body larger than the cap gets 413, whether or not it announced
-  its ``Content-Length``.
+  its ``Content-Length``. The cap is 1 MiB, except on the routes given their
+  own (``POST /api/v1/send`` takes up to ``--max-message-size``).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,10 +38,18 @@ _SECURITY_HEADERS = [
 
 
 def _split_host(host: str) -> str:
-    """Return the host name of a ``Host`` header value, without port or brackets."""
+    """Return the host name of a ``Host`` header value, without port or brackets.
+
+    A port that is not a number gives ``""`` (no host of ours).
+    """
     if host.startswith("["):
-        return host[1 : host.find("]")] if "]" in host else ""
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+        name, bracket, rest = host[1:].partition("]")
+        port_ok = rest == "" or (rest[:1] == ":" and rest[1:].isdigit())
+        return name if bracket and port_ok else ""
+    if host.count(":") == 1:
+        name, port = host.split(":")
+        return name if port.isdigit() else ""
+    return host
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -56,10 +65,16 @@ class RequestGuard:
         *,
         allowed_hosts: Iterable[str] = (),
         body_limit: int = DEFAULT_BODY_LIMIT,
+        route_limits: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
         self.allowed_hosts = frozenset(h.lower().strip("[]") for h in allowed_hosts)
         self.body_limit = body_limit
+        self.route_limits = dict(route_limits or {})
+
+    def limit_of(self, scope: Scope) -> int:
+        """Return the body cap of the route ``scope`` asks for."""
+        return self.route_limits.get(scope.get("path", ""), self.body_limit)
 
     def host_allowed(self, host: str) -> bool:
         """Tell whether a ``Host`` header value names this server."""
@@ -101,8 +116,8 @@ class RequestGuard:
             length = headers.get("content-length", "0")
             if not length.isdigit():
                 refusal = 400, f"Content-Length {length!r} is not a number of bytes"
-            elif int(length) > self.body_limit:
-                refusal = 413, f"request body is larger than {self.body_limit} bytes"
+            elif int(length) > self.limit_of(scope):
+                refusal = 413, f"request body is larger than {self.limit_of(scope)} bytes"
         if refusal is not None:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
@@ -127,15 +142,14 @@ class RequestGuard:
         # Read the whole (capped) body first, so an oversized one is refused
         # before any route sees it, announced length or not.
         body = bytearray()
+        limit = self.limit_of(scope)
         while True:
             message = await receive()
             if message["type"] != "http.request":
                 return  # the client went away
             body += message.get("body", b"")
-            if len(body) > self.body_limit:
-                await _send_error(
-                    send, 413, f"request body is larger than {self.body_limit} bytes"
-                )
+            if len(body) > limit:
+                await _send_error(send, 413, f"request body is larger than {limit} bytes")
                 return
             if not message.get("more_body", False):
                 break

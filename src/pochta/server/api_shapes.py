@@ -13,21 +13,40 @@ import datetime
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from pochta.store import Address, MessagePage, ParsedMessage, Part, Summary
 
 __all__ = [
+    "SearchPage",
     "address_json",
     "attachment_json",
     "list_unsubscribe_json",
     "message_json",
     "page_json",
     "rfc3339",
+    "search_json",
     "summary_json",
 ]
 
 JSON = dict[str, Any]
+
+
+class SearchPage(Protocol):
+    """What :func:`search_json` reads of the store's search answer."""
+
+    @property
+    def total(self) -> int: ...
+    @property
+    def unread(self) -> int: ...
+    @property
+    def matched(self) -> int: ...
+    @property
+    def matched_unread(self) -> int: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def messages(self) -> Sequence[Summary]: ...
 
 
 def rfc3339(moment: datetime.datetime) -> str:
@@ -82,6 +101,24 @@ def page_json(page: MessagePage, *, tags: Sequence[str] = ()) -> JSON:
         "count": len(page.messages),
         "messages_count": page.total,
         "messages_unread": page.unread,
+        "start": page.start,
+        "tags": list(tags),
+        "messages": [summary_json(s) for s in page.messages],
+    }
+
+
+def search_json(page: SearchPage, *, tags: Sequence[str] = ()) -> JSON:
+    """Return Mailpit's ``MessagesSummary`` for a search.
+
+    ``total`` and ``unread`` count the whole mailbox; ``messages_count`` and
+    ``messages_unread`` count the messages that match.
+    """
+    return {
+        "total": page.total,
+        "unread": page.unread,
+        "count": len(page.messages),
+        "messages_count": page.matched,
+        "messages_unread": page.matched_unread,
         "start": page.start,
         "tags": list(tags),
         "messages": [summary_json(s) for s in page.messages],

@@ -35,10 +35,18 @@ from pochta import __version__
 from pochta.config import HostPort, Settings
 from pochta.exceptions import ServeError
 from pochta.server.api import health_router, install_error_handlers
+from pochta.server.api_info import router as info_router
 from pochta.server.api_messages import router as messages_router
+from pochta.server.api_search import router as search_router
 from pochta.server.api_security import DEFAULT_BODY_LIMIT, RequestGuard
+from pochta.server.api_send import DEFAULT_SEND_LIMIT
+from pochta.server.api_send import router as send_router
+from pochta.server.api_tags import router as tags_router
+from pochta.server.api_view import router as view_router
 from pochta.server.api_wait import router as wait_router
 from pochta.server.app_smtp import smtp_address, start_smtp
+from pochta.server.events import EventHub
+from pochta.server.events import router as events_router
 from pochta.server.smtp import SMTPServer
 from pochta.server.web import router as web_router
 from pochta.store import Store, open_store
@@ -49,7 +57,18 @@ __all__ = ["ROUTERS", "Catcher", "create_app", "exposure_warnings", "serve", "st
 logger = logging.getLogger(__name__)
 
 #: The route table: every router the HTTP server answers with, in order.
-ROUTERS = (health_router, messages_router, wait_router, web_router)
+ROUTERS = (
+    health_router,
+    messages_router,
+    search_router,
+    tags_router,
+    info_router,
+    send_router,
+    view_router,
+    events_router,
+    wait_router,
+    web_router,
+)
 
 PRUNE_INTERVAL = 60.0
 """Seconds between two prunes by ``--max`` and ``--max-age`` (Mailpit: every minute)."""
@@ -63,8 +82,13 @@ def create_app(
     *,
     allowed_hosts: Iterable[str] = (),
     body_limit: int = DEFAULT_BODY_LIMIT,
+    send_limit: int = DEFAULT_SEND_LIMIT,
 ) -> FastAPI:
-    """Build the HTTP application around ``store``: every route, behind the request guard."""
+    """Build the HTTP application around ``store``: every route, behind the request guard.
+
+    ``send_limit`` caps the body and the message of ``POST /api/v1/send``
+    (``--max-message-size``); every other body is capped at ``body_limit``.
+    """
     app = FastAPI(
         title="pochta",
         version=__version__,
@@ -74,10 +98,17 @@ def create_app(
         openapi_url="/api/v1/openapi.json",
     )
     app.state.store = store
+    app.state.send_limit = send_limit
+    app.state.events = EventHub(store)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(RequestGuard, allowed_hosts=allowed_hosts, body_limit=body_limit)
+    app.add_middleware(
+        RequestGuard,
+        allowed_hosts=allowed_hosts,
+        body_limit=body_limit,
+        route_limits={"/api/v1/send": max(send_limit, body_limit)},
+    )
     return app
 
 
@@ -226,7 +257,7 @@ async def start(
         raise
     hosts = {settings.listen.host, *settings.allowed_host}
     config = uvicorn.Config(
-        create_app(store, allowed_hosts=hosts),
+        create_app(store, allowed_hosts=hosts, send_limit=settings.max_message_size),
         log_config=None,
         access_log=settings.verbose,
         lifespan="off",
