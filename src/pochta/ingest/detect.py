@@ -1,0 +1,100 @@
+"""Tell what each input is: a message file, an mbox, a Maildir, a file-backend log, or none.
+
+A folder is a Maildir when it holds ``cur`` and ``new``; any other folder is
+walked (sorted, hidden names skipped) and each file is judged by its first
+bytes: ``From `` starts an mbox; a line of 79 dashes (or the ``.log`` suffix)
+makes a file-backend log; a header line (``Name: value``) a message file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from pochta.ingest.records import Planned, Skipped
+
+__all__ = ["HEAD", "looks_like_message", "plan"]
+
+HEAD = 64 * 1024  # bytes read to judge a file
+SEPARATOR_LINE = re.compile(rb"(?:^|\n)-{79}\r?\n")
+_HEADER_LINE = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:")
+
+
+def looks_like_message(data: bytes) -> bool:
+    """Tell whether ``data`` starts with a header field (``Name: value``)."""
+    return _HEADER_LINE.match(data.lstrip(b"\r\n")) is not None
+
+
+def plan(paths: Sequence[Path]) -> tuple[list[Planned], list[Skipped], list[str]]:
+    """Return the inputs to read, the skipped ones with the reason, and the missing paths."""
+    planned: list[Planned] = []
+    skipped: list[Skipped] = []
+    missing: list[str] = []
+    seen: set[Path] = set()
+    for path in paths:
+        if not os.path.lexists(path):
+            missing.append(str(path))
+            continue
+        before = len(planned) + len(skipped)
+        for item in _judge_tree(path):
+            if isinstance(item, Planned):
+                real = item.path.resolve()
+                if real in seen:
+                    skipped.append(Skipped(str(item.path), "given twice; imported once"))
+                    continue
+                seen.add(real)
+                planned.append(item)
+            else:
+                skipped.append(item)
+        if len(planned) + len(skipped) == before:
+            skipped.append(Skipped(str(path), "a folder without mail files"))
+    return planned, skipped, missing
+
+
+def _judge_tree(path: Path) -> Iterator[Planned | Skipped]:
+    if path.is_dir():
+        if (path / "cur").is_dir() and (path / "new").is_dir():
+            yield Planned(path, "maildir", _folder_size(path))
+            return
+        try:
+            children = sorted(path.iterdir())
+        except OSError as error:
+            yield Skipped(str(path), f"cannot read the folder ({error.strerror})")
+            return
+        for child in children:
+            if not child.name.startswith("."):
+                yield from _judge_tree(child)
+        return
+    yield _judge_file(path)
+
+
+def _judge_file(path: Path) -> Planned | Skipped:
+    if not path.is_file():
+        return Skipped(str(path), "not a regular file")
+    try:
+        with path.open("rb") as file:
+            head = file.read(HEAD)
+            size = os.fstat(file.fileno()).st_size
+    except OSError as error:
+        return Skipped(str(path), f"cannot read the file ({error.strerror})")
+    if not head.strip():
+        return Skipped(str(path), "empty file")
+    if b"\x00" in head:
+        return Skipped(str(path), "binary file, not mail")
+    if head.startswith(b"From "):
+        return Planned(path, "mbox", size)
+    if looks_like_message(head):
+        is_log = SEPARATOR_LINE.search(head) is not None or path.suffix == ".log"
+        return Planned(path, "log" if is_log else "eml", size)
+    return Skipped(str(path), "not a message (it does not start with a header line)")
+
+
+def _folder_size(path: Path) -> int:
+    total = 0
+    for sub in ("cur", "new"):
+        for entry in os.scandir(path / sub):
+            if entry.is_file():
+                total += entry.stat().st_size
+    return total

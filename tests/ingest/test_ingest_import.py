@@ -1,0 +1,163 @@
+"""``pochta import``: every format from real files, the summary, skips and exit codes."""
+
+from __future__ import annotations
+
+import mailbox
+import shutil
+from pathlib import Path
+
+from mail_writers import run_import, stored_subjects, write_with_django
+
+from pochta.mail import EmailMessage, get_connection
+from pochta.store import Envelope, open_store
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def message(subject: str, body: str = "body\n") -> bytes:
+    return f"From: a@example.com\nTo: b@example.com\nSubject: {subject}\n\n{body}".encode()
+
+
+def test_a_django_sent_emails_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "sent_emails"
+    write_with_django(folder)
+    assert len(list(folder.glob("*.log"))) == 2
+
+    done = run_import(folder, database=tmp_path / "mail.db")
+
+    assert done.code == 0, done.lines
+    assert done.lines == [
+        f"imported 4 messages into {tmp_path / 'mail.db'} (4 from file-backend log)"
+    ]
+    assert sorted(stored_subjects(tmp_path / "mail.db")) == [
+        "dj second connection", "dj Привет 0", "dj Привет 1", "dj Привет 2",
+    ]  # fmt: skip
+    with open_store(tmp_path / "mail.db") as store:
+        by_subject = {s.subject: s for s in store.list_messages().messages}
+        first = by_subject["dj Привет 1"]
+        parsed = store.parsed(first.id)
+        last = store.parsed(by_subject["dj second connection"].id)
+    assert last.text == "one more\n" + "-" * 79 + "\nafter the line\n"
+    assert "Письмо номер 1." in parsed.text
+    assert "-" * 79 + "\nпосле черты" in parsed.text.replace("\r\n", "\n")
+    assert [a.filename for a in parsed.attachments] == ["отчёт.txt"]
+    assert first.envelope == Envelope(
+        "site@example.com", ("ann@example.com", "cc@example.com"), source="import"
+    )
+
+
+def test_pochta_file_backend_logs_come_back_byte_for_byte(tmp_path: Path) -> None:
+    folder = tmp_path / "sent"
+    messages = [
+        EmailMessage(f"p{n}", f"Body {n}\n", "a@example.com", ["b@example.com"]) for n in range(3)
+    ]
+    with get_connection("pochta.mail.backends.filebased.EmailBackend", file_path=folder) as c:
+        c.send_messages(messages)
+    [log] = folder.iterdir()
+    chunks = log.read_bytes().split(b"\n" + b"-" * 79 + b"\n")
+
+    done = run_import(log, database=tmp_path / "mail.db")
+
+    assert done.code == 0 and done.lines[0].endswith("(3 from file-backend log)")
+    with open_store(tmp_path / "mail.db") as store:
+        raws = [store.raw(s.id) for s in reversed(store.list_messages().messages)]
+    assert raws == chunks[:3] and chunks[3] == b""
+
+
+def test_eml_files_in_nested_folders_byte_exact(tmp_path: Path) -> None:
+    tree = tmp_path / "mail"
+    shutil.copytree(DATA, tree / "a" / "b")
+    (tree / "top.eml").write_bytes(message("top"))
+    (tree / ".hidden.eml").write_bytes(message("hidden"))
+    files = sorted(tree.rglob("*.eml"))
+
+    done = run_import(tree, database=tmp_path / "mail.db")
+
+    visible = [f for f in files if not f.name.startswith(".")]
+    assert done.lines == [
+        f"imported {len(visible)} messages into {tmp_path / 'mail.db'} "
+        f"({len(visible)} from message file)"
+    ]
+    with open_store(tmp_path / "mail.db") as store:
+        raws = sorted(store.raw(s.id) for s in store.list_messages().messages)
+    assert raws == sorted(f.read_bytes() for f in visible)
+
+
+def test_mbox_and_maildir(tmp_path: Path) -> None:
+    box = mailbox.mbox(tmp_path / "archive.mbox")
+    for n in range(3):
+        box.add(message(f"mbox {n}", "From here on, quoted.\n"))
+    box.close()
+    maildir = mailbox.Maildir(tmp_path / "Maildir")
+    for n in range(2):
+        maildir.add(message(f"maildir {n}"))
+    seen = mailbox.MaildirMessage(message("maildir seen"))
+    seen.set_subdir("cur")
+    maildir.add(seen)
+    (tmp_path / "Maildir" / "tmp" / "half-delivered").write_bytes(message("not yet"))
+
+    done = run_import(tmp_path / "archive.mbox", tmp_path / "Maildir", database=tmp_path / "db")
+
+    assert done.lines == [
+        f"imported 6 messages into {tmp_path / 'db'} (3 from Maildir, 3 from mbox)"
+    ]
+    assert sorted(stored_subjects(tmp_path / "db")) == sorted(
+        [f"mbox {n}" for n in range(3)] + ["maildir 0", "maildir 1", "maildir seen"]
+    )
+
+
+def test_bad_inputs_are_named_with_the_reason_and_good_ones_imported(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "good.eml").write_bytes(message("good"))
+    (tmp_path / "in" / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (tmp_path / "in" / "empty.eml").write_bytes(b"")
+    (tmp_path / "in" / "notes.txt").write_text("shopping list\nmilk\n")
+    (tmp_path / "in" / "big.eml").write_bytes(message("big", "x" * 3000))
+    (tmp_path / "nothing").mkdir()
+    database = tmp_path / "mail.db"
+
+    done = run_import(
+        tmp_path / "in", tmp_path / "nothing", "--max-message-size", "2K", database=database
+    )
+
+    assert done.code == 0
+    assert done.lines == [
+        f"imported 1 message into {database} (1 from message file)",
+        f"skipped {tmp_path / 'in' / 'big.eml'}: too large (3.0 KiB; the limit is 2.0 KiB, "
+        "see --max-message-size)",
+        f"skipped {tmp_path / 'in' / 'empty.eml'}: empty file",
+        f"skipped {tmp_path / 'in' / 'image.png'}: binary file, not mail",
+        f"skipped {tmp_path / 'in' / 'notes.txt'}: not a message "
+        "(it does not start with a header line)",
+        f"skipped {tmp_path / 'nothing'}: a folder without mail files",
+    ]
+    assert stored_subjects(database) == ["good"]
+
+
+def test_a_missing_path_fails_even_when_others_import(tmp_path: Path) -> None:
+    (tmp_path / "good.eml").write_bytes(message("good"))
+    done = run_import(tmp_path / "good.eml", tmp_path / "gone.eml", database=tmp_path / "db")
+    assert (done.code, done.lines[1:]) == (
+        1,
+        [f"missing {tmp_path / 'gone.eml'}: no such file or folder"],
+    )
+    assert stored_subjects(tmp_path / "db") == ["good"]
+
+
+def test_nothing_importable_fails_and_the_same_file_twice_imports_once(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("no mail here\n")
+    done = run_import(tmp_path / "notes.txt", database=tmp_path / "db")
+    assert done.code == 1
+    assert done.lines[0] == f"imported 0 messages into {tmp_path / 'db'}"
+    (tmp_path / "a.eml").write_bytes(message("once"))
+    done = run_import(tmp_path / "a.eml", tmp_path / "a.eml", database=tmp_path / "db")
+    assert done.lines[1:] == [f"skipped {tmp_path / 'a.eml'}: given twice; imported once"]
+    assert stored_subjects(tmp_path / "db") == ["once"]
+
+
+def test_a_database_that_is_not_a_store_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.eml").write_bytes(message("x"))
+    (tmp_path / "notes.db").write_text("not sqlite")
+    done = run_import(tmp_path / "a.eml", database=tmp_path / "notes.db")
+    assert done.code == 1
+    assert (tmp_path / "notes.db").read_text() == "not sqlite"
