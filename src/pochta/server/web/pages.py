@@ -64,6 +64,14 @@ def _resolve(store: Store, id_or_latest: str) -> str:
     return store.resolve_id(id_or_latest)
 
 
+def _opened_by_reader(request: Request) -> bool:
+    # Only a page the reader opens here marks the message read: not an <img> or
+    # a frame of another site (or of a message) pointing at this URL.
+    site = request.headers.get("sec-fetch-site", "none")
+    dest = request.headers.get("sec-fetch-dest", "document")
+    return site in ("same-origin", "none") and dest == "document"
+
+
 def _missing(request: Request, error: MessageNotFound) -> HTMLResponse:
     return _page(request, "missing.html", status=404, problem=str(error))
 
@@ -115,7 +123,7 @@ def message_view(request: Request, id: str, view: str, store: StoreDep) -> HTMLR
     view = view or ("html" if parsed.html else "text")
     if view not in VIEWS:
         return _missing(request, MessageNotFound(f"a message has no view {view!r}"))
-    if not summary.read:
+    if not summary.read and _opened_by_reader(request):
         store.set_read([message_id], True)
     context: dict[str, Any] = {
         "unread": store.count()[1],
