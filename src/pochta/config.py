@@ -183,6 +183,14 @@ class Settings:
         default=False,
         metadata=_help("Keep the mail in a temporary store, deleted on exit."),
     )
+    watch: tuple[Path, ...] = field(
+        default=(),
+        metadata=_help(
+            "Folder of Django's file backend (EMAIL_FILE_PATH): import its mail as it is "
+            "written (repeat for more folders).",
+            metavar="DIR",
+        ),
+    )
     max: int = field(
         default=0,
         metadata=_help(
@@ -292,6 +300,11 @@ class Settings:
             raise ConfigurationError(
                 "--smtp-auth-file and --smtp-auth-accept-any contradict each other; give one"
             )
+        for folder in self.watch:
+            if folder.exists() and not folder.is_dir():
+                raise ConfigurationError(
+                    f"--watch {folder} is a file; give the folder EMAIL_FILE_PATH names"
+                )
         for host in self.allowed_host:
             if not re.fullmatch(r"[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]", host):
                 raise ConfigurationError(
@@ -340,6 +353,9 @@ def _option(spec: dataclasses.Field[Any]) -> Callable[[F], F]:
         return click.option(_flag(spec.name), is_flag=True, **common)
     if spec.name == "allowed_host":
         return click.option(_flag(spec.name), multiple=True, metavar="NAME", **common)
+    if spec.name == "watch":  # POCHTA_WATCH takes several folders separated by os.pathsep
+        folder = click.Path(file_okay=False, path_type=Path)
+        return click.option(_flag(spec.name), multiple=True, type=folder, metavar="DIR", **common)
     kind = _SettingType(meta["metavar"].lower(), meta["parse"])
     if meta["shown"]:
         common.update(default=meta["shown"], show_default=True)

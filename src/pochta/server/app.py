@@ -34,6 +34,7 @@ from fastapi import FastAPI
 from pochta import __version__
 from pochta.config import HostPort, Settings
 from pochta.exceptions import ServeError
+from pochta.ingest.watch import Watcher
 from pochta.server.api import health_router, install_error_handlers
 from pochta.server.api_info import router as info_router
 from pochta.server.api_messages import router as messages_router
@@ -195,6 +196,7 @@ class Catcher:
         # Rows other processes add (store email backend, pochta import) show live.
         self._follower = Follower(store)
         self._follower.start()
+        self.watcher: Watcher | None = None  # pochta serve --watch DIR, set by start()
         self._closed = False
 
     async def started(self) -> None:
@@ -228,6 +230,8 @@ class Catcher:
         try:
             await asyncio.gather(self._smtp.aclose(grace=grace), self._http_task)
         finally:
+            if self.watcher is not None:
+                await asyncio.to_thread(self.watcher.close)
             await asyncio.to_thread(self._follower.close)
             await asyncio.to_thread(self.store.close)
 
@@ -265,6 +269,9 @@ async def start(
         timeout_graceful_shutdown=int(SHUTDOWN_GRACE),
     )
     catcher = Catcher(store, smtp, _HTTPServer(config), sock, prune_interval=prune_interval)
+    if settings.watch:
+        catcher.watcher = Watcher(store, settings.watch)
+        catcher.watcher.start()
     try:
         await catcher.started()
     except BaseException:
