@@ -258,9 +258,11 @@ async def events(websocket: WebSocket) -> None:
         await websocket.close(code=1008)
         return
     hub = cast(EventHub, websocket.app.state.events)
-    await websocket.accept()
+    # Listen before the handshake completes: whatever the client does once it
+    # is connected is then sure to be heard.
     client = hub.join()
     try:
+        await websocket.accept()
         await _serve(websocket, client)
     finally:
         hub.leave(client)
