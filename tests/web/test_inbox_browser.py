@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,7 +30,11 @@ def newest_id(inbox: ServeProcess) -> str:
 
 
 def test_new_mail_appears_in_the_open_list(inbox: ServeProcess, page: Page) -> None:
-    page.goto(inbox.url + "/")
+    with page.expect_websocket() as socket:
+        page.goto(inbox.url + "/")
+    kinds: list[str] = []
+    socket.value.on("framereceived", lambda payload: kinds.append(json.loads(payload)["Type"]))
+    assert socket.value.url == inbox.url.replace("http", "ws") + "/api/events"
     expect(page.locator("#empty")).to_be_visible()
     send(inbox.smtp, plain_message("Welcome aboard", "Hello!"))
     row = page.locator(".row", has_text="Welcome aboard")
@@ -38,6 +43,27 @@ def test_new_mail_appears_in_the_open_list(inbox: ServeProcess, page: Page) -> N
     expect(row.locator(".from")).to_have_text("App")
     expect(page).to_have_title("(1) pochta")
     expect(page.locator("#empty")).to_be_hidden()
+    assert "new" in kinds
+
+
+def test_list_still_updates_when_the_event_socket_is_refused(
+    inbox: ServeProcess, page: Page
+) -> None:
+    page.route_web_socket("**/api/events", lambda socket: socket.close())
+    page.goto(inbox.url + "/")
+    send(inbox.smtp, plain_message("Polled in", "Hello!"))
+    expect(page.locator(".row .subject")).to_have_text(["Polled in"])
+    expect(page).to_have_title("(1) pochta")
+
+
+def test_a_search_page_offers_a_refresh_when_mail_arrives(inbox: ServeProcess, page: Page) -> None:
+    send(inbox.smtp, plain_message("Invoice 1", "Pay me."))
+    page.goto(inbox.url + "/?q=invoice")
+    expect(page.locator(".row")).to_have_count(1)
+    send(inbox.smtp, plain_message("Invoice 2", "Pay me."))
+    expect(page.locator("#new-mail")).to_be_visible()
+    page.click("#new-mail a")
+    expect(page.locator(".row .subject")).to_have_text(["Invoice 2", "Invoice 1"])
 
 
 def test_search_narrows_the_list_and_keeps_the_query_in_the_url(

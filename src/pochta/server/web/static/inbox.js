@@ -92,16 +92,39 @@
     row.classList.add("fresh");
     return row;
   }
+  function changed() {
+    document.getElementById("new-mail").hidden = false;
+  }
   function addNew(m) {
-    if (!live) {
-      document.getElementById("new-mail").hidden = false;
-      return;
-    }
+    if (!live) return changed();
     if (rowOf(m.ID)) return;
     list.prepend(buildRow(m));
     if (selected >= 0) selected += 1;
     while (rows().length > PAGE_SIZE) rows().at(-1).remove();
     document.getElementById("empty").hidden = true;
+    refreshTimes();
+  }
+  // Make the first page match the API's (after a "prune" frame, and when polling).
+  async function resync() {
+    const answer = await fetch(`/api/v1/messages?limit=${PAGE_SIZE}`);
+    if (!answer.ok) return;
+    const data = await answer.json();
+    setCounts(data.total, data.unread);
+    if (!live) {
+      const top = data.messages.length ? data.messages[0].ID : "";
+      if (resync.top !== undefined && top !== resync.top) changed();
+      resync.top = top;
+      return;
+    }
+    const fresh = data.messages.map((m) => {
+      const row = rowOf(m.ID) || buildRow(m);
+      row.classList.toggle("unread", !m.Read);
+      return row;
+    });
+    const current = rows()[selected];
+    list.replaceChildren(...fresh);
+    selected = current ? fresh.indexOf(current) : -1;
+    document.getElementById("empty").hidden = fresh.length > 0;
     refreshTimes();
   }
   function dropRows(ids) {
@@ -122,39 +145,23 @@
     }, 150);
   }
 
-  // Live events (Mailpit's shapes) over the WebSocket; polling if it cannot connect.
+  // Live events (Mailpit's shapes) over the WebSocket; polling while it cannot connect.
   function handle(event) {
     const data = event.Data || {};
     if (event.Type === "new") addNew(data);
-    else if (event.Type === "update" && data.ID) rowOf(data.ID)?.classList.toggle("unread", data.Read === false);
-    else if (event.Type === "delete" && data.ID) dropRows([data.ID]);
-    else if (event.Type === "prune") dropRows(data.IDs || []);
+    else if (event.Type === "update") rowOf(data.ID)?.classList.toggle("unread", data.Read === false);
+    else if (event.Type === "delete") dropRows([data.ID]);
     else if (event.Type === "truncate") dropRows(rows().map((row) => row.dataset.id));
-    if (event.Type === "stats") setCounts(data.Total, data.Unread);
-    else recount();
+    else if (event.Type === "prune") resync();
+    else if (event.Type === "stats") setCounts(data.Total, data.Unread);
   }
   let socketOpen = false;
   let polling = false;
-  let newest;
   async function poll() {
     if (socketOpen) { polling = false; return; }
     polling = true;
     try {
-      const answer = await fetch(`/api/v1/messages?limit=${PAGE_SIZE}`);
-      const data = answer.ok ? await answer.json() : { messages: [] };
-      const top = data.messages.length ? data.messages[0].ID : "";
-      if (live) {
-        const fresh = [];
-        for (const m of data.messages) {
-          if (rowOf(m.ID)) break;
-          fresh.push(m);
-        }
-        fresh.reverse().forEach(addNew);
-      } else if (newest !== undefined && top && top !== newest) {
-        addNew(data.messages[0]);
-      }
-      newest = top;
-      if (answer.ok) setCounts(data.total, data.unread);
+      await resync();
     } finally {
       setTimeout(poll, 2000);
     }
