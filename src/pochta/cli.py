@@ -165,6 +165,7 @@ def send(
 @click.option(
     "--database",
     type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
     default=str(DEFAULT_DATABASE),
     show_default=True,
     envvar="POCHTA_DATABASE",

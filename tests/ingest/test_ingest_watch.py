@@ -40,14 +40,20 @@ def test_a_message_counts_once_its_separator_is_written(store: Store, tmp_path: 
         file.write(message("one") + b"\n")
         file.flush()
         assert watcher.poll() == 0
-        file.write(SEPARATOR + message("two")[:20])
+        file.write(SEPARATOR)
         file.flush()
         assert watcher.poll() == 1
+        file.write(message("two")[:20])
+        file.flush()
         assert watcher.poll() == 0
-        file.write(message("two")[20:] + b"\n" + SEPARATOR)
+        file.write(message("two")[20:] + b"\n" + SEPARATOR + message("three")[:40])
         file.flush()
-        assert watcher.poll() == 1
-    assert subjects(store) == ["one", "two"]
+        # "two" waits until the next message's header shows that its separator is real.
+        assert watcher.poll() == 0
+        file.write(message("three")[40:] + b"\n" + SEPARATOR)
+        file.flush()
+        assert watcher.poll() == 2
+    assert subjects(store) == ["one", "two", "three"]
 
 
 def test_a_restart_goes_on_where_it_stopped(store: Store, tmp_path: Path) -> None:

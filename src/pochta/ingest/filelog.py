@@ -5,9 +5,12 @@ by a line of exactly 79 dashes, one file per connection. A message is taken
 as it stands between separators, without the newline the backend added
 before the dashes (LF line ends, as the file has them).
 
-A body may hold a line of 79 dashes of its own; a separator only counts
-when what follows it is the end of the data or starts with a header line,
-so such a body stays whole. The data after the last separator is a
+A body may hold a line of 79 dashes of its own. A separator only counts
+when what follows it is the end of the data or a header block: header lines
+(and their continuations) up to a blank line, naming at least one of From,
+To, Subject, Date, Message-ID, MIME-Version or Content-Type. A body line of
+dashes followed by such a block would still split the message; nothing in
+the file can tell those apart. The data after the last separator is a
 message still being written unless ``final`` is set (see :func:`split_log`).
 """
 
@@ -20,6 +23,12 @@ from pochta.ingest.detect import looks_like_message
 __all__ = ["split_log"]
 
 _SEPARATOR = re.compile(rb"(?:^|(?<=\n))-{79}\r?\n")
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+_HEADER_LINE = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:")
+_KNOWN_HEADER = re.compile(
+    rb"(?im)^(from|to|subject|date|message-id|mime-version|content-type)[ \t]*:"
+)
+_LOOK = 64 * 1024  # bytes after a separator looked at to judge it
 
 
 def split_log(data: bytes, *, final: bool) -> tuple[list[tuple[int, bytes]], int]:
@@ -33,8 +42,10 @@ def split_log(data: bytes, *, final: bool) -> tuple[list[tuple[int, bytes]], int
     messages: list[tuple[int, bytes]] = []
     start = 0
     for match in _SEPARATOR.finditer(data):
-        rest = data[match.end() : match.end() + 1024]
-        if rest and not looks_like_message(rest):
+        verdict = _starts_message(data[match.end() : match.end() + _LOOK], final=final)
+        if verdict is None:  # the next message is still being written
+            return messages, start
+        if not verdict:
             continue  # a line of dashes inside a body
         chunk = data[start : match.start()]
         chunk = chunk[:-2] if chunk.endswith(b"\r\n") else chunk.removesuffix(b"\n")
@@ -47,3 +58,21 @@ def split_log(data: bytes, *, final: bool) -> tuple[list[tuple[int, bytes]], int
             messages.append((start, tail))
         start = len(data)
     return messages, start
+
+
+def _starts_message(rest: bytes, *, final: bool) -> bool | None:
+    """Tell whether ``rest`` starts a message: True, False, or None (cannot tell yet)."""
+    if not rest:
+        return True
+    blank = _BLANK_LINE.search(rest)
+    head = rest[: blank.start()] if blank else rest
+    lines = head.splitlines()
+    complete = blank is not None or final or len(rest) >= _LOOK
+    # Until the data ends, its last line may be cut short: judge whole lines only.
+    checked = lines if complete or head.endswith(b"\n") else lines[:-1]
+    for number, line in enumerate(checked):
+        if not (_HEADER_LINE.match(line) or (number and line[:1] in (b" ", b"\t"))):
+            return False
+    if not complete:
+        return None
+    return _KNOWN_HEADER.search(head) is not None
