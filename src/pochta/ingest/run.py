@@ -79,6 +79,8 @@ async def import_planned(
     for result in results:
         if isinstance(result, BaseException):
             raise result
+    # Every message indexed and announced before the store is closed.
+    await asyncio.to_thread(store.flush)
 
 
 def _collect(done: set[asyncio.Task[str]]) -> None:
