@@ -176,7 +176,11 @@ def client(args: tuple[str, str, int, int, float, Any, Any]) -> None:
     send = send_smtplib if mode == "smtplib" else send_pipelined
     barrier.wait()
     started, cpu = time.monotonic(), time.process_time()
-    sent, size = send(port, messages, count, started + seconds)
+    try:
+        sent, size = send(port, messages, count, started + seconds)
+    except Exception as exc:  # report instead of leaving the parent waiting
+        results.put(f"{type(exc).__name__}: {exc}")
+        return
     results.put((sent, size, started, time.monotonic(), time.process_time() - cpu))
 
 
@@ -192,6 +196,9 @@ def run_load(
     outcomes = [results.get(timeout=seconds + 120) for _ in workers]
     for worker in workers:
         worker.join()
+    failures = [o for o in outcomes if isinstance(o, str)]
+    if failures:
+        raise RuntimeError(f"a client failed: {failures[0]}")
     wall = max(o[3] for o in outcomes) - min(o[2] for o in outcomes)
     messages, size = sum(o[0] for o in outcomes), sum(o[1] for o in outcomes)
     return {
@@ -214,6 +221,16 @@ def main() -> None:
         "--attachments", type=int, default=1_500, help="140 KB messages per connection"
     )
     parser.add_argument("--profile", action="store_true", help="sample pochta serve with py-spy")
+    parser.add_argument(
+        "--servers",
+        default=",".join(SERVERS),
+        help=f"comma-separated subset of: {', '.join(SERVERS)} (aiosmtpd is always run)",
+    )
+    parser.add_argument(
+        "--loads",
+        default="",
+        help='only loads whose label contains this, e.g. "pipelined x4" (default: all)',
+    )
     args = parser.parse_args()
     if args.profile:
         return profile(args.seconds)
@@ -224,50 +241,74 @@ def main() -> None:
     )
     figures: dict[tuple[str, str, str, int], dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="pochta-bench-") as folder:
-        for server in SERVERS:
+        chosen = {"aiosmtpd", *(name.strip() for name in args.servers.split(","))}
+        for server in [name for name in SERVERS if name in chosen]:
+            (Path(folder) / server.replace(" ", "-")).mkdir()
             figures.update(run_server(server, Path(folder), args))
     print_table(figures)
+
+
+def loads(pattern: str) -> list[tuple[str, str, int]]:
+    """Return every (kind, mode, connections) whose label contains ``pattern``."""
+    every = [(k, m, c) for k in KINDS for m in MODES for c in (1, 4)]
+    return [load for load in every if pattern in label(*load)]
+
+
+def label(kind: str, mode: str, connections: int) -> str:
+    return f"{kind} {mode} x{connections}"
 
 
 def run_server(
     server: str, folder: Path, args: argparse.Namespace
 ) -> dict[tuple[str, str, str, int], dict[str, float]]:
-    """Start one server, run every load against it, stop it."""
+    """Start one server, run every load against it, stop it (a failed load is left out)."""
     figures = {}
     port = free_port()
-    process = start_server(server, port, folder)
+    process = start_server(server, port, folder / server.replace(" ", "-"))
     try:
-        for kind in KINDS:
+        for kind, mode, connections in loads(args.loads):
             count = args.small if kind == "small" else args.attachments
-            for mode in MODES:
-                for connections in (1, 4):
-                    result = run_load(kind, mode, port, connections, args.seconds, count)
-                    figures[(server, kind, mode, connections)] = result
-                    print(
-                        f"  {server:15} {kind:10} {mode:9} x{connections}: "
-                        f"{result['msgs']:8.0f} msg/s {result['mbs']:7.1f} MB/s "
-                        f"(client CPU {result['cpu']:.2f} cores)",
-                        flush=True,
-                    )
+            try:
+                result = run_load(kind, mode, port, connections, args.seconds, count)
+            except Exception as exc:
+                print(f"  {server:15} {label(kind, mode, connections):24} FAILED: {exc}")
+                continue
+            figures[(server, kind, mode, connections)] = result
+            print(
+                f"  {server:15} {label(kind, mode, connections):24} "
+                f"{result['msgs']:8.0f} msg/s {result['mbs']:7.1f} MB/s "
+                f"(client CPU {result['cpu']:.2f} cores)",
+                flush=True,
+            )
     finally:
         process.terminate()
         process.wait(timeout=30)
     return figures
 
 
+#: Issue 3's targets for pochta serve, as a multiple of aiosmtpd discarding.
+TARGETS = {("small", 4): 1.5, ("attachment", 4): 5.0}
+
+
 def print_table(figures: dict[tuple[str, str, str, int], dict[str, float]]) -> None:
-    print("\nratio = against aiosmtpd discarding; msg/s for small messages, MB/s for attachments")
-    columns = ("aiosmtpd", "discard", "sqlite", "ratio", "serve", "ratio")
-    print(f"{'load':24}" + "".join(f"{name:>10}" for name in columns))
-    for kind in KINDS:
+    """Print one row per load: each server's figure and its ratio to aiosmtpd."""
+    print("\nmsg/s for small messages, MB/s for attachments; x = ratio to aiosmtpd discarding")
+    names = [name for name in SERVERS[1:] if any(key[0] == name for key in figures)]
+    header = f"{'load':24}{'aiosmtpd':>10}"
+    header += "".join(f"{name[-10:]:>11}{'x':>6}" for name in names) + f"{'target':>8}"
+    print(header)
+    for kind, mode, connections in loads(""):
         unit = "msgs" if kind == "small" else "mbs"
-        for mode in MODES:
-            for connections in (1, 4):
-                row = [figures[(server, kind, mode, connections)][unit] for server in SERVERS]
-                base, discard, sqlite, serve = row
-                cells = (base, discard, sqlite, sqlite / base, serve, serve / base)
-                label = f"{kind} {mode} x{connections}"
-                print(f"{label:24}" + "".join(f"{cell:10.2f}" for cell in cells))
+        base = figures.get(("aiosmtpd", kind, mode, connections), {}).get(unit)
+        if not base:
+            continue
+        cells = f"{label(kind, mode, connections):24}{base:10.1f}"
+        for name in names:
+            value = figures.get((name, kind, mode, connections), {}).get(unit)
+            cells += f"{value:11.1f}{value / base:6.2f}" if value else f"{'-':>11}{'':6}"
+        target = TARGETS.get((kind, connections))
+        cells += f"{f'{target:g}x serve' if target else '':>8}"
+        print(cells)
 
 
 def profile(seconds: float) -> None:
@@ -302,22 +343,30 @@ def profile(seconds: float) -> None:
             print_profile(kind, out)
 
 
-def print_profile(kind: str, out: Path) -> None:
+def print_profile(kind: str, out: Path, top: int = 12) -> None:
+    """Print the share of samples per thread, then each busy thread's heaviest frames."""
     threads: dict[str, int] = {}
-    inclusive: dict[str, int] = {}
+    inclusive: dict[str, dict[str, int]] = {}
     total = 0
     for line in out.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         frames, samples = stack.split(";"), int(count)
+        thread = frames[0].split(": ", 1)[-1].split(" /")[0]
         total += samples
-        threads[frames[0]] = threads.get(frames[0], 0) + samples
+        threads[thread] = threads.get(thread, 0) + samples
+        counts = inclusive.setdefault(thread, {})
         for frame in set(frames[1:]):
-            inclusive[frame] = inclusive.get(frame, 0) + samples
+            if not any(word in frame for word in _PLUMBING):
+                counts[frame] = counts.get(frame, 0) + samples
     print(f"\npochta serve, {kind} pipelined x4: {total} samples (busy threads only)")
-    for name, samples in sorted(threads.items(), key=lambda item: -item[1])[:4]:
-        print(f"  {samples / total:6.1%}  {name}")
-    for frame, samples in sorted(inclusive.items(), key=lambda item: -item[1])[:25]:
-        print(f"  {samples / total:6.1%}  {frame}")
+    for thread, samples in sorted(threads.items(), key=lambda item: -item[1])[:4]:
+        print(f"  {samples / total:6.1%}  thread {thread}")
+        ranked = sorted(inclusive[thread].items(), key=lambda item: -item[1])[:top]
+        for frame, count in ranked:
+            print(f"      {count / total:6.1%}  {frame}")
+
+
+_PLUMBING = ("threading.py", "click/core.py", "runners.py", "<module>", "cli.py")
 
 
 if __name__ == "__main__":

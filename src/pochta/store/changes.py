@@ -10,9 +10,17 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
-from pochta.store.rows import to_micros
+from pochta.store.indexer import INSERT_TEXT
+from pochta.store.rows import UPDATE_INDEXED, to_micros
 
-__all__ = ["delete_all", "delete_ids", "prune_by_age", "prune_by_count", "set_read"]
+__all__ = [
+    "apply_index",
+    "delete_all",
+    "delete_ids",
+    "prune_by_age",
+    "prune_by_count",
+    "set_read",
+]
 
 _CHUNK = 500  # below SQLite's default limit of bound parameters
 
@@ -74,6 +82,12 @@ def delete_all(connection: sqlite3.Connection) -> int:
     try:
         total = int(connection.execute("SELECT total FROM tally").fetchone()[0])
         connection.execute("DELETE FROM message_raw")
+        connection.execute("DELETE FROM message_tag")
+        # The full-text index goes at once; see 0002_search.sql.
+        connection.execute("INSERT INTO meta (key, value) VALUES ('truncating', '1')")
+        connection.execute("INSERT INTO message_text (message_text) VALUES ('delete-all')")
+        connection.execute("DELETE FROM message_search")
+        connection.execute("DELETE FROM meta WHERE key = 'truncating'")
         connection.execute("DELETE FROM message")
         connection.execute("COMMIT")
     except BaseException:
@@ -104,3 +118,32 @@ def prune_by_age(connection: sqlite3.Connection, max_age: timedelta) -> list[str
         sql = "DELETE FROM message WHERE created < ? RETURNING id"
         return _transaction(connection, [(sql, (cutoff,))])
     return []
+
+
+def apply_index(
+    connection: sqlite3.Connection, batch: Sequence[tuple[tuple[object, ...], tuple[str, ...]]]
+) -> list[str]:
+    """Complete rows the indexer parsed: (UPDATE_INDEXED values, full-text row) each.
+
+    Rows deleted meanwhile, or indexed already (by another process), are
+    skipped. Commits with ``synchronous=NORMAL``: all of it can be rebuilt
+    from the raw bytes, which were committed with FULL. Returns the ids done.
+    """
+    connection.execute("PRAGMA synchronous = NORMAL")
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        done: list[str] = []
+        for values, text in batch:
+            row = connection.execute(UPDATE_INDEXED, values).fetchone()
+            if row is not None:
+                connection.execute("DELETE FROM message_search WHERE seq = ?", (row[0],))
+                connection.execute(INSERT_TEXT, (row[0], *text))
+                done.append(str(values[-1]))
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    finally:
+        connection.execute("PRAGMA synchronous = FULL")
+    return done

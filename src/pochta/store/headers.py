@@ -29,6 +29,8 @@ __all__ = [
     "CachingPolicy",
     "HeaderReader",
     "clean_text",
+    "decode_cheaply",
+    "parse_date",
 ]
 
 logger = logging.getLogger(__name__)
@@ -99,26 +101,19 @@ class HeaderReader:
 
     def date(self) -> datetime | None:
         """Return the Date header as an aware datetime (UTC when it gave no zone)."""
-        value = self.text("Date")
-        if not value:
-            return None
-        try:
-            parsed = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return parse_date(self.text("Date"))
 
     def _decode(self, name: str, value: str) -> str:
         return clean_text(self._decode_unclean(name, value))
 
     def _decode_unclean(self, name: str, value: str) -> str:
         if len(value) > MAX_STRUCTURED:
-            return _decode_cheaply(value)
+            return decode_cheaply(value)
         try:
             return str(self._message.policy.header_fetch_parse(name, value))
         except Exception:  # the header registry raises many kinds on hostile input
             logger.debug("header %r could not be decoded structurally", name, exc_info=True)
-            return _decode_cheaply(value)
+            return decode_cheaply(value)
 
     def _addresses(self, name: str, value: str) -> list[Address]:
         if len(value) <= MAX_STRUCTURED:
@@ -133,7 +128,7 @@ class HeaderReader:
                 ]
         pairs = email.utils.getaddresses([value.replace("\r\n", "").replace("\n", "")])
         return [
-            Address(clean_text(_decode_cheaply(n)), clean_text(a)) for n, a in _non_empty(pairs)
+            Address(clean_text(decode_cheaply(n)), clean_text(a)) for n, a in _non_empty(pairs)
         ]
 
 
@@ -141,7 +136,18 @@ def _non_empty(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(n, a) for n, a in pairs if a or n]
 
 
-def _decode_cheaply(value: str) -> str:
+def parse_date(value: str) -> datetime | None:
+    """Return a Date header's value as an aware datetime (UTC when it gave no zone), or None."""
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def decode_cheaply(value: str) -> str:
     """Decode encoded words with ``email.header`` (linear time, no structure)."""
     unfolded = value.replace("\r\n", "").replace("\n", "")
     try:

@@ -13,6 +13,7 @@ from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser, BytesParser
 
 from pochta.store.headers import POLICY, HeaderReader
+from pochta.store.headline import split_tags
 from pochta.store.links import MAX_HTML, read_bodies
 from pochta.store.records import ParsedMessage, Part
 from pochta.store.scan import too_complex
@@ -88,7 +89,7 @@ def _assemble(
         attachments=attachments,
         inline=inline,
         links=links,
-        tags=_tags(headers.text("X-Tags")),
+        tags=split_tags(headers.text("X-Tags")),
         list_unsubscribe=headers.text("List-Unsubscribe"),
         size=len(raw),
         problem="; ".join(dict.fromkeys(notes)) or None,
@@ -151,12 +152,6 @@ def _defects(message: Message | None) -> list[str]:
     if not names:
         return []
     return ["MIME defects: " + ", ".join(dict.fromkeys(names))]
-
-
-def _tags(value: str) -> tuple[str, ...]:
-    """Split an ``X-Tags`` header ("a, b") into distinct tags, in order."""
-    tags = (t.strip() for t in value.split(","))
-    return tuple(dict.fromkeys(t for t in tags if t))
 
 
 def parse_tree(raw: bytes) -> Message | None:

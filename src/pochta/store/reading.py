@@ -12,14 +12,28 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from pochta.exceptions import StoreError
 from pochta.store.connection import connect_reader
+from pochta.store.indexer import complete_summary
 from pochta.store.records import MessagePage, Summary
-from pochta.store.rows import SUMMARY_COLUMNS, summary_from_row
+from pochta.store.rows import summary_from_row
 from pochta.store.writer import store_error
 
-__all__ = ["Readers", "find_id", "read_page", "read_raw", "read_summary", "read_tally"]
+__all__ = [
+    "READ_COLUMNS",
+    "Readers",
+    "find_id",
+    "read_page",
+    "read_raw",
+    "read_summaries",
+    "read_summary",
+    "read_tally",
+]
+
+#: The columns :func:`read_summaries` takes, from ``message AS m``.
+READ_COLUMNS = "m.id, m.created, m.read, m.size, m.message_id, m.subject, m.summary, m.indexed"
 
 
 class Readers:
@@ -77,10 +91,10 @@ def read_page(connection: sqlite3.Connection, start: int, limit: int) -> Message
     """Return ``limit`` summaries from position ``start``, newest first."""
     total, unread = read_tally(connection)
     rows = connection.execute(
-        f"SELECT {SUMMARY_COLUMNS} FROM message ORDER BY seq DESC LIMIT ? OFFSET ?",
+        f"SELECT {READ_COLUMNS} FROM message AS m ORDER BY seq DESC LIMIT ? OFFSET ?",
         (limit, start),
     ).fetchall()
-    messages = tuple(summary_from_row(row) for row in rows)
+    messages = read_summaries(connection, rows)
     return MessagePage(total=total, unread=unread, start=start, messages=messages)
 
 
@@ -95,10 +109,28 @@ def find_id(connection: sqlite3.Connection, id_or_latest: str) -> str | None:
 
 def read_summary(connection: sqlite3.Connection, id: str) -> Summary | None:
     """Return the Summary of message ``id``, or None."""
-    row = connection.execute(
-        f"SELECT {SUMMARY_COLUMNS} FROM message WHERE id = ?", (id,)
-    ).fetchone()
-    return None if row is None else summary_from_row(row)
+    row = connection.execute(f"SELECT {READ_COLUMNS} FROM message AS m WHERE id = ?", (id,))
+    return next(iter(read_summaries(connection, row.fetchall())), None)
+
+
+def read_summaries(
+    connection: sqlite3.Connection, rows: list[tuple[Any, ...]]
+) -> tuple[Summary, ...]:
+    """Turn rows of :data:`READ_COLUMNS` into summaries.
+
+    A row the indexer has not reached yet holds what the headers said; its
+    summary is completed here from the raw bytes (not written back), so a
+    reader never sees an empty snippet or attachment count for it.
+    """
+    summaries = []
+    for row in rows:
+        summary = summary_from_row(row[:7])
+        if not row[7]:
+            raw = read_raw(connection, summary.id)
+            if raw is not None:
+                summary = complete_summary(summary, raw)[0]
+        summaries.append(summary)
+    return tuple(summaries)
 
 
 def read_raw(connection: sqlite3.Connection, id: str) -> bytes | None:

@@ -9,10 +9,36 @@ from typing import Any
 
 from pochta.store.envelope import Envelope
 from pochta.store.records import Address, ParsedMessage, Summary
+from pochta.store.tags import clean_tags, plus_tags
 
-__all__ = ["SUMMARY_COLUMNS", "new_id", "row_values", "summarise", "summary_from_row", "to_micros"]
+__all__ = [
+    "INSERT_MESSAGE",
+    "SUMMARY_COLUMNS",
+    "UPDATE_INDEXED",
+    "address_lines",
+    "indexed_values",
+    "new_id",
+    "row_values",
+    "summarise",
+    "summary_from_row",
+    "to_micros",
+]
 
 SUMMARY_COLUMNS = "id, created, read, size, message_id, subject, summary"
+INSERT_MESSAGE = (
+    "INSERT INTO message (id, created, read, size, message_id, subject, sender, summary,"
+    " addr_from, addr_to, addr_cc, addr_bcc, addr_reply_to, subject_lower, attachments,"
+    " inline, indexed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# The indexer's completion of a row: everything but id, created, read and size;
+# the tags stay those of the row (they may have changed since the insert).
+UPDATE_INDEXED = (
+    "UPDATE message SET message_id = ?, subject = ?, sender = ?,"
+    " summary = json_set(?, '$.tags', json(json_extract(summary, '$.tags'))),"
+    " addr_from = ?, addr_to = ?, addr_cc = ?, addr_bcc = ?, addr_reply_to = ?,"
+    " subject_lower = ?, attachments = ?, inline = ?, indexed = ?"
+    " WHERE id = ? AND indexed = 0 RETURNING seq"
+)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -31,9 +57,14 @@ def new_id() -> str:
 def summarise(
     id: str, parsed: ParsedMessage, envelope: Envelope, created: datetime, read: bool = False
 ) -> Summary:
-    """Make the Summary of a freshly parsed message; Bcc gains the hidden recipients."""
+    """Make the Summary of a freshly parsed message.
+
+    Bcc gains the hidden recipients (envelope recipients not in To or Cc);
+    tags are the ``X-Tags`` header's and those of plus-addressed recipients.
+    """
     shown = {a.address.lower() for a in (*parsed.to, *parsed.cc, *parsed.bcc)}
     hidden = [Address("", r) for r in dict.fromkeys(envelope.rcpt_tos) if r.lower() not in shown]
+    bcc = (*parsed.bcc, *hidden)
     return Summary(
         id=id,
         message_id=parsed.message_id,
@@ -41,7 +72,7 @@ def summarise(
         from_=parsed.from_,
         to=parsed.to,
         cc=parsed.cc,
-        bcc=(*parsed.bcc, *hidden),
+        bcc=bcc,
         reply_to=parsed.reply_to,
         subject=parsed.subject,
         created=created,
@@ -49,15 +80,34 @@ def summarise(
         size=parsed.size,
         snippet=parsed.snippet,
         attachments=len(parsed.attachments),
-        tags=parsed.tags,
+        tags=clean_tags((*parsed.tags, *plus_tags((*parsed.to, *parsed.cc, *bcc)))),
         envelope=envelope,
         parse_problem=parsed.problem,
     )
 
 
-def row_values(summary: Summary) -> tuple[Any, ...]:
-    """Return the values for ``INSERT INTO message (id, created, read, size,
-    message_id, subject, sender, summary)``."""
+def row_values(summary: Summary, inline: int, indexed: bool) -> tuple[Any, ...]:
+    """Return the values of :data:`INSERT_MESSAGE` for one message."""
+    return (
+        summary.id,
+        to_micros(summary.created),
+        int(summary.read),
+        summary.size,
+        *_content_values(summary, inline, indexed),
+    )
+
+
+def indexed_values(summary: Summary, inline: int) -> tuple[Any, ...]:
+    """Return the values of :data:`UPDATE_INDEXED` for one message, its id last."""
+    return (*_content_values(summary, inline, True), summary.id)
+
+
+def address_lines(addresses: tuple[Address, ...]) -> str:
+    """Return the lower-cased "name <address>" of each mailbox, one a line (for searches)."""
+    return "\n".join(f"{a.name} <{a.address}>".lower() for a in addresses)
+
+
+def _content_values(summary: Summary, inline: int, indexed: bool) -> tuple[Any, ...]:
     rest = {
         "from": _address(summary.from_) if summary.from_ else None,
         "to": [_address(a) for a in summary.to],
@@ -71,15 +121,21 @@ def row_values(summary: Summary) -> tuple[Any, ...]:
         "envelope": _envelope(summary.envelope),
         "problem": summary.parse_problem,
     }
+    sender = (summary.from_,) if summary.from_ else ()
     return (
-        summary.id,
-        to_micros(summary.created),
-        int(summary.read),
-        summary.size,
         summary.message_id,
         summary.subject,
         summary.from_.address if summary.from_ else "",
         json.dumps(rest, separators=(",", ":")),
+        address_lines(sender),
+        address_lines(summary.to),
+        address_lines(summary.cc),
+        address_lines(summary.bcc),
+        address_lines(summary.reply_to),
+        summary.subject.lower(),
+        summary.attachments,
+        inline,
+        int(indexed),
     )
 
 

@@ -19,6 +19,7 @@ import asyncio
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import timedelta
@@ -28,13 +29,15 @@ from typing import Any, TypeVar
 
 from pochta.exceptions import ConfigurationError, MessageNotFound, StoreError
 from pochta.store import changes
-from pochta.store.connection import connect_writer
+from pochta.store.connection import connect_reader, connect_writer
 from pochta.store.envelope import Envelope
 from pochta.store.events import Subscribers
+from pochta.store.indexer import Indexer
 from pochta.store.parse import find_part, parse_message, parse_tree
 from pochta.store.reading import Readers, find_id, read_page, read_raw, read_summary, read_tally
 from pochta.store.recent import Recent
 from pochta.store.records import MessagePage, ParsedMessage, Part, StoreEvent, Summary
+from pochta.store.rows import indexed_values
 from pochta.store.writer import StoreStats, Writer
 
 __all__ = ["Store", "open_store"]
@@ -92,7 +95,18 @@ class Store:
         self._parsed: Recent[str, ParsedMessage] = Recent(_PARSED_CACHE)
         # Message trees for part(): a page asks for every attachment of one message.
         self._trees: Recent[str, Message | None] = Recent(_TREE_CACHE)
-        self._writer = Writer(connection, path, self._after_insert, self._subscribers.emit)
+        # Ids this store committed and will announce once indexed.
+        self._unannounced: set[str] = set()
+        self._unannounced_lock = threading.Lock()
+        self._writer = Writer(
+            connection, path, self._after_insert, self._subscribers.emit, self._committed
+        )
+        self._indexer = Indexer(
+            path,
+            lambda: connect_reader(path),
+            self._apply_index,
+            lambda: self._writer.stats.messages,
+        )
 
     @property
     def stats(self) -> StoreStats:
@@ -108,17 +122,24 @@ class Store:
     # -- writing ---------------------------------------------------------------
 
     def add(self, raw: bytes, envelope: Envelope) -> str:
-        """Store ``raw`` and return its new id once the commit is on disk."""
+        """Store ``raw`` and return its new id once the commit is on disk.
+
+        The message is parsed fully before the commit, so it is indexed and
+        its "new" event delivered by the time this returns.
+        """
         future: Future[str] = Future()
         self._refuse_on_writer("add()")
-        self._writer.insert(raw, envelope, _settler(future))
+        self._writer.insert(raw, envelope, _settler(future), complete=True)
         return future.result()
 
     async def aadd(self, raw: bytes, envelope: Envelope) -> str:
         """Store ``raw`` from the event loop; resolve with its id after the commit.
 
-        Parsing and the commit happen on the writer thread; messages that
-        arrive together share one commit.
+        Only the header block is read before the commit, on the writer thread;
+        messages that arrive together share one commit. The indexer thread
+        parses the message afterwards, then announces it ("new"); until then
+        summaries read for it are completed from the raw bytes on the fly and
+        word searches do not find it (see docs/store.md, "Two-phase ingest").
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[str] = loop.create_future()
@@ -129,7 +150,7 @@ class Store:
             except RuntimeError:  # the loop closed while the message was being stored
                 logger.debug("event loop closed before message %s was acknowledged", value)
 
-        self._writer.insert(raw, envelope, settle)
+        self._writer.insert(raw, envelope, settle, complete=False)
         return await future
 
     def set_read(self, ids: Sequence[str] | None, read: bool) -> int:
@@ -186,6 +207,44 @@ class Store:
                     events.append(StoreEvent("prune", tuple(pruned)))
         return events
 
+    def _committed(self, ids: list[str]) -> None:
+        """Note ids committed for indexing (writer thread) and wake the indexer."""
+        with self._unannounced_lock:
+            self._unannounced.update(ids)
+        self._indexer.wake()
+
+    def _apply_index(
+        self, batch: list[tuple[Summary, int, tuple[str, str, str, str]]]
+    ) -> list[StoreEvent]:
+        """Write the indexer's batch on the writer thread, then announce each message."""
+
+        def work(connection: sqlite3.Connection) -> list[StoreEvent]:
+            values = [(indexed_values(s, inline), text) for s, inline, text in batch]
+            done = changes.apply_index(connection, values)
+            events = []
+            for id in done:
+                summary = read_summary(connection, id)
+                if summary is not None:
+                    events.append(StoreEvent("new", (id,), summary))
+            with self._unannounced_lock:
+                self._unannounced.difference_update(s.id for s, _, _ in batch)
+            self._forget(done)
+            self._subscribers.emit(events)
+            return events
+
+        future: Future[list[StoreEvent]] = Future()
+        self._writer.call(work, _settler(future))
+        return future.result()
+
+    def announces(self, id: str) -> bool:
+        """Return True if this store committed ``id`` and will announce it ("new") once indexed.
+
+        For :mod:`pochta.store.follow`: such a row is this process's own, even
+        though no "new" event has been delivered for it yet.
+        """
+        with self._unannounced_lock:
+            return id in self._unannounced
+
     def _change(self, work: Callable[[sqlite3.Connection], T]) -> T:
         self._refuse_on_writer("changing the store")
         future: Future[T] = Future()
@@ -221,8 +280,13 @@ class Store:
         self._subscribers.emit(list(events))
 
     def flush(self) -> None:
-        """Return once every change queued before this call is committed and announced."""
+        """Return once every change queued before this call is committed and announced.
+
+        This includes the indexing (and "new" event) of messages added with
+        :meth:`aadd` before the call.
+        """
         self._change(lambda connection: None)
+        self._indexer.wait(self._indexer.wake())
 
     def _emit(self, event: StoreEvent) -> None:
         self._subscribers.emit([event])
@@ -279,7 +343,11 @@ class Store:
         self._trees.forget(ids)
 
     def close(self) -> None:
-        """Finish pending writes, then close every connection; later calls raise StoreError."""
+        """Finish pending writes, then close every connection; later calls raise StoreError.
+
+        Messages committed but not yet indexed are indexed at the next open.
+        """
+        self._indexer.close()
         self._writer.close()
         self._readers.close()
 

@@ -1,12 +1,18 @@
 """The single writer thread: every change to the store goes through it.
 
-Messages handed to :meth:`Writer.insert` are parsed on this thread (never on
-the caller's event loop) and inserted in groups: all messages that queued up
-while the previous commit was syncing go into one transaction and share one
-fsync, so concurrent SMTP sessions do not each pay for their own. A caller's
-callback learns the outcome only after the commit returns. Other changes
-(delete, read flags, pruning) run here too, in order, so the store has
-exactly one writing connection and never waits on its own lock.
+Messages handed to :meth:`Writer.insert` are inserted in groups: all messages
+that queued up while the previous commit was syncing go into one transaction
+and share one fsync, so concurrent SMTP sessions do not each pay for their
+own. A caller's callback learns the outcome only after the commit returns.
+
+Ingest has two phases. A message inserted with ``complete=False`` (what
+:meth:`Store.aadd` does) is committed with a summary read from its header
+block alone (:mod:`pochta.store.headline`) and its sender is answered; the
+indexer thread (:mod:`pochta.store.indexer`) parses it fully afterwards. With
+``complete=True`` (:meth:`Store.add`) the full parse happens here, before the
+commit. Other changes (delete, read flags, tags, pruning, the indexer's
+updates) run here too, in order, so the store has exactly one writing
+connection and never waits on its own lock.
 """
 
 from __future__ import annotations
@@ -24,15 +30,25 @@ from typing import Any
 
 from pochta.exceptions import StoreError, StoreFullError
 from pochta.store.envelope import Envelope
+from pochta.store.headline import read_headline
+from pochta.store.indexer import INSERT_TEXT, text_values
 from pochta.store.parse import parse_message
 from pochta.store.records import StoreEvent, Summary
-from pochta.store.rows import new_id, row_values, summarise
+from pochta.store.rows import INSERT_MESSAGE, new_id, row_values, summarise
+from pochta.store.tags import write_tags
 
-__all__ = ["COMPRESS_FROM", "StoreStats", "Writer", "store_error"]
+__all__ = ["COMPRESS_FROM", "StoreStats", "Writer", "pack", "store_error"]
 
 logger = logging.getLogger(__name__)
 
 COMPRESS_FROM = 1024  # bytes; see docs/store.md for the measurements
+# From this size on, a 16 KiB sample is compressed first, and the message is
+# stored as is unless the sample shrinks to SAMPLE_RATIO: base64 of already
+# compressed data (images, PDFs, zip) shrinks only to about 0.77 at a cost of
+# about 25 ms per MB.
+SAMPLE_FROM = 64 * 1024
+SAMPLE_SIZE = 16 * 1024
+SAMPLE_RATIO = 0.7
 MAX_GROUP = 512
 MAX_GROUP_BYTES = 64 * 1024 * 1024
 
@@ -55,6 +71,17 @@ class _Insert:
     raw: bytes
     envelope: Envelope
     settle: Settle
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    job: _Insert
+    summary: Summary
+    inline: int
+    encoding: int
+    data: bytes
+    text: tuple[str, str, str, str] | None  # the full-text row, when parsed fully
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,18 +115,21 @@ class Writer:
         path: Path,
         after_insert: Callable[[sqlite3.Connection, list[Summary]], list[StoreEvent]],
         announce: Callable[[list[StoreEvent]], None],
+        unindexed: Callable[[list[str]], None] = lambda ids: None,
     ) -> None:
         """Start the thread.
 
         After each committed group ``after_insert`` runs on the writer thread
-        (pruning) and returns the events, ``announce`` delivers them, and only
-        then are the callers told their ids.
+        (pruning; given the complete summaries) and returns the events,
+        ``announce`` delivers them, ``unindexed`` is called if the group held
+        messages still to be indexed, and only then are the callers told their ids.
         """
         self.stats = StoreStats()
         self._connection = connection
         self._path = path
         self._after_insert = after_insert
         self._announce = announce
+        self._unindexed = unindexed
         self._queue: queue.SimpleQueue[_Insert | _Call | object] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
@@ -111,9 +141,13 @@ class Writer:
         """Return True when called from the writer thread itself (e.g. a subscriber)."""
         return threading.current_thread() is self._thread
 
-    def insert(self, raw: bytes, envelope: Envelope, settle: Settle) -> None:
-        """Queue a message; ``settle(id, None)`` or ``settle(None, error)`` after commit."""
-        self._submit(_Insert(raw, envelope, settle))
+    def insert(self, raw: bytes, envelope: Envelope, settle: Settle, *, complete: bool) -> None:
+        """Queue a message; ``settle(id, None)`` or ``settle(None, error)`` after commit.
+
+        ``complete`` parses it fully before the commit; otherwise only its
+        header block is read and the indexer completes it later.
+        """
+        self._submit(_Insert(raw, envelope, settle, complete))
 
     def call(self, work: Callable[[sqlite3.Connection], Any], settle: Settle) -> None:
         """Queue ``work(connection)``; it runs on the writer thread, in order."""
@@ -186,55 +220,79 @@ class Writer:
         prepared = []
         for job in group:
             try:
-                prepared.append((job, _prepare(job, now)))
+                prepared.append(_prepare(job, now))
             except Exception as exc:  # parse_message is total; this is MemoryError and kin
                 _settle(job.settle, None, store_error(exc, self._path, "summarise a message"))
         if not prepared:
             return
         try:
             self._connection.execute("BEGIN IMMEDIATE")
-            for _, (summary, encoding, data) in prepared:
-                cursor = self._connection.execute(
-                    "INSERT INTO message (id, created, read, size, message_id, subject, sender,"
-                    " summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    row_values(summary),
-                )
-                self._connection.execute(
-                    "INSERT INTO message_raw (seq, encoding, data) VALUES (?, ?, ?)",
-                    (cursor.lastrowid, encoding, data),
-                )
+            for item in prepared:
+                _insert_one(self._connection, item)
             self._connection.execute("COMMIT")
         except BaseException as exc:
             _rollback(self._connection)
             error = store_error(exc, self._path, f"store {len(prepared)} message(s)")
             logger.error("%s", error)
-            for job, _ in prepared:
-                _settle(job.settle, None, error)
+            for item in prepared:
+                _settle(item.job.settle, None, error)
             return
         self.stats.commits += 1
         self.stats.messages += len(prepared)
-        summaries = [summary for _, (summary, _, _) in prepared]
+        self._after_commit(prepared)
+
+    def _after_commit(self, prepared: list[_Prepared]) -> None:
+        summaries = [item.summary for item in prepared if item.text is not None]
         try:
             # Before the callers hear back, so that a full store never shows one too many.
             events = self._after_insert(self._connection, summaries)
         except Exception:
             logger.exception("after-insert work of the store failed")
             events = []
-        # Subscribers hear of a message before its sender does, so that whoever
-        # waits on add() finds the event already delivered.
+        # Subscribers hear of a complete message before its sender does, so that
+        # whoever waits on add() finds the event already delivered.
         self._announce(events)
-        for job, (summary, _, _) in prepared:
-            _settle(job.settle, summary.id, None)
+        if len(summaries) < len(prepared):
+            self._unindexed([item.summary.id for item in prepared if item.text is None])
+        for item in prepared:
+            _settle(item.job.settle, item.summary.id, None)
 
 
-def _prepare(job: _Insert, now: datetime) -> tuple[Summary, int, bytes]:
-    """Parse and compress one message (outside the transaction)."""
-    summary = summarise(new_id(), parse_message(job.raw), job.envelope, now)
-    if len(job.raw) >= COMPRESS_FROM:
-        packed = zlib.compress(job.raw, 1)
-        if len(packed) < len(job.raw) * 0.9:
-            return summary, 1, packed
-    return summary, 0, job.raw
+def _insert_one(connection: sqlite3.Connection, item: _Prepared) -> None:
+    values = row_values(item.summary, item.inline, indexed=item.text is not None)
+    seq = connection.execute(INSERT_MESSAGE, values).lastrowid
+    connection.execute(
+        "INSERT INTO message_raw (seq, encoding, data) VALUES (?, ?, ?)",
+        (seq, item.encoding, item.data),
+    )
+    assert seq is not None
+    write_tags(connection, seq, item.summary.tags)
+    if item.text is not None:
+        connection.execute(INSERT_TEXT, (seq, *item.text))
+
+
+def _prepare(job: _Insert, now: datetime) -> _Prepared:
+    """Summarise (fully or from the headers) and compress one message, outside the transaction."""
+    parsed = parse_message(job.raw) if job.complete else read_headline(job.raw)
+    summary = summarise(new_id(), parsed, job.envelope, now)
+    text = text_values(parsed, summary) if job.complete else None
+    encoding, data = pack(job.raw)
+    return _Prepared(job, summary, len(parsed.inline), encoding, data, text)
+
+
+def pack(raw: bytes) -> tuple[int, bytes]:
+    """Return (encoding, bytes) to store: zlib level 1 when that saves a tenth, else as is."""
+    if len(raw) < COMPRESS_FROM:
+        return 0, raw
+    if len(raw) >= SAMPLE_FROM:
+        middle = len(raw) // 2
+        sample = raw[middle : middle + SAMPLE_SIZE]
+        if len(zlib.compress(sample, 1)) > len(sample) * SAMPLE_RATIO:
+            return 0, raw
+    packed = zlib.compress(raw, 1)
+    if len(packed) < len(raw) * 0.9:
+        return 1, packed
+    return 0, raw
 
 
 def _rollback(connection: sqlite3.Connection) -> None:
