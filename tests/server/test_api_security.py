@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -177,6 +179,17 @@ async def test_openapi_lists_the_mailpit_routes(api_client: httpx.AsyncClient) -
     assert methods["/api/v1/tags"] == ["get", "put"]
     assert methods["/api/v1/tags/{Tag}"] == ["delete", "put"]
     assert methods["/api/v1/send"] == ["post"]
+
+
+async def test_api_docs_name_every_route(api_client: httpx.AsyncClient) -> None:
+    doc = (Path(__file__).parent.parent.parent / "docs" / "api.md").read_text(encoding="utf-8")
+    paths = (await api_client.get("/api/v1/openapi.json")).json()["paths"]
+    for path, methods in paths.items():
+        for method in methods:
+            assert re.search(rf"`[^`]*{method.upper()}[^`]*{re.escape(path)}", doc) or (
+                f"{method.upper()} {path}" in doc
+            ), f"docs/api.md does not list {method.upper()} {path}"
+    assert "`GET /api/events`" in doc
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,202 @@
+"""Measure the HTTP API of a real ``pochta serve`` holding 100,000 messages.
+
+Run: .venv/bin/python bench/api.py [--messages 100000] [--repeat 50] [--fill-cap 900]
+
+The store is filled once through ``Store.aadd`` (many concurrent adds share
+each commit) and kept in /tmp/pochta-bench/ under a name that changes when
+the store's code does, so later runs reuse it. Then a ``pochta serve``
+subprocess opens it, and one httpx keep-alive client times each request:
+list the newest 50, open one message, a word search, a ``from:`` search.
+Each figure is a median over ``--repeat`` requests, printed beside its target
+and beside the bare HTTP round trip (``GET /livez``) measured in the same run.
+The server's resident memory (VmRSS) is read from /proc after the requests.
+Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import random
+import re
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from pochta.store import Envelope, open_store
+
+CACHE = Path("/tmp/pochta-bench")
+STORE_CODE = Path(__file__).resolve().parent.parent / "src" / "pochta" / "store"
+TARGETS_MS = {"list 50": 10.0, "open one": 20.0, "word search": 50.0, "from: search": 50.0}
+MEMORY_TARGET_MB = 150.0
+WORDS = [
+    "order", "shipped", "parcel", "track", "delivery", "address", "payment", "account",
+    "password", "reset", "link", "confirm", "welcome", "team", "update", "weekly", "report",
+    "meeting", "project", "task", "deadline", "review", "thanks", "regards", "please", "note",
+    "attached", "schedule", "customer", "support", "ticket", "status", "release", "build",
+    "deploy", "server", "database", "backup", "alert", "warning", "error", "notice", "summary",
+    "digest", "survey", "feedback",
+]  # fmt: skip
+RARE = "quokka"  # in about one message of a hundred: the word search
+SENDERS = 500  # user0..user499@shop.example: the from: search
+
+
+def message(number: int, rng: random.Random) -> tuple[bytes, Envelope]:
+    """Return message ``number``: a subject, a ~1 KB text body, sometimes an HTML part."""
+    sender = f"user{number % SENDERS}@shop.example"
+    words = rng.choices(WORDS, k=160)
+    if number % 100 == 7:
+        words[rng.randrange(len(words))] = RARE
+    subject = " ".join(rng.choices(WORDS, k=5)).capitalize()
+    text = "\r\n".join(" ".join(words[i : i + 16]) for i in range(0, len(words), 16))
+    head = (
+        f"From: User {number % SENDERS} <{sender}>\r\nTo: customer{number}@example.com\r\n"
+        f"Subject: {subject} #{number}\r\nMessage-ID: <bench-{number}@shop.example>\r\n"
+        "MIME-Version: 1.0\r\n"
+    )
+    if number % 3:
+        body = f"Content-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
+    else:
+        body = (
+            "Content-Type: multipart/alternative; boundary=alt\r\n\r\n"
+            f"--alt\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
+            f"--alt\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>{text}</p>\r\n--alt--\r\n"
+        )
+    envelope = Envelope(sender, (f"customer{number}@example.com",), "127.0.0.1", "bench")
+    return (head + body).encode(), envelope
+
+
+def cached_store(count: int) -> Path:
+    """Return the path of a store holding ``count`` generated messages (made once)."""
+    digest = hashlib.sha256()
+    for path in sorted(STORE_CODE.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".sql"):
+            digest.update(path.read_bytes())
+    return CACHE / f"api-{count}-{digest.hexdigest()[:12]}.db"
+
+
+async def fill(path: Path, count: int, cap: float) -> int:
+    """Add ``count`` messages to a new store at ``path`` (at most ``cap`` seconds)."""
+    rng = random.Random(42)
+    started = time.monotonic()
+    done = 0
+    with open_store(path) as store:
+        while done < count and time.monotonic() - started < cap:
+            batch = [message(n, rng) for n in range(done, min(count, done + 2000))]
+            await asyncio.gather(*(store.aadd(raw, env) for raw, env in batch))
+            done += len(batch)
+            rate = done / (time.monotonic() - started)
+            print(f"\rfilled {done}/{count} ({rate:.0f} msgs/s)", end="", file=sys.stderr)
+    print(file=sys.stderr)
+    return done
+
+
+def ensure_store(count: int, cap: float) -> tuple[Path, int]:
+    """Return a store path and how many messages it holds, filling it when needed."""
+    path = cached_store(count)
+    done_marker = path.with_suffix(".done")
+    if done_marker.exists():
+        return path, int(done_marker.read_text())
+    CACHE.mkdir(parents=True, exist_ok=True)
+    for stale in CACHE.glob(f"{path.stem}*"):
+        stale.unlink()
+    started = time.monotonic()
+    held = asyncio.run(fill(path, count, cap))
+    print(f"store made in {time.monotonic() - started:.0f} s: {path}", file=sys.stderr)
+    done_marker.write_text(str(held))
+    return path, held
+
+
+def start_server(database: Path) -> tuple[subprocess.Popen[str], str]:
+    """Start ``pochta serve`` on free ports; return the process and its HTTP URL."""
+    command = [sys.executable, "-m", "pochta.cli", "serve", str(database)]
+    command += ["--smtp", "127.0.0.1:0", "--listen", "127.0.0.1:0"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    for line in process.stdout:
+        found = re.match(r"Inbox +(http://\S+)", line)
+        if found:
+            return process, found[1]
+    raise SystemExit(f"pochta serve did not start (exit code {process.wait()})")
+
+
+def median_ms(action: Callable[[int], httpx.Response], repeat: int) -> float:
+    """Return the median milliseconds of ``action(i)`` over ``repeat`` calls, after a warm-up."""
+    for number in range(3):
+        action(number).raise_for_status()
+    times = []
+    for number in range(repeat):
+        started = time.perf_counter()
+        action(number).raise_for_status()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def resident_mb(pid: int) -> float:
+    """Return a process's resident memory in MB (VmRSS)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def measure(url: str, repeat: int) -> dict[str, float]:
+    """Time the baseline and each request; return medians in milliseconds."""
+    with httpx.Client(base_url=url, timeout=60) as client:
+        newest = client.get("/api/v1/messages", params={"limit": repeat + 3}).json()["messages"]
+        ids = [m["ID"] for m in newest]
+        return {
+            "GET /livez (baseline)": median_ms(lambda i: client.get("/livez"), repeat),
+            "list 50": median_ms(lambda i: client.get("/api/v1/messages?limit=50"), repeat),
+            "open one": median_ms(lambda i: client.get(f"/api/v1/message/{ids[i]}"), repeat),
+            "word search": median_ms(
+                lambda i: client.get("/api/v1/search", params={"query": RARE}), repeat
+            ),
+            "from: search": median_ms(
+                lambda i: client.get(
+                    "/api/v1/search", params={"query": f"from:user{i % SENDERS}@shop.example"}
+                ),
+                repeat,
+            ),
+        }
+
+
+def main() -> None:
+    """Fill (or reuse) the store, start the server, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--fill-cap", type=float, default=900.0, help="seconds to fill at most")
+    args = parser.parse_args()
+    database, held = ensure_store(args.messages, args.fill_cap)
+    process, url = start_server(database)
+    try:
+        idle_mb = resident_mb(process.pid)
+        figures = measure(url, args.repeat)
+        busy_mb = resident_mb(process.pid)
+    finally:
+        process.terminate()
+        process.wait(30)
+    baseline = figures["GET /livez (baseline)"]
+    print(f"pochta serve holding {held} messages; median of {args.repeat} requests each")
+    for name, ms in figures.items():
+        target = TARGETS_MS.get(name)
+        versus = f"target < {target:4.0f} ms" if target else "" + " " * 16
+        verdict = "" if target is None else ("ok" if ms < target else "OVER")
+        print(f"  {name:22} {ms:7.2f} ms  {versus}  {ms / baseline:5.1f}x baseline  {verdict}")
+    verdict = "ok" if busy_mb < MEMORY_TARGET_MB else "OVER"
+    print(
+        f"  {'server memory (VmRSS)':22} {busy_mb:7.1f} MB  target < {MEMORY_TARGET_MB:.0f} MB",
+        end="",
+    )
+    print(f"  (idle after start: {idle_mb:.1f} MB)  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
