@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import mailbox
+import os
 import shutil
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
+import httpx
+from click.testing import CliRunner
 from mail_writers import run_import, stored_subjects, write_with_django
 
+from pochta.cli import main
 from pochta.mail import EmailMessage, get_connection
 from pochta.store import Envelope, open_store
 
@@ -155,9 +163,108 @@ def test_nothing_importable_fails_and_the_same_file_twice_imports_once(tmp_path:
     assert stored_subjects(tmp_path / "db") == ["once"]
 
 
-def test_a_database_that_is_not_a_store_is_refused(tmp_path: Path) -> None:
+def test_a_store_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "a.eml").write_bytes(message("x"))
     (tmp_path / "notes.db").write_text("not sqlite")
-    done = run_import(tmp_path / "a.eml", database=tmp_path / "notes.db")
-    assert done.code == 1
+    result = CliRunner().invoke(
+        main, ["import", str(tmp_path / "a.eml"), "--database", str(tmp_path / "notes.db")]
+    )
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith(
+        f"pochta import: {tmp_path / 'notes.db'} is not a pochta store"
+    )
+    assert result.stderr.count("\n") == 1
     assert (tmp_path / "notes.db").read_text() == "not sqlite"
+
+
+def test_a_large_import_on_a_terminal_shows_a_progress_bar(tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for n in range(60):
+        (folder / f"{n:03}.eml").write_bytes(message(f"n{n}"))
+    leader, follower = os.openpty()
+    with subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pochta.cli",
+            "import",
+            str(folder),
+            "--database",
+            str(tmp_path / "db"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        text=True,
+    ) as process:
+        os.close(follower)
+        terminal = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO: the process closed the terminal
+                break
+            if not chunk:
+                break
+            terminal += chunk
+        stdout = process.stdout.read() if process.stdout else ""
+    os.close(leader)
+    assert process.returncode == 0
+    assert stdout.splitlines() == [
+        f"imported 60 messages into {tmp_path / 'db'} (60 from message file)"
+    ]
+    assert b"importing" in terminal and b"100%" in terminal
+
+
+def test_without_a_terminal_there_is_no_progress_bar(tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for n in range(60):
+        (folder / f"{n:03}.eml").write_bytes(message(f"n{n}"))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pochta.cli",
+            "import",
+            str(folder),
+            "--database",
+            str(tmp_path / "db"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_an_import_into_a_running_server_is_announced(tmp_path: Path, launch_serve) -> None:  # type: ignore[no-untyped-def]
+    database = tmp_path / "mail.db"
+    served = launch_serve(database=database)
+    folder = tmp_path / "sent_emails"
+    write_with_django(folder)
+    answers: list[httpx.Response] = []
+    waiting = threading.Thread(
+        target=lambda: answers.append(
+            httpx.get(
+                served.url + "/api/v1/wait",
+                params={"query": 'subject:"dj second connection"', "timeout": "30"},
+                timeout=40,
+            )
+        )
+    )
+    waiting.start()
+    time.sleep(0.5)  # let the wait request reach the server first (not an assertion)
+    done = subprocess.run(
+        [sys.executable, "-m", "pochta.cli", "import", str(folder), "--database", str(database)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    waiting.join()
+    assert done.returncode == 0, done.stderr
+    assert (answers[0].status_code, answers[0].json()["Subject"]) == (200, "dj second connection")
+    assert served.get("/api/v1/messages").json()["total"] == 4
