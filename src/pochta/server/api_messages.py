@@ -117,7 +117,7 @@ def list_messages(
     limit: Annotated[int, Query(ge=1, le=10_000, description="Limit results")] = 50,
 ) -> JSON:
     """Return Mailpit's ``MessagesSummary``: totals and one page of summaries."""
-    return page_json(store.list_messages(start=start, limit=limit))
+    return page_json(store.list_messages(start=start, limit=limit), tags=store.tags())
 
 
 @router.put(
