@@ -83,7 +83,9 @@ def test_search_narrows_the_list_and_keeps_the_query_in_the_url(
     expect(page.locator(".problem")).to_contain_text("unknown flag")
 
 
-def test_each_view_shows_its_part_of_a_rich_message(inbox: ServeProcess, page: Page) -> None:
+def test_each_view_shows_its_part_of_a_rich_message(
+    inbox: ServeProcess, page: Page, screenshots: Path
+) -> None:
     send(inbox.smtp, rich_message("Monthly report"))
     id = newest_id(inbox)
     with page.expect_response(lambda r: "/part/" in r.url) as image:
@@ -107,6 +109,7 @@ def test_each_view_shows_its_part_of_a_rich_message(inbox: ServeProcess, page: P
     expect(page.locator(".files li")).to_have_count(2)
     expect(page.locator(".files")).to_contain_text("report.pdf")
     expect(page.locator("img.preview")).to_have_js_property("naturalWidth", 160)
+    page.screenshot(path=screenshots / "inbox-attachments.png")
     page.click(".tabs >> text=Links")
     expect(page.locator(".links a")).to_have_text(["https://example.com/welcome"])
 

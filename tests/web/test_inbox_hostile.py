@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -50,7 +51,7 @@ def watch(page: Page) -> tuple[list[str], list[str], list[str], list[str]]:
 
 
 def test_hostile_html_runs_nothing_until_images_are_asked_for(
-    hostile: tuple[ServeProcess, str, str, list[str]], page: Page
+    hostile: tuple[ServeProcess, str, str, list[str]], page: Page, screenshots: Path
 ) -> None:
     inbox, id, remote, paths = hostile
     dialogs, requests, refused, navigations = watch(page)
@@ -69,6 +70,7 @@ def test_hostile_html_runs_nothing_until_images_are_asked_for(
     assert [f.url for f in page.frames][:2] == [f"{inbox.url}/message/{id}", frame_url]
     assert inbox.get("/api/v1/messages").json()["total"] == 1
 
+    page.screenshot(path=screenshots / "inbox-remote-images-blocked.png")
     page.click("text=Show remote images")
     tracker = page.frame_locator("#body-frame").locator("img[alt=tracker]")
     expect(tracker).to_have_js_property("naturalWidth", 4)
