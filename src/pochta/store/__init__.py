@@ -13,7 +13,16 @@ from __future__ import annotations
 
 from pochta.store.envelope import Envelope
 from pochta.store.parse import parse_message
-from pochta.store.records import Address, MessagePage, ParsedMessage, Part, StoreEvent, Summary
+from pochta.store.records import (
+    Address,
+    MessagePage,
+    ParsedMessage,
+    Part,
+    SearchPage,
+    StoreEvent,
+    StoreInfo,
+    Summary,
+)
 from pochta.store.sqlite import Store, open_store
 
 __all__ = [
@@ -22,8 +31,10 @@ __all__ = [
     "MessagePage",
     "ParsedMessage",
     "Part",
+    "SearchPage",
     "Store",
     "StoreEvent",
+    "StoreInfo",
     "Summary",
     "open_store",
     "parse_message",

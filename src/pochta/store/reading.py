@@ -10,14 +10,14 @@ import sqlite3
 import threading
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from pochta.exceptions import StoreError
 from pochta.store.connection import connect_reader
 from pochta.store.indexer import complete_summary
-from pochta.store.records import MessagePage, Summary
+from pochta.store.records import MessagePage, StoreInfo, Summary
 from pochta.store.rows import summary_from_row
 from pochta.store.writer import store_error
 
@@ -25,10 +25,12 @@ __all__ = [
     "READ_COLUMNS",
     "Readers",
     "find_id",
+    "read_info",
     "read_page",
     "read_raw",
     "read_summaries",
     "read_summary",
+    "read_tag_counts",
     "read_tally",
 ]
 
@@ -144,3 +146,31 @@ def read_raw(connection: sqlite3.Connection, id: str) -> bytes | None:
         return None
     encoding, data = row
     return zlib.decompress(data) if encoding == 1 else bytes(data)
+
+
+def read_tag_counts(connection: sqlite3.Connection) -> dict[str, int]:
+    """Return {tag: number of messages}, tags sorted without regard to case."""
+    rows = connection.execute(
+        "SELECT tag, count(*) FROM message_tag GROUP BY tag ORDER BY tag"
+    ).fetchall()
+    return {str(tag): int(count) for tag, count in rows}
+
+
+def read_info(connection: sqlite3.Connection, path: Path) -> StoreInfo:
+    """Return the facts of ``/api/v1/info`` about the store at ``path``."""
+    total, unread = read_tally(connection)
+    unindexed = connection.execute("SELECT count(*) FROM message WHERE indexed = 0").fetchone()
+    size = 0
+    for suffix in ("", "-wal"):
+        with suppress(OSError):
+            size += path.with_name(path.name + suffix).stat().st_size
+    return StoreInfo(
+        path=path,
+        size_bytes=size,
+        total=total,
+        unread=unread,
+        tags=read_tag_counts(connection),
+        unindexed=int(unindexed[0]),
+        schema=int(connection.execute("PRAGMA user_version").fetchone()[0]),
+        sqlite_version=sqlite3.sqlite_version,
+    )

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from pochta.store.envelope import Envelope
 
-__all__ = ["Address", "MessagePage", "ParsedMessage", "Part", "StoreEvent", "Summary"]
+__all__ = [
+    "Address",
+    "MessagePage",
+    "ParsedMessage",
+    "Part",
+    "SearchPage",
+    "StoreEvent",
+    "StoreInfo",
+    "Summary",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,10 +119,46 @@ class MessagePage:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of search results, newest first.
+
+    ``total`` and ``unread`` count the whole store; ``matched`` and
+    ``matched_unread`` the messages the query matches (Mailpit's
+    ``messages_count`` and ``messages_unread``).
+    """
+
+    total: int
+    unread: int
+    matched: int
+    matched_unread: int
+    start: int
+    messages: tuple[Summary, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreInfo:
+    """Facts about the store for ``/api/v1/info``.
+
+    ``size_bytes`` is the file plus its write-ahead log; ``tags`` maps each
+    tag to the number of messages carrying it; ``unindexed`` counts messages
+    the indexer has still to parse; ``schema`` is the store's schema version.
+    """
+
+    path: Path
+    size_bytes: int
+    total: int
+    unread: int
+    tags: dict[str, int]
+    unindexed: int
+    schema: int
+    sqlite_version: str
+
+
+@dataclass(frozen=True, slots=True)
 class StoreEvent:
     """A change the store announces to subscribers after it is committed.
 
-    ``kind`` is "new" (with ``summary``), "update" (read flags changed),
+    ``kind`` is "new" (with ``summary``), "update" (read flags or tags changed),
     "delete", "truncate" (everything deleted; ``ids`` is empty) or "prune".
     """
 

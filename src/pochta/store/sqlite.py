@@ -22,22 +22,42 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
 from email.message import Message
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pochta.exceptions import ConfigurationError, MessageNotFound, StoreError
 from pochta.store import changes
+from pochta.store import tags as tagging
 from pochta.store.connection import connect_reader, connect_writer
 from pochta.store.envelope import Envelope
 from pochta.store.events import Subscribers
 from pochta.store.indexer import Indexer
 from pochta.store.parse import find_part, parse_message, parse_tree
-from pochta.store.reading import Readers, find_id, read_page, read_raw, read_summary, read_tally
+from pochta.store.query import Query, parse_query
+from pochta.store.reading import (
+    Readers,
+    find_id,
+    read_info,
+    read_page,
+    read_raw,
+    read_summary,
+    read_tag_counts,
+    read_tally,
+)
 from pochta.store.recent import Recent
-from pochta.store.records import MessagePage, ParsedMessage, Part, StoreEvent, Summary
+from pochta.store.records import (
+    MessagePage,
+    ParsedMessage,
+    Part,
+    SearchPage,
+    StoreEvent,
+    StoreInfo,
+    Summary,
+)
 from pochta.store.rows import indexed_values
+from pochta.store.search import search_ids, search_page
 from pochta.store.writer import StoreStats, Writer
 
 __all__ = ["Store", "open_store"]
@@ -337,6 +357,58 @@ class Store:
         if found is None:
             raise MessageNotFound(f"message {id} has no part {part_id!r}")
         return found
+
+    # -- search, tags, info ------------------------------------------------------
+
+    def search(
+        self, query: str | Query, *, start: int = 0, limit: int = 50, tz: tzinfo = UTC
+    ) -> SearchPage:
+        """Return one page of the messages matching ``query``, newest first.
+
+        ``query`` is text in Mailpit's search language (see
+        :mod:`pochta.store.search` for what each term matches) or a parsed
+        :class:`~pochta.store.query.Query`; ``tz`` is the time zone of dates
+        without one. Raises QueryError for text that is not a query.
+        """
+        parsed = parse_query(query, tz=tz) if isinstance(query, str) else query
+        with self._readers.snapshot("search messages") as connection:
+            return search_page(connection, parsed, max(start, 0), max(limit, 0))
+
+    def search_ids(self, query: str | Query, *, tz: tzinfo = UTC) -> list[str]:
+        """Return the id of every message matching ``query``, newest first."""
+        parsed = parse_query(query, tz=tz) if isinstance(query, str) else query
+        with self._readers.snapshot("search messages") as connection:
+            return search_ids(connection, parsed)
+
+    def set_tags(self, ids: Sequence[str], tags: Sequence[str]) -> None:
+        """Replace the tags of the messages ``ids`` (cleaned: see :mod:`pochta.store.tags`)."""
+        changed = self._change(lambda c: tagging.set_tags(c, ids, tags))
+        if changed:
+            self._emit(StoreEvent("update", tuple(changed)))
+
+    def tags(self) -> list[str]:
+        """Return every tag in use, sorted without regard to case."""
+        with self._readers.snapshot("list tags") as connection:
+            return list(read_tag_counts(connection))
+
+    def rename_tag(self, old: str, new: str) -> int:
+        """Rename tag ``old`` to ``new`` (ignoring case) on every message; return how many."""
+        changed = self._change(lambda c: tagging.rename_tag(c, old, new))
+        if changed:
+            self._emit(StoreEvent("update", tuple(changed)))
+        return len(changed)
+
+    def delete_tag(self, tag: str) -> int:
+        """Remove ``tag`` (ignoring case) from every message; return how many had it."""
+        changed = self._change(lambda c: tagging.delete_tag(c, tag))
+        if changed:
+            self._emit(StoreEvent("update", tuple(changed)))
+        return len(changed)
+
+    def info(self) -> StoreInfo:
+        """Return the path, size on disk, counts, tag counts and indexing backlog."""
+        with self._readers.snapshot("read the store's facts") as connection:
+            return read_info(connection, self.path)
 
     def _forget(self, ids: Sequence[str]) -> None:
         self._parsed.forget(ids)

@@ -1,0 +1,138 @@
+"""Answer searches in SQL: each :class:`~pochta.store.query.Term` becomes one condition.
+
+What each term means (Mailpit's meaning, checked against the same messages
+by tests/store/test_search.py):
+
+- words and "phrases": the full-text index (FTS5, ``unicode61``) over the
+  subject, every name and address, the text body (the HTML's visible text
+  when there is no text part) and attachment file names. A word matches
+  *the start of a word*: ``reset`` finds "password-reset" and "resetting",
+  ``set`` does not find "reset". A phrase matches its words in order, the
+  last one as a prefix. A value with no letters or digits (``+``, ``--``)
+  is looked for as a substring of the subject and the addresses instead.
+- ``from:`` ``to:`` ``cc:`` ``bcc:`` ``reply-to:`` ``addressed:`` (any of
+  them): a substring of ``name <address>`` of one mailbox, ignoring case.
+- ``subject:`` a substring of the subject; ``message-id:`` the whole
+  Message-ID (angle brackets optional); ``tag:`` a whole tag; both ignore case.
+- ``is:read|unread|tagged``, ``has:attachment|inline``; ``before:``/``after:``
+  compare the time the message was stored; ``larger:``/``smaller:`` its size
+  in bytes, inclusive.
+- A leading ``-`` or ``!`` negates a term.
+
+A message is found by words and by ``has:`` once the indexer has reached it
+(at the latest when its "new" event is delivered); the other terms find it
+as soon as it is committed.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from pochta.store.query import Query, Term
+from pochta.store.reading import READ_COLUMNS, read_summaries, read_tally
+from pochta.store.records import SearchPage
+from pochta.store.rows import to_micros
+
+__all__ = ["search_ids", "search_page", "where"]
+
+_ADDRESS_COLUMNS = {
+    "from": "addr_from",
+    "to": "addr_to",
+    "cc": "addr_cc",
+    "bcc": "addr_bcc",
+    "reply-to": "addr_reply_to",
+}
+_FLAGS = {
+    ("is", "read"): "m.read = 1",
+    ("is", "unread"): "m.read = 0",
+    ("is", "tagged"): "EXISTS (SELECT 1 FROM message_tag AS t WHERE t.seq = m.seq)",
+    ("has", "attachment"): "m.attachments > 0",
+    ("has", "inline"): "m.inline > 0",
+}
+_WORDY = re.compile(r"\w")
+_FTS = "SELECT rowid FROM message_text WHERE message_text MATCH ?"
+
+
+def where(query: Query) -> tuple[str, list[Any]]:
+    """Return an SQL condition on ``message AS m`` for every term, and its parameters."""
+    conditions: list[str] = []
+    values: list[Any] = []
+    for term in query.terms:
+        sql, params = _condition(term)
+        if term.negated:
+            # An unindexed row is not in the word index yet: "-word" must not claim it.
+            guard = "m.indexed = 1 AND " if _FTS in sql else ""
+            sql = f"({guard}NOT {sql})"
+        conditions.append(sql)
+        values.extend(params)
+    return " AND ".join(conditions) or "1", values
+
+
+def _condition(term: Term) -> tuple[str, list[Any]]:
+    field, value = term.field, term.value
+    if field in _ADDRESS_COLUMNS:
+        return f"(instr(m.{_ADDRESS_COLUMNS[field]}, ?) > 0)", [value]
+    if field == "addressed":
+        sql = " OR ".join(f"instr(m.{column}, ?) > 0" for column in _ADDRESS_COLUMNS.values())
+        return f"({sql})", [value] * len(_ADDRESS_COLUMNS)
+    if field == "subject":
+        return "(instr(m.subject_lower, ?) > 0)", [value]
+    if field == "message-id":
+        return "(m.message_id = ? COLLATE NOCASE)", [str(value).strip().strip("<>").strip()]
+    if field == "tag":
+        return "(m.seq IN (SELECT seq FROM message_tag WHERE tag = ?))", [value]
+    flag = _FLAGS.get((field, str(value)))
+    if flag is not None:
+        return f"({flag})", []
+    if field in ("before", "after") and isinstance(value, datetime):
+        return f"(m.created {'<' if field == 'before' else '>'} ?)", [to_micros(value)]
+    if field in ("larger", "smaller") and isinstance(value, int):
+        return f"(m.size {'>=' if field == 'larger' else '<='} ?)", [value]
+    return _words(str(value))
+
+
+def _words(value: str) -> tuple[str, list[Any]]:
+    """Match words through the full-text index, or a wordless value as a substring."""
+    if _WORDY.search(value):
+        phrase = '"' + value.replace('"', '""') + '"*'
+        return f"(m.seq IN ({_FTS}))", [phrase]
+    columns = ("subject_lower", *_ADDRESS_COLUMNS.values())
+    sql = " OR ".join(f"instr(m.{column}, ?) > 0" for column in columns)
+    return f"({sql})", [value] * len(columns)
+
+
+def search_page(
+    connection: sqlite3.Connection, query: Query, start: int, limit: int
+) -> SearchPage:
+    """Return one page of the messages matching ``query``, newest first, with counts."""
+    condition, values = where(query)
+    total, unread = read_tally(connection)
+    matched, matched_unread = connection.execute(
+        f"SELECT count(*), coalesce(sum(m.read = 0), 0) FROM message AS m WHERE {condition}",
+        values,
+    ).fetchone()
+    rows = connection.execute(
+        f"SELECT {READ_COLUMNS} FROM message AS m WHERE {condition}"
+        " ORDER BY m.seq DESC LIMIT ? OFFSET ?",
+        (*values, limit, start),
+    ).fetchall()
+    return SearchPage(
+        total=total,
+        unread=unread,
+        matched=int(matched),
+        matched_unread=int(matched_unread),
+        start=start,
+        messages=read_summaries(connection, rows),
+    )
+
+
+def search_ids(connection: sqlite3.Connection, query: Query) -> list[str]:
+    """Return the id of every message matching ``query``, newest first."""
+    condition, values = where(query)
+    rows = connection.execute(
+        f"SELECT m.id FROM message AS m WHERE {condition} ORDER BY m.seq DESC", values
+    )
+    return [str(row[0]) for row in rows]
