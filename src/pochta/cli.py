@@ -186,7 +186,7 @@ def import_(paths: tuple[Path, ...], database: Path, max_message_size: str) -> N
     a dot are left out). A folder with cur/ and new/ is read as a Maildir; a
     file starting with "From " as an mbox; a file holding lines of 79 dashes
     (or named *.log) as the log of Django's or pochta's file email backend,
-    one message per separator; any other file starting with a header line as
+    one message per separator; any other file starting with mail headers as
     one message. Messages are stored as the files hold them. Prints what was
     imported and each thing skipped, with the reason. Exits with 1 when a
     PATH does not exist or nothing could be imported.

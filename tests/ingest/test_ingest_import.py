@@ -136,7 +136,7 @@ def test_bad_inputs_are_named_with_the_reason_and_good_ones_imported(tmp_path: P
         f"skipped {tmp_path / 'in' / 'empty.eml'}: empty file",
         f"skipped {tmp_path / 'in' / 'image.png'}: binary file, not mail",
         f"skipped {tmp_path / 'in' / 'notes.txt'}: not a message "
-        "(it does not start with a header line)",
+        "(it does not start with mail headers)",
         f"skipped {tmp_path / 'nothing'}: a folder without mail files",
     ]
     assert stored_subjects(database) == ["good"]
@@ -268,3 +268,18 @@ def test_an_import_into_a_running_server_is_announced(tmp_path: Path, launch_ser
     assert done.returncode == 0, done.stderr
     assert (answers[0].status_code, answers[0].json()["Subject"]) == (200, "dj second connection")
     assert served.get("/api/v1/messages").json()["total"] == 4
+
+
+def test_config_files_that_look_like_headers_are_not_mail(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "settings.yaml").write_text("name: site\nitems:\n  - a\n  - b\n")
+    (tmp_path / "in" / "odd.mbox").write_text("From someone\nthis is prose, not mail\n")
+    (tmp_path / "in" / "mail.eml").write_bytes(message("real"))
+    done = run_import(tmp_path / "in", database=tmp_path / "db")
+    assert done.lines[1:] == [
+        f"skipped {tmp_path / 'in' / 'odd.mbox'} message 1: not a message "
+        "(it does not start with mail headers)",
+        f"skipped {tmp_path / 'in' / 'settings.yaml'}: not a message "
+        "(it does not start with mail headers)",
+    ]
+    assert stored_subjects(tmp_path / "db") == ["real"]

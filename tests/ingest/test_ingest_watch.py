@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -146,3 +147,19 @@ def test_serve_watch_follows_real_django_and_restarts_without_duplicates(
     names = stored_subjects(database)
     assert len(names) == len(set(names)) == 12
     assert {name.split()[0] for name in names} == {"before", "after", "restarted"}
+
+
+def test_watching_the_store_folder_leaves_the_store_files_alone(
+    store: Store, tmp_path: Path
+) -> None:
+    (tmp_path / "a.log").write_bytes(message("beside the store") + b"\n" + SEPARATOR)
+    watcher = Watcher(store, [tmp_path])
+    assert watcher.poll() == 1
+    past = time.time() - 60
+    for path in tmp_path.iterdir():
+        os.utime(path, (past, past))
+    assert watcher.poll() == 0
+    assert subjects(store) == ["beside the store"]
+    assert sorted(json.loads(state_path(store.path).read_text())["files"]) == [
+        str(tmp_path / "a.log")
+    ]

@@ -3,7 +3,7 @@
 A folder is a Maildir when it holds ``cur`` and ``new``; any other folder is
 walked (sorted, hidden names skipped) and each file is judged by its first
 bytes: ``From `` starts an mbox; a line of 79 dashes (or the ``.log`` suffix)
-makes a file-backend log; a header line (``Name: value``) a message file.
+makes a file-backend log; a header block (see :func:`header_block`) a message file.
 """
 
 from __future__ import annotations
@@ -15,16 +15,43 @@ from pathlib import Path
 
 from pochta.ingest.records import Planned, Skipped
 
-__all__ = ["HEAD", "looks_like_message", "plan"]
+__all__ = ["HEAD", "SEPARATOR_LINE", "header_block", "looks_like_message", "plan"]
 
 HEAD = 64 * 1024  # bytes read to judge a file
 SEPARATOR_LINE = re.compile(rb"(?:^|\n)-{79}\r?\n")
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 _HEADER_LINE = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:")
+_KNOWN_HEADER = re.compile(
+    rb"(?im)^(from|to|subject|date|message-id|mime-version|content-type)[ \t]*:"
+)
+
+
+def header_block(data: bytes, *, complete: bool) -> bool | None:
+    """Tell whether ``data`` starts with a message's header block.
+
+    A header block is header lines (``Name: value``) and their continuation
+    lines up to a blank line (or the end), naming at least one of From, To,
+    Subject, Date, Message-ID, MIME-Version or Content-Type. Returns None
+    when ``data`` may still grow (``complete`` false) and what is there so
+    far could be the start of one.
+    """
+    blank = _BLANK_LINE.search(data)
+    head = data[: blank.start()] if blank else data
+    complete = complete or blank is not None
+    lines = head.splitlines()
+    # Until the data is complete, its last line may be cut short: judge whole lines only.
+    checked = lines if complete or head.endswith(b"\n") else lines[:-1]
+    for number, line in enumerate(checked):
+        if not (_HEADER_LINE.match(line) or (number and line[:1] in (b" ", b"\t"))):
+            return False
+    if not complete:
+        return None
+    return _KNOWN_HEADER.search(head) is not None
 
 
 def looks_like_message(data: bytes) -> bool:
-    """Tell whether ``data`` starts with a header field (``Name: value``)."""
-    return _HEADER_LINE.match(data.lstrip(b"\r\n")) is not None
+    """Tell whether ``data`` (a file's first bytes) starts with a message's header block."""
+    return header_block(data[:HEAD].lstrip(b"\r\n"), complete=True) is True
 
 
 def plan(paths: Sequence[Path]) -> tuple[list[Planned], list[Skipped], list[str]]:
@@ -88,7 +115,7 @@ def _judge_file(path: Path) -> Planned | Skipped:
     if looks_like_message(head):
         is_log = SEPARATOR_LINE.search(head) is not None or path.suffix == ".log"
         return Planned(path, "log" if is_log else "eml", size)
-    return Skipped(str(path), "not a message (it does not start with a header line)")
+    return Skipped(str(path), "not a message (it does not start with mail headers)")
 
 
 def _folder_size(path: Path) -> int:

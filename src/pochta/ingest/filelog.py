@@ -18,16 +18,11 @@ from __future__ import annotations
 
 import re
 
-from pochta.ingest.detect import looks_like_message
+from pochta.ingest.detect import header_block, looks_like_message
 
 __all__ = ["split_log"]
 
 _SEPARATOR = re.compile(rb"(?:^|(?<=\n))-{79}\r?\n")
-_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
-_HEADER_LINE = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:")
-_KNOWN_HEADER = re.compile(
-    rb"(?im)^(from|to|subject|date|message-id|mime-version|content-type)[ \t]*:"
-)
 _LOOK = 64 * 1024  # bytes after a separator looked at to judge it
 
 
@@ -64,15 +59,4 @@ def _starts_message(rest: bytes, *, final: bool) -> bool | None:
     """Tell whether ``rest`` starts a message: True, False, or None (cannot tell yet)."""
     if not rest:
         return True
-    blank = _BLANK_LINE.search(rest)
-    head = rest[: blank.start()] if blank else rest
-    lines = head.splitlines()
-    complete = blank is not None or final or len(rest) >= _LOOK
-    # Until the data ends, its last line may be cut short: judge whole lines only.
-    checked = lines if complete or head.endswith(b"\n") else lines[:-1]
-    for number, line in enumerate(checked):
-        if not (_HEADER_LINE.match(line) or (number and line[:1] in (b" ", b"\t"))):
-            return False
-    if not complete:
-        return None
-    return _KNOWN_HEADER.search(head) is not None
+    return header_block(rest, complete=final or len(rest) >= _LOOK)

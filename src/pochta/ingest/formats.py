@@ -5,6 +5,7 @@ from __future__ import annotations
 import mailbox
 from collections.abc import Iterator
 
+from pochta.ingest.detect import looks_like_message
 from pochta.ingest.filelog import split_log
 from pochta.ingest.records import Found, Planned, Skipped
 
@@ -28,12 +29,17 @@ def read_input(item: Planned) -> Iterator[Found | Skipped]:
         yield Skipped(str(item.path), f"cannot read it as {item.format} ({error})")
 
 
-def _read_mbox(item: Planned) -> Iterator[Found]:
+def _read_mbox(item: Planned) -> Iterator[Found | Skipped]:
     box = mailbox.mbox(item.path, create=False)
     try:
         for number, key in enumerate(box.iterkeys(), 1):
             # get_bytes leaves out the "From " line that starts each message.
-            yield Found(box.get_bytes(key), f"{item.path} message {number}", "mbox")
+            raw = box.get_bytes(key)
+            where = f"{item.path} message {number}"
+            if looks_like_message(raw):
+                yield Found(raw, where, "mbox")
+            else:
+                yield Skipped(where, "not a message (it does not start with mail headers)")
     finally:
         box.close()
 

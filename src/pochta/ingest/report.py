@@ -15,7 +15,7 @@ def report_lines(report: ImportReport, database: Path) -> list[str]:
     ::
 
         imported 4 messages into .pochta/mail.db (3 from file-backend log, 1 from mbox)
-        skipped notes.txt: not a message (it does not start with a header line)
+        skipped notes.txt: not a message (it does not start with mail headers)
         missing nope.eml: no such file or folder
     """
     parts = [

@@ -5,7 +5,7 @@ of 79 dashes, to one ``.log`` file per connection. The :class:`Watcher`
 looks at its folders every :data:`INTERVAL` seconds and stores every message
 whose separator line has been written; the text after the last separator
 (a message still being written) waits for its separator. Other files that
-start with a header line are taken as one message each (``.eml`` files),
+start with mail headers are taken as one message each (``.eml`` files),
 once they have not changed for :data:`SETTLE` seconds.
 
 What was imported is remembered in a small JSON file beside the store
@@ -110,8 +110,15 @@ class Watcher:
         for folder in self._folders:
             for root, dirs, names in os.walk(folder):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                files.extend(Path(root, n) for n in sorted(names) if not n.startswith("."))
+                files.extend(Path(root, n) for n in sorted(names) if self._wanted(Path(root, n)))
         return files
+
+    def _wanted(self, path: Path) -> bool:
+        """Leave out hidden files and the store's own (mail.db, -wal, .watch.json)."""
+        own = path.parent == self._store.path.absolute().parent and path.name.startswith(
+            self._store.path.name
+        )
+        return not path.name.startswith(".") and not own
 
     def _take(self, path: Path) -> int:
         """Store what is new in ``path`` and remember how far it was read."""
