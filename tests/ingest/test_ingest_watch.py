@@ -10,8 +10,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from mail_writers import stored_subjects, write_with_django
 
+from pochta.cli import main
+from pochta.config import Settings
+from pochta.exceptions import ConfigurationError
 from pochta.ingest.watch import Watcher, state_path
 from pochta.store import Store, open_store
 
@@ -163,3 +167,13 @@ def test_watching_the_store_folder_leaves_the_store_files_alone(
     assert sorted(json.loads(state_path(store.path).read_text())["files"]) == [
         str(tmp_path / "a.log")
     ]
+
+
+def test_watching_a_file_is_refused_with_the_fix(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.write_bytes(b"")
+    with pytest.raises(ConfigurationError, match="is a file; give the folder EMAIL_FILE_PATH"):
+        Settings(watch=(log,))
+    result = CliRunner().invoke(main, ["serve", "--watch", str(log)])
+    assert result.exit_code == 2
+    assert "is a file" in result.output
