@@ -154,7 +154,11 @@ def main() -> None:
                 browser.close()
         finally:
             process.terminate()
-            process.wait(30)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
     print(f"pochta serve holding {held:,} messages; medians of {args.repeat} each")
     print(f"  GET /api/v1/messages?limit=50   {api_ms:7.2f} ms  (the JSON API's list)")
     print(f"  GET / (list page HTML)          {html_ms:7.2f} ms")
