@@ -97,7 +97,8 @@ def _condition(term: Term) -> tuple[str, list[Any]]:
 def _words(value: str) -> tuple[str, list[Any]]:
     """Match words through the full-text index, or a wordless value as a substring."""
     if _WORDY.search(value):
-        phrase = '"' + value.replace('"', '""') + '"*'
+        # FTS5 reads a NUL as the end of the query: it is no word character anyway.
+        phrase = '"' + value.replace("\x00", " ").replace('"', '""') + '"*'
         return f"(m.seq IN ({_FTS}))", [phrase]
     columns = ("subject_lower", *_ADDRESS_COLUMNS.values())
     sql = " OR ".join(f"instr(m.{column}, ?) > 0" for column in columns)
