@@ -12,14 +12,11 @@ from dataclasses import dataclass
 
 from pochta.exceptions import QueryError
 from pochta.store import Store, Summary
-from pochta.store.match import matches, needs_parsed
-from pochta.store.query import parse_query
 
 __all__ = ["PAGE_SIZE", "Listing", "list_page"]
 
 #: Rows on one page of the list.
 PAGE_SIZE = 50
-_SCAN_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,24 +60,5 @@ def list_page(store: Store, query: str = "", start: int = 0) -> Listing:
 
 
 def _search(store: Store, text: str, start: int) -> Listing:
-    search = getattr(store, "search", None)
-    if search is not None:
-        found = search(text, start=start, limit=PAGE_SIZE)
-        return Listing(
-            found.total, found.unread, found.matched, start, tuple(found.messages), query=text
-        )
-    # Until the store searches by index: check each message in Python, newest first.
-    query = parse_query(text)
-    parsed = needs_parsed(query)
-    hits: list[Summary] = []
-    offset = 0
-    while True:
-        page = store.list_messages(start=offset, limit=_SCAN_CHUNK)
-        for summary in page.messages:
-            if matches(query, summary, store.parsed(summary.id) if parsed else None):
-                hits.append(summary)
-        offset += _SCAN_CHUNK
-        if offset >= page.total:
-            break
-    window = tuple(hits[start : start + PAGE_SIZE])
-    return Listing(page.total, page.unread, len(hits), start, window, query=text)
+    found = store.search(text, start=start, limit=PAGE_SIZE)
+    return Listing(found.total, found.unread, found.matched, start, found.messages, query=text)
