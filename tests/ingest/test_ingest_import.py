@@ -283,3 +283,16 @@ def test_config_files_that_look_like_headers_are_not_mail(tmp_path: Path) -> Non
         "(it does not start with mail headers)",
     ]
     assert stored_subjects(tmp_path / "db") == ["real"]
+
+
+def test_a_link_back_up_the_tree_and_a_fifo_are_passed_over(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "sub" / "a.eml").write_bytes(message("once"))
+    (tree / "sub" / "up").symlink_to(tree)
+    os.mkfifo(tree / "pipe")
+    done = run_import(tree, database=tmp_path / "db")
+    assert done.lines == [
+        f"imported 1 message into {tmp_path / 'db'} (1 from message file)",
+        f"skipped {tree / 'pipe'}: not a regular file",
+    ]

@@ -177,3 +177,11 @@ def test_watching_a_file_is_refused_with_the_fix(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["serve", "--watch", str(log)])
     assert result.exit_code == 2
     assert "is a file" in result.output
+
+
+def test_a_fifo_in_the_watched_folder_does_not_block(store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "sent"
+    folder.mkdir()
+    os.mkfifo(folder / "pipe.log")
+    (folder / "a.log").write_bytes(message("m") + b"\n" + SEPARATOR)
+    assert Watcher(store, [folder]).poll() == 1

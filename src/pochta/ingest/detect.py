@@ -80,11 +80,15 @@ def plan(paths: Sequence[Path]) -> tuple[list[Planned], list[Skipped], list[str]
     return planned, skipped, missing
 
 
-def _judge_tree(path: Path) -> Iterator[Planned | Skipped]:
+def _judge_tree(path: Path, walked: set[Path] | None = None) -> Iterator[Planned | Skipped]:
     if path.is_dir():
         if (path / "cur").is_dir() and (path / "new").is_dir():
             yield Planned(path, "maildir", _folder_size(path))
             return
+        walked = set() if walked is None else walked
+        if path.resolve() in walked:  # a link back up the tree
+            return
+        walked.add(path.resolve())
         try:
             children = sorted(path.iterdir())
         except OSError as error:
@@ -92,7 +96,7 @@ def _judge_tree(path: Path) -> Iterator[Planned | Skipped]:
             return
         for child in children:
             if not child.name.startswith("."):
-                yield from _judge_tree(child)
+                yield from _judge_tree(child, walked)
         return
     yield _judge_file(path)
 

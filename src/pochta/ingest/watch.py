@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from stat import S_ISREG
 
 from pochta.ingest.detect import HEAD, SEPARATOR_LINE, looks_like_message
 from pochta.ingest.envelope import envelope_for
@@ -124,6 +125,8 @@ class Watcher:
         """Store what is new in ``path`` and remember how far it was read."""
         try:
             stat = path.stat()
+            if not S_ISREG(stat.st_mode):
+                return 0  # a FIFO or socket: opening it could block
             known = self._state.get(str(path))
             offset = known["offset"] if known and known["inode"] == stat.st_ino else 0
             if offset > stat.st_size:
