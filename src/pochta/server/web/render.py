@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterable
-from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
@@ -108,10 +107,6 @@ def linkify(text: str) -> Markup:
     return Markup("".join(pieces))
 
 
-def _globals() -> dict[str, Any]:
-    return {"now": lambda: datetime.datetime.now(datetime.UTC)}
-
-
 def environment() -> Environment:
     """Return the Jinja2 environment of the inbox's templates, with its filters."""
     env = Environment(
@@ -129,5 +124,4 @@ def environment() -> Environment:
         addresses=_addresses,
         linkify=linkify,
     )
-    env.globals.update(_globals())
     return env
