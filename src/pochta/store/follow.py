@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -61,9 +60,6 @@ class Follower:
         # Ids this process stored itself (the store announced them already).
         self._own: set[str] = set()
         self._unsubscribe = store.subscribe(self._note_own)
-        # With two-phase ingest the store announces its own rows after indexing
-        # them; Store.announces tells such rows apart before their event.
-        self._announces: Callable[[str], bool] = getattr(store, "announces", _never)
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -124,7 +120,8 @@ class Follower:
                     return announced
 
     def _announce(self, ids: list[str]) -> list[str]:
-        foreign = [id for id in ids if id not in self._own and not self._announces(id)]
+        # The store announces its own rows once indexed; announces() knows them before that.
+        foreign = [id for id in ids if id not in self._own and not self._store.announces(id)]
         if foreign:
             # A row this process just committed may not be announced yet: wait
             # for the writer, so that its own event has reached _note_own.
@@ -177,7 +174,3 @@ class Follower:
         self._unsubscribe()
         with self._lock:
             self._connection.close()
-
-
-def _never(id: str) -> bool:
-    return False
