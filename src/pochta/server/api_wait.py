@@ -9,9 +9,10 @@ while the request waits::
     curl 'http://127.0.0.1:8025/api/v1/wait?query=subject:reset&timeout=30'
 
 200 answers Mailpit's ``MessageSummary``; after ``timeout`` seconds without a
-match, 408 answers ``{"Error": ...}``. The route listens to the store's
-"new" events (they arrive on the store's writer thread and hop to the event
-loop); it never polls the database.
+match, 408 answers ``{"Error": ...}``. The route asks the store's search once,
+then again only when the store announces a change ("new" or "update" events,
+which arrive on the store's threads and hop to the event loop): it never
+polls. A message is announced "new" once it is indexed, so the search finds it.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from pochta.server.api import error_response
 from pochta.server.api_messages import get_store
 from pochta.server.api_shapes import summary_json
 from pochta.store import Store, StoreEvent, Summary
-from pochta.store.match import matches, needs_parsed
 from pochta.store.query import Query as SearchQuery
 from pochta.store.query import parse_query
 
@@ -48,7 +48,6 @@ router = APIRouter(prefix="/api/v1", tags=["wait"])
 DEFAULT_WAIT = 30.0
 #: The longest ``timeout`` a request may ask for.
 MAX_WAIT = 300.0
-_PAGE = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,24 +82,12 @@ def parse_since(store: Store, since: str) -> Since:
         ) from None
 
 
-def _check(store: Store, query: SearchQuery, summary: Summary) -> bool:
-    parsed = store.parsed(summary.id) if needs_parsed(query) else None
-    return matches(query, summary, parsed)
-
-
 def find_stored(store: Store, query: SearchQuery, since: Since) -> Summary | None:
-    """Return the newest stored message after ``since`` that matches ``query``."""
-    start = 0
-    while True:
-        page = store.list_messages(start=start, limit=_PAGE)
-        for summary in page.messages:
-            if since.passed(summary):
-                return None
-            if _check(store, query, summary):
-                return summary
-        if len(page.messages) < _PAGE:
-            return None
-        start += _PAGE
+    """Return the newest stored message matching ``query``, if it came after ``since``."""
+    page = store.search(query, limit=1)
+    if page.messages and not since.passed(page.messages[0]):
+        return page.messages[0]
+    return None
 
 
 def _zone(tz: str) -> tzinfo:
@@ -120,12 +107,15 @@ async def _disconnected(request: Request) -> None:
 
 
 async def _next_match(
-    store: Store, query: SearchQuery, arrivals: asyncio.Queue[Summary]
+    store: Store, query: SearchQuery, since: Since, changes: asyncio.Queue[None]
 ) -> Summary:
     while True:
-        summary = await arrivals.get()
-        if await run_in_threadpool(_check, store, query, summary):
-            return summary
+        await changes.get()
+        while not changes.empty():  # several changes: one search covers them all
+            changes.get_nowait()
+        found = await run_in_threadpool(find_stored, store, query, since)
+        if found is not None:
+            return found
 
 
 def _describe(query: str, timeout: float) -> str:
@@ -157,12 +147,12 @@ async def wait_for_message(
     store = get_store(request)
     search = parse_query(query, tz=_zone(tz))
     loop = asyncio.get_running_loop()
-    arrivals: asyncio.Queue[Summary] = asyncio.Queue()
+    changes: asyncio.Queue[None] = asyncio.Queue()
 
-    def heard(event: StoreEvent) -> None:  # on the store's writer thread
-        if event.kind == "new" and event.summary is not None:
+    def heard(event: StoreEvent) -> None:  # on one of the store's threads
+        if event.kind in ("new", "update"):
             with contextlib.suppress(RuntimeError):  # the loop has closed
-                loop.call_soon_threadsafe(arrivals.put_nowait, event.summary)
+                loop.call_soon_threadsafe(changes.put_nowait, None)
 
     # Listen before looking, so a message stored in between is not missed.
     unsubscribe = store.subscribe(heard)
@@ -170,7 +160,7 @@ async def wait_for_message(
         mark = await run_in_threadpool(parse_since, store, since)
         found = await run_in_threadpool(find_stored, store, search, mark)
         if found is None and timeout > 0:
-            found = await _race(_next_match(store, search, arrivals), request, timeout)
+            found = await _race(_next_match(store, search, mark, changes), request, timeout)
     finally:
         unsubscribe()
     if found is None:
