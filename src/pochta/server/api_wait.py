@@ -130,9 +130,6 @@ def _describe(query: str, timeout: float) -> str:
     "/wait",
     summary="Wait for a message matching a search (pochta extension)",
     responses={200: {"description": "MessageSummary"}, 408: {"description": "Timed out"}},
-    # Out of the OpenAPI document until tests/server/test_api_security.py's list of
-    # routes (the api helper's) names it; then drop this line.
-    include_in_schema=False,
 )
 async def wait_for_message(
     request: Request,
