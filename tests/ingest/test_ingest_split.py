@@ -33,7 +33,7 @@ def test_every_message_comes_back_whole(bodies: list[str]) -> None:
 def test_a_log_cut_anywhere_gives_only_whole_messages(bodies: list[str], cut: int) -> None:
     log, messages = written(bodies)
     cut = min(cut, len(log))
-    found, consumed = split_log(log[:cut], final=False)
+    found, consumed = split_log(log[:cut], final=False, at_rest=False)
     raws = [raw for _, raw in found]
     assert raws == messages[: len(raws)]
     rest, _ = split_log(log[consumed:], final=False)

@@ -26,18 +26,24 @@ _SEPARATOR = re.compile(rb"(?:^|(?<=\n))-{79}\r?\n")
 _LOOK = 64 * 1024  # bytes after a separator looked at to judge it
 
 
-def split_log(data: bytes, *, final: bool) -> tuple[list[tuple[int, bytes]], int]:
+def split_log(
+    data: bytes, *, final: bool, at_rest: bool = True
+) -> tuple[list[tuple[int, bytes]], int]:
     """Return ``([(offset, message), ...], consumed)`` for the log ``data``.
 
     ``consumed`` is the offset just past the last separator used: a reader
     following a growing file (``pochta serve --watch``) starts there next
     time. With ``final`` the text after the last separator, if it looks like
-    a message, is returned as well (and consumed).
+    a message, is returned as well (and consumed). ``at_rest`` false says
+    the data may be growing at this moment: a line of dashes at its very end
+    then waits, as it could be the last line of a body whose separator is
+    still to come.
     """
     messages: list[tuple[int, bytes]] = []
     start = 0
     for match in _SEPARATOR.finditer(data):
-        verdict = _starts_message(data[match.end() : match.end() + _LOOK], final=final)
+        rest = data[match.end() : match.end() + _LOOK]
+        verdict = _starts_message(rest, final=final, at_rest=at_rest)
         if verdict is None:  # the next message is still being written
             return messages, start
         if not verdict:
@@ -55,8 +61,8 @@ def split_log(data: bytes, *, final: bool) -> tuple[list[tuple[int, bytes]], int
     return messages, start
 
 
-def _starts_message(rest: bytes, *, final: bool) -> bool | None:
+def _starts_message(rest: bytes, *, final: bool, at_rest: bool) -> bool | None:
     """Tell whether ``rest`` starts a message: True, False, or None (cannot tell yet)."""
     if not rest:
-        return True
+        return True if final or at_rest else None
     return header_block(rest, complete=final or len(rest) >= _LOOK)

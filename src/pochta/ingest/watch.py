@@ -4,7 +4,9 @@ Django's file email backend (and pochta's) appends each message, then a line
 of 79 dashes, to one ``.log`` file per connection. The :class:`Watcher`
 looks at its folders every :data:`INTERVAL` seconds and stores every message
 whose separator line has been written; the text after the last separator
-(a message still being written) waits for its separator. Other files that
+(a message still being written) waits for its separator. A line of dashes
+at the very end of a log counts once the file has been still for
+:data:`QUIET` seconds (until then it could end a body still being written). Other files that
 start with mail headers are taken as one message each (``.eml`` files),
 once they have not changed for :data:`SETTLE` seconds.
 
@@ -34,7 +36,7 @@ from pochta.ingest.envelope import envelope_for
 from pochta.ingest.filelog import split_log
 from pochta.store import Store
 
-__all__ = ["INTERVAL", "SETTLE", "Watcher", "state_path"]
+__all__ = ["INTERVAL", "QUIET", "SETTLE", "Watcher", "state_path"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +45,9 @@ INTERVAL = 0.5
 
 SETTLE = 1.0
 """Seconds a message file (not a log) must stay unchanged before it is imported."""
+
+QUIET = 0.2
+"""Seconds a log must stay unchanged before a line of dashes at its very end counts."""
 
 _State = dict[str, dict[str, int]]  # path -> {"inode": ..., "offset": ...}
 
@@ -141,9 +146,10 @@ class Watcher:
         except OSError as error:
             logger.warning("cannot read %s (%s); trying again", path, error.strerror)
             return 0
-        messages, consumed = self._split(path, data, offset, stat.st_mtime)
+        quiet = time.time() - stat.st_mtime >= QUIET
+        messages, consumed = self._split(path, data, offset, stat.st_mtime, quiet=quiet)
         if consumed == 0:
-            if path.suffix == ".log" or SEPARATOR_LINE.search(data[:HEAD]):
+            if quiet and (path.suffix == ".log" or SEPARATOR_LINE.search(data[:HEAD])):
                 self._waiting[str(path)] = (stat.st_size, stat.st_mtime)
             return 0
         self._waiting.pop(str(path), None)
@@ -155,11 +161,11 @@ class Watcher:
         return len(messages)
 
     def _split(
-        self, path: Path, data: bytes, offset: int, mtime: float
+        self, path: Path, data: bytes, offset: int, mtime: float, *, quiet: bool
     ) -> tuple[list[bytes], int]:
         """Return the complete messages in ``data`` and how many bytes they used up."""
         if path.suffix == ".log" or SEPARATOR_LINE.search(data[:HEAD]):
-            found, consumed = split_log(data, final=False)
+            found, consumed = split_log(data, final=False, at_rest=quiet)
             return [raw for _, raw in found], consumed
         if offset == 0 and time.time() - mtime >= SETTLE:
             # A message file, whole once it stopped changing; a non-message is passed over.
