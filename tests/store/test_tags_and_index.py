@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from pochta.store import Envelope, StoreEvent, open_store
+import pytest
+
+from pochta.exceptions import ConfigurationError
+from pochta.store import Envelope, Store, StoreEvent, open_store
 
 ENVELOPE = Envelope("app@example.com", ("user@example.com",))
 MIXED = (
@@ -128,3 +131,18 @@ def test_deleting_before_indexing_announces_nothing(tmp_path: Path) -> None:
         store.subscribe(events.append)
         store.flush()
         assert (store.count(), events) == ((0, 0), [])
+
+
+def test_durability_setting_survives_indexing(tmp_path: Path) -> None:
+    def synchronous(store: Store) -> int:
+        return int(store._change(lambda c: c.execute("PRAGMA synchronous").fetchone()[0]))
+
+    levels = []
+    for durability in ("full", "normal"):
+        with open_store(tmp_path / f"{durability}.db", durability=durability) as store:
+            asyncio.run(store.aadd(MIXED, ENVELOPE))
+            store.flush()  # the indexer committed with NORMAL in between
+            levels.append((synchronous(store), store.info().unindexed))
+    assert levels == [(2, 0), (1, 0)]
+    with pytest.raises(ConfigurationError, match="durability 'off'"):
+        open_store(tmp_path / "off.db", durability="off")

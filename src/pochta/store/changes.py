@@ -121,13 +121,16 @@ def prune_by_age(connection: sqlite3.Connection, max_age: timedelta) -> list[str
 
 
 def apply_index(
-    connection: sqlite3.Connection, batch: Sequence[tuple[tuple[object, ...], tuple[str, ...]]]
+    connection: sqlite3.Connection,
+    batch: Sequence[tuple[tuple[object, ...], tuple[str, ...]]],
+    synchronous: str = "FULL",
 ) -> list[str]:
     """Complete rows the indexer parsed: (UPDATE_INDEXED values, full-text row) each.
 
     Rows deleted meanwhile, or indexed already (by another process), are
     skipped. Commits with ``synchronous=NORMAL``: all of it can be rebuilt
-    from the raw bytes, which were committed with FULL. Returns the ids done.
+    from the raw bytes, which were committed with FULL; ``synchronous`` is
+    the store's own setting, restored afterwards. Returns the ids done.
     """
     connection.execute("PRAGMA synchronous = NORMAL")
     try:
@@ -145,5 +148,7 @@ def apply_index(
             connection.execute("ROLLBACK")
         raise
     finally:
-        connection.execute("PRAGMA synchronous = FULL")
+        connection.execute(
+            f"PRAGMA synchronous = {'NORMAL' if synchronous == 'NORMAL' else 'FULL'}"
+        )
     return done

@@ -23,8 +23,10 @@ _SQLITE_HEADER = b"SQLite format 3\x00"
 _BUSY_TIMEOUT = 10.0  # seconds; another process migrating or checkpointing
 
 
-def connect_writer(path: Path) -> sqlite3.Connection:
+def connect_writer(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
     """Return the writing connection to ``path``, creating or upgrading the store.
+
+    ``synchronous`` is "FULL" (the default) or "NORMAL".
 
     Raises StoreFormatError for a file that is not a pochta store, StoreError
     when the place cannot be created, read or written.
@@ -38,7 +40,9 @@ def connect_writer(path: Path) -> sqlite3.Connection:
         mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode != "wal":
             logger.warning("store %s runs in %s journal mode, not WAL", path, mode)
-        connection.execute("PRAGMA synchronous = FULL")
+        connection.execute(
+            f"PRAGMA synchronous = {'NORMAL' if synchronous == 'NORMAL' else 'FULL'}"
+        )
         migrate(connection, path)
     except BaseException as exc:
         connection.close()

