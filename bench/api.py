@@ -93,8 +93,15 @@ async def fill(path: Path, count: int, cap: float) -> int:
             done += len(batch)
             rate = done / (time.monotonic() - started)
             print(f"\rfilled {done}/{count} ({rate:.0f} msgs/s)", end="", file=sys.stderr)
-    print(file=sys.stderr)
+        print("\nwaiting for the indexer", file=sys.stderr)
+        await asyncio.to_thread(store.flush)
     return done
+
+
+def finish_indexing(path: Path) -> None:
+    """Open the store and wait until every message is indexed (a cut-short fill leaves some)."""
+    with open_store(path) as store:
+        store.flush()
 
 
 def ensure_store(count: int, cap: float) -> tuple[Path, int]:
@@ -102,6 +109,7 @@ def ensure_store(count: int, cap: float) -> tuple[Path, int]:
     path = cached_store(count)
     done_marker = path.with_suffix(".done")
     if done_marker.exists():
+        finish_indexing(path)
         return path, int(done_marker.read_text())
     CACHE.mkdir(parents=True, exist_ok=True)
     for stale in CACHE.glob(f"{path.stem}*"):
