@@ -28,7 +28,9 @@ def sent_emails(tmp_path: Path) -> Path:
 
 def read_messages(folder: Path) -> list[email.message.EmailMessage]:
     messages = []
-    for log in sorted(folder.iterdir()):
+    # Two logs written in the same second differ only by a random id in their names,
+    # so read them in the order they were written.
+    for log in sorted(folder.iterdir(), key=lambda path: path.stat().st_mtime_ns):
         for chunk in log.read_bytes().split(SEPARATOR + b"\n")[:-1]:
             messages.append(email.message_from_bytes(chunk, policy=email.policy.default))
     return messages
