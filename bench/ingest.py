@@ -2,8 +2,8 @@
 
 Run: .venv/bin/python bench/ingest.py [--seconds 4] [--profile]   (or ``make bench``)
 
-The same load goes to four servers, each in its own process, on 127.0.0.1
-(the first three live in bench/ingest_servers.py):
+The same load goes to five servers, each in its own process, on 127.0.0.1
+(the first four live in bench/ingest_servers.py):
 
 - ``aiosmtpd``: aiosmtpd's SMTP protocol with a handler that discards (the baseline);
 - ``pochta-discard``: pochta's SMTP server delivering nowhere: the ceiling the
@@ -12,8 +12,12 @@ The same load goes to four servers, each in its own process, on 127.0.0.1
   lives only in bench/ (BENCH-ONLY, not pochta's store): raw bytes into one
   SQLite table, WAL, synchronous=FULL, group commit, no parsing. It shows what
   the SMTP server sustains when storing durably, apart from the store's parsing;
+- ``pochta-store-normal``: pochta's SMTP server and store in one process, the
+  store opened with ``durability="normal"`` (no fsync per commit: what the
+  FULL setting costs);
 - ``pochta serve``: the real command as a subprocess, storing every message
-  durably in pochta's store (which also parses and indexes) before answering 250.
+  durably (FULL) in pochta's store before answering 250; its indexer parses
+  the messages after the answer.
 
 Loads: small text+HTML messages (~2.5 KB) and messages with a 140 KB attachment,
 over 1 and 4 connections (one client process per connection), sent by
@@ -45,7 +49,7 @@ from typing import Any
 
 KINDS = ("small", "attachment")
 MODES = ("smtplib", "pipelined")
-SERVERS = ("aiosmtpd", "pochta-discard", "pochta-sqlite", "pochta serve")
+SERVERS = ("aiosmtpd", "pochta-discard", "pochta-sqlite", "pochta-store-normal", "pochta serve")
 FROM, TO = "app@example.com", "user@example.com"
 TRANSACTION = f"MAIL FROM:<{FROM}>\r\nRCPT TO:<{TO}>\r\nDATA\r\n".encode()
 

@@ -1,9 +1,13 @@
 """The servers bench/ingest.py measures, each run in its own process.
 
-Run: python bench/ingest_servers.py {aiosmtpd|pochta-discard|pochta-sqlite} PORT FOLDER
+Run: python bench/ingest_servers.py SERVER PORT FOLDER, SERVER one of
+aiosmtpd, pochta-discard, pochta-sqlite, pochta-store-normal.
 
 ``pochta-sqlite`` is a BENCH-ONLY durable writer, not pochta's store: raw
 bytes into one SQLite table (WAL, synchronous=FULL, group commit), no parsing.
+``pochta-store-normal`` is pochta's SMTP server and pochta's store, as in
+``pochta serve`` but without the HTTP side, opened with
+``durability="normal"`` (synchronous=NORMAL: no fsync per commit).
 """
 
 from __future__ import annotations
@@ -92,12 +96,27 @@ def serve_pochta_sqlite(port: int, folder: Path) -> None:
     asyncio.run(main())
 
 
+def serve_pochta_store(port: int, folder: Path, durability: str) -> None:
+    """pochta's SMTP server delivering into pochta's store (aadd), in this process."""
+    from pochta.store import open_store
+
+    async def main() -> None:
+        with open_store(folder / f"store-{durability}.db", durability=durability) as store:
+            settings = SMTPSettings(max_message_size=SIZE_LIMIT)
+            await start_smtp_server(store.aadd, settings, host="127.0.0.1", port=port)
+            await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
 def main() -> None:
     name, port, folder = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
     if name == "aiosmtpd":
         serve_aiosmtpd(port)
     elif name == "pochta-discard":
         serve_pochta_discard(port)
+    elif name == "pochta-store-normal":
+        serve_pochta_store(port, folder, "normal")
     else:
         serve_pochta_sqlite(port, folder)
 

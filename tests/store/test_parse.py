@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+
+import pytest
 
 from pochta.store import Address, ParsedMessage, Part, parse_message
 
@@ -171,3 +174,10 @@ def test_links_lose_sentence_punctuation_but_keep_their_own() -> None:
         "https://example.com/a",
         "mailto:x@example.com",
     )
+
+
+@pytest.mark.parametrize("path", sorted(DATA.glob("*.eml")), ids=lambda p: p.name)
+def test_parsing_without_links_differs_only_in_links(path: Path) -> None:
+    raw = path.read_bytes()
+    full, quick = parse_message(raw), parse_message(raw, links=False)
+    assert quick == dataclasses.replace(full, links=())

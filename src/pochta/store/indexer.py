@@ -77,7 +77,7 @@ def complete_summary(summary: Summary, raw: bytes) -> tuple[Summary, ParsedMessa
 
     Id, arrival time, read flag, envelope and tags stay those of ``summary``.
     """
-    parsed = parse_message(raw)
+    parsed = parse_message(raw, links=False)
     full = summarise(summary.id, parsed, summary.envelope, summary.created, summary.read)
     return dataclasses.replace(full, tags=summary.tags), parsed
 

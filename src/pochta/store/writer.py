@@ -9,10 +9,14 @@ Ingest has two phases. A message inserted with ``complete=False`` (what
 :meth:`Store.aadd` does) is committed with a summary read from its header
 block alone (:mod:`pochta.store.headline`) and its sender is answered; the
 indexer thread (:mod:`pochta.store.indexer`) parses it fully afterwards. With
-``complete=True`` (:meth:`Store.add`) the full parse happens here, before the
+``complete=True`` (:meth:`Store.add`) the full parse happens before the
 commit. Other changes (delete, read flags, tags, pruning, the indexer's
 updates) run here too, in order, so the store has exactly one writing
 connection and never waits on its own lock.
+
+Every job first passes a *preparer* thread, in order: it summarises and
+compresses messages while the writer thread waits for the previous commit's
+fsync (which releases the GIL), so that work is off the commit's critical path.
 """
 
 from __future__ import annotations
@@ -132,10 +136,17 @@ class Writer:
         self._announce = announce
         self._expect = expect
         self._unindexed = unindexed
-        self._queue: queue.SimpleQueue[_Insert | _Call | object] = queue.SimpleQueue()
+        # Jobs go through the preparer, which summarises and compresses messages
+        # while the writer waits for the previous commit's fsync, then to the writer.
+        self._incoming: queue.SimpleQueue[_Insert | _Call | object] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Prepared | _Call | object] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
+        self._preparer = threading.Thread(
+            target=self._prepare_all, name=f"pochta-prepare {path}", daemon=True
+        )
         self._thread = threading.Thread(target=self._run, name=f"pochta-store {path}", daemon=True)
+        self._preparer.start()
         self._thread.start()
 
     @property
@@ -159,28 +170,42 @@ class Writer:
         with self._lock:
             if self._closed:
                 raise StoreError(f"the store {self._path} is closed; open it again to write")
-            self._queue.put(job)
+            self._incoming.put(job)
 
     def close(self) -> None:
-        """Finish every queued job, stop the thread and close the connection."""
+        """Finish every queued job, stop the threads and close the connection."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            self._queue.put(_STOP)
+            self._incoming.put(_STOP)
         if not self.on_thread:
             self._thread.join()
+
+    def _prepare_all(self) -> None:
+        """Summarise and compress each message, passing every job on in order."""
+        while True:
+            job = self._incoming.get()
+            if isinstance(job, _Insert):
+                try:
+                    self._queue.put(_prepare(job, datetime.now(UTC)))
+                except Exception as exc:  # parse_message is total; this is MemoryError and kin
+                    _settle(job.settle, None, store_error(exc, self._path, "summarise a message"))
+                continue
+            self._queue.put(job)
+            if job is _STOP:
+                return
 
     def _run(self) -> None:
         stopping = False
         while not stopping:
-            batch: list[_Insert | _Call] = []
+            batch: list[_Prepared | _Call] = []
             size = 0
             job = self._queue.get()
             while job is not _STOP:
-                assert isinstance(job, _Insert | _Call)
+                assert isinstance(job, _Prepared | _Call)
                 batch.append(job)
-                size += len(job.raw) if isinstance(job, _Insert) else 0
+                size += len(job.data) if isinstance(job, _Prepared) else 0
                 if len(batch) >= MAX_GROUP or size >= MAX_GROUP_BYTES:
                     break
                 try:
@@ -194,11 +219,11 @@ class Writer:
                 logger.exception("the store writer failed on a batch")
         self._connection.close()
 
-    def _process(self, batch: list[_Insert | _Call]) -> None:
+    def _process(self, batch: list[_Prepared | _Call]) -> None:
         """Run a batch in order; consecutive inserts share one transaction."""
-        group: list[_Insert] = []
+        group: list[_Prepared] = []
         for job in batch:
-            if isinstance(job, _Insert):
+            if isinstance(job, _Prepared):
                 group.append(job)
                 continue
             if group:
@@ -217,16 +242,7 @@ class Writer:
         else:
             _settle(job.settle, result, None)
 
-    def _insert_group(self, group: list[_Insert]) -> None:
-        now = datetime.now(UTC)
-        prepared = []
-        for job in group:
-            try:
-                prepared.append(_prepare(job, now))
-            except Exception as exc:  # parse_message is total; this is MemoryError and kin
-                _settle(job.settle, None, store_error(exc, self._path, "summarise a message"))
-        if not prepared:
-            return
+    def _insert_group(self, prepared: list[_Prepared]) -> None:
         # Before the commit, so that the store owns these ids before anyone can read them.
         self._expect([item.summary.id for item in prepared if item.text is None])
         try:
