@@ -1,6 +1,6 @@
-"""Measure the store: ingest rate with group commit, list latency, compression.
+"""Measure the store: ingest rate with group commit, list, open and search latency, compression.
 
-Run: .venv/bin/python bench/store.py [--messages 20000] [--fill 100000]
+Run: .venv/bin/python bench/store.py [--messages 20000] [--fill 100000] [--only search]
 
 Prints figures; nothing is asserted. The baseline is the same store fed by
 one synchronous add() at a time, which pays one commit (fsync) per message.
@@ -122,10 +122,18 @@ def median_ms(action: object, repeat: int = 50) -> float:
 
 
 def bench_list(folder: Path, fill: int) -> None:
+    """Fill a store with ``fill`` messages, then time listing, opening and searching."""
     with open_store(folder / "list.db") as store:
         started = time.perf_counter()
         asyncio.run(add_concurrently(store, fill, 64))
-        print(f"filled {fill} msgs in {time.perf_counter() - started:.1f} s")
+        filled = time.perf_counter() - started
+        backlog = store.info().unindexed
+        store.flush()
+        indexed = time.perf_counter() - started - filled
+        print(
+            f"filled {fill} msgs in {filled:.1f} s ({fill / filled:.0f} msgs/s through aadd); "
+            f"{backlog} still unindexed then, indexed {indexed:.1f} s later"
+        )
         size = sum(p.stat().st_size for p in folder.glob("list.db*"))
         print(f"file size {size / 1e6:.1f} MB ({size / fill:.0f} bytes per message)")
         first = median_ms(lambda: store.list_messages(limit=50))
@@ -135,6 +143,41 @@ def bench_list(folder: Path, fill: int) -> None:
             f"list_messages(limit=50) median {first:.2f} ms; at start={fill - 100}: {deep:.2f} ms"
         )
         print(f"count() median {count:.3f} ms")
+        bench_open(store, fill)
+        bench_search(store, fill)
+
+
+def bench_open(store: Store, fill: int) -> None:
+    """Time what opening one message costs: its summary, raw bytes and full parse."""
+    ids = [m.id for m in store.list_messages(start=fill // 2, limit=200).messages]
+    pick = iter(ids)
+
+    def open_one() -> None:
+        id = next(pick)  # a different message each time: the parse cache does not help
+        store.summary(id)
+        store.raw(id)
+        store.parsed(id)
+
+    print(f"open one message (summary + raw + parse) median {median_ms(open_one, 150):.2f} ms")
+
+
+SEARCHES = (
+    ("a word in almost every message", "invoice"),
+    ("a rare word (one message)", "user 12345"),
+    ('a phrase "password reset"', '"password reset"'),
+    ("from: matching every message", "from:shop"),
+    ("to: matching one address", "to:user4242@"),
+    ("subject: substring", "subject:4242"),
+    ("is:unread -invoice", "is:unread -invoice"),
+)
+
+
+def bench_search(store: Store, fill: int) -> None:
+    """Time store.search (first page of 50 with the counts) at ``fill`` messages."""
+    for label, query in SEARCHES:
+        matched = store.search(query, limit=50).matched
+        took = median_ms(lambda q=query: store.search(q, limit=50), repeat=15)  # type: ignore[misc]
+        print(f"search {label:32} {query!r:22} median {took:7.2f} ms ({matched} matched)")
 
 
 def bench_compression() -> None:
@@ -172,12 +215,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--fill", type=int, default=100_000, help="0 skips the list benchmark")
+    parser.add_argument(
+        "--only", choices=("search",), help="search: only fill, list, open and search"
+    )
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=Path.home()) as folder:
         print(f"store files in {folder} (synchronous=FULL)")
-        bench_compression()
-        bench_compression_on_disk(Path(folder), 3000)
-        bench_ingest(Path(folder), arguments.messages)
+        if arguments.only is None:
+            bench_compression()
+            bench_compression_on_disk(Path(folder), 3000)
+            bench_ingest(Path(folder), arguments.messages)
         if arguments.fill:
             bench_list(Path(folder), arguments.fill)
 

@@ -1,0 +1,70 @@
+"""read_headline: the header-only summary of ingest's first phase."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from pochta.store import Envelope, open_store, parse_message
+from pochta.store.headline import MAX_VALUE, read_headline
+
+DATA = Path(__file__).parent.parent / "data"
+FIELDS = ("message_id", "subject", "date", "from_", "to", "cc", "bcc", "reply_to", "tags")
+
+
+@pytest.mark.parametrize("path", sorted(DATA.glob("*.eml")), ids=lambda p: p.name)
+def test_headline_agrees_with_the_full_parse(path: Path) -> None:
+    raw = path.read_bytes()
+    quick, full = read_headline(raw), parse_message(raw)
+    assert {f: getattr(quick, f) for f in FIELDS} == {f: getattr(full, f) for f in FIELDS}
+    assert (quick.text, quick.parts, quick.problem, quick.size) == ("", (), None, len(raw))
+
+
+def test_encoded_words_and_folding() -> None:
+    raw = (
+        b"Subject: =?utf-8?b?0J/RgNC40LLQtdGC?=\r\n and more\r\n"
+        b"From: =?utf-8?q?Jos=C3=A9?= <jose@example.com>\r\n"
+        b"X-Tags: a ,b\r\nX-Tags: ignored\r\n\n\nbody\r\n\r\nFrom: late@example.com\r\n"
+    )
+    headline = read_headline(raw)
+    assert (headline.subject, headline.from_, headline.tags) == (
+        "Привет and more",
+        parse_message(raw).from_,
+        ("a", "b"),
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"no colon at all\r\n\r\n",
+        b"\xff\xfe: \x00\x01\r\nSubject: \xff\r\n\r\n",
+        b"To: " + b", ".join(b"u%d@example.com" % i for i in range(20_000)) + b"\r\n\r\n",
+        b"".join(b"To: " + b"<" * 200 + b"\r\n" for _ in range(1000)) + b"\r\n",
+        b"Subject: " + b"=?utf-8?q?a?= " * 20_000 + b"\r\n\r\n",
+        b"Subject: x\r\n" + b"a" * 3_000_000,
+    ],
+    ids=["empty", "garbage", "bytes", "20k-addresses", "1k-to-headers", "encoded", "no-body"],
+)
+def test_hostile_headers_are_cut_not_fatal(raw: bytes) -> None:
+    headline = read_headline(raw)
+    assert len(headline.to) <= MAX_VALUE // 3
+    assert len(headline.subject) <= MAX_VALUE
+    assert headline.size == len(raw)
+
+
+def test_a_hostile_message_is_stored_and_indexed_whole(tmp_path: Path) -> None:
+    raw = b"To: " + b", ".join(b"u%d@example.com" % i for i in range(5_000)) + b"\r\n\r\nhi\r\n"
+    with open_store(tmp_path / "mail.db") as store:
+        message_id = asyncio.run(store.aadd(raw, Envelope("a@example.com", ("u1@example.com",))))
+        store.flush()
+        summary = store.summary(message_id)
+        assert (store.raw(message_id), len(summary.to), summary.parse_problem) == (
+            raw,
+            1000,
+            "To: 5000 addresses; first 1000 kept",
+        )
+        assert store.search_ids("to:u999@") == [message_id]
