@@ -146,3 +146,17 @@ def test_durability_setting_survives_indexing(tmp_path: Path) -> None:
     assert levels == [(2, 0), (1, 0)]
     with pytest.raises(ConfigurationError, match="durability 'off'"):
         open_store(tmp_path / "off.db", durability="off")
+
+
+def test_announces_covers_a_message_until_its_new_event(tmp_path: Path) -> None:
+    seen: list[tuple[str, bool]] = []
+    with open_store(tmp_path / "mail.db") as store:
+        store.subscribe(lambda e: seen.extend((i, store.announces(i)) for i in e.ids))
+        sync_id = store.add(plain("sync"), ENVELOPE)
+        store._indexer.close()
+        async_id = asyncio.run(store.aadd(plain("async"), ENVELOPE))
+        assert (store.announces(sync_id), store.announces(async_id)) == (False, True)
+        store.delete([async_id])
+        assert store.announces(async_id) is False
+    # During its own "new" event a message still counts as announced-to-be.
+    assert seen == [(sync_id, True), (async_id, False)]

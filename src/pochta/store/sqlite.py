@@ -141,7 +141,7 @@ class Store(Finding):
             connection,
             path,
             self._after_insert,
-            self._subscribers.emit,
+            self._announce_inserted,
             self._expect,
             lambda: self._indexer.wake(),
         )
@@ -254,9 +254,15 @@ class Store(Finding):
         return events
 
     def _expect(self, ids: list[str]) -> None:
-        """Note ids about to be committed for indexing (writer thread, before the commit)."""
+        """Note ids about to be committed (writer thread, before the commit): see announces()."""
         with self._unannounced_lock:
             self._unannounced.update(ids)
+
+    def _announce_inserted(self, events: list[StoreEvent]) -> None:
+        """Deliver the events of a committed group; its complete messages are announced then."""
+        self._subscribers.emit(events)
+        with self._unannounced_lock:
+            self._unannounced.difference_update(e.ids[0] for e in events if e.kind == "new")
 
     def _apply_index(
         self, batch: list[tuple[Summary, int, tuple[str, str, str, str]]]
@@ -282,9 +288,11 @@ class Store(Finding):
         return future.result()
 
     def announces(self, id: str) -> bool:
-        """Return True if this store committed ``id`` and will announce it ("new") once indexed.
+        """Return True if this store is committing ``id`` or will announce it ("new") soon.
 
-        For :mod:`pochta.store.follow`: such a row is this process's own, even
+        True from just before the commit until the "new" event has been
+        delivered (for :meth:`aadd`, after indexing). For
+        :mod:`pochta.store.follow`: such a row is this process's own, even
         though no "new" event has been delivered for it yet.
         """
         with self._unannounced_lock:

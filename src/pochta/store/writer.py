@@ -244,7 +244,7 @@ class Writer:
 
     def _insert_group(self, prepared: list[_Prepared]) -> None:
         # Before the commit, so that the store owns these ids before anyone can read them.
-        self._expect([item.summary.id for item in prepared if item.text is None])
+        self._expect([item.summary.id for item in prepared])
         try:
             self._connection.execute("BEGIN IMMEDIATE")
             for item in prepared:
