@@ -60,7 +60,7 @@ def link_inline_images(message_id: str, parsed: ParsedMessage) -> str:
             continue
         pattern = re.compile(r"(?i)(=[\"']?)cid:" + re.escape(part.content_id) + r"(?=[\"'\s/>;])")
         url = f"/api/v1/message/{message_id}/part/{part.part_id}"
-        html = pattern.sub(lambda m, url=url: m[1] + url, html)  # type: ignore[misc]
+        html = pattern.sub(rf"\g<1>{url}", html)  # url: id and part id, no backslash
     return html
 
 

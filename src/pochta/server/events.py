@@ -32,9 +32,9 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import cast
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket
@@ -45,7 +45,16 @@ from pochta.exceptions import MessageNotFound, StoreError
 from pochta.server.api_shapes import summary_json
 from pochta.store import Store, StoreEvent
 
-__all__ = ["BULK", "QUEUE_SIZE", "STATS_DELAY", "EventHub", "RuntimeStats", "router"]
+__all__ = [
+    "BULK",
+    "QUEUE_SIZE",
+    "STATS_DELAY",
+    "EventHub",
+    "RuntimeStats",
+    "frame",
+    "router",
+    "same_origin",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -222,7 +231,7 @@ class EventHub:
         task.add_done_callback(done)
 
 
-def same_origin(headers: dict[str, str] | Any) -> bool:
+def same_origin(headers: Mapping[str, str]) -> bool:
     """Tell whether a request's ``Origin`` (if any) names the ``Host`` it was sent to."""
     origin = headers.get("origin")
     if origin is None:
