@@ -57,9 +57,13 @@ def rich_message(subject: str, link: str = "https://example.com/welcome") -> byt
     return message.as_bytes()
 
 
-def plain_message(subject: str, text: str, *, to: str = "user@example.com") -> bytes:
-    """Return a plain-text message."""
+def plain_message(
+    subject: str, text: str, *, to: str = "user@example.com", tags: str = ""
+) -> bytes:
+    """Return a plain-text message (with an ``X-Tags`` header when ``tags`` is given)."""
     message = EmailMessage()
+    if tags:
+        message["X-Tags"] = tags
     message["From"] = "App <app@example.com>"
     message["To"] = to
     message["Subject"] = subject

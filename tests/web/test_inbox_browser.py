@@ -36,9 +36,10 @@ def test_new_mail_appears_in_the_open_list(inbox: ServeProcess, page: Page) -> N
     socket.value.on("framereceived", lambda payload: kinds.append(json.loads(payload)["Type"]))
     assert socket.value.url == inbox.url.replace("http", "ws") + "/api/events"
     expect(page.locator("#empty")).to_be_visible()
-    send(inbox.smtp, plain_message("Welcome aboard", "Hello!"))
+    send(inbox.smtp, plain_message("Welcome aboard", "Hello!", tags="signup"))
     row = page.locator(".row", has_text="Welcome aboard")
     expect(row).to_be_visible()
+    expect(row.locator(".tag")).to_have_text(["signup"])
     expect(row).to_have_class(re.compile(r"\bunread\b"))
     expect(row.locator(".from")).to_have_text("App")
     expect(page).to_have_title("(1) pochta")
@@ -198,7 +199,9 @@ def test_screenshots_of_list_message_and_dark_theme(
     inbox: ServeProcess, page: Page, screenshots: Path
 ) -> None:
     send(inbox.smtp, plain_message("Reset your password", "https://example.com/reset/abc"))
-    shipped = plain_message("Your order has shipped", "Tracking: 1Z999", to="a@example.org")
+    shipped = plain_message(
+        "Your order has shipped", "Tracking: 1Z999", to="a@example.org", tags="shop, orders"
+    )
     send(inbox.smtp, shipped)
     send(inbox.smtp, rich_message("Monthly report"))
     page.goto(inbox.url + "/")
@@ -215,5 +218,9 @@ def test_screenshots_of_list_message_and_dark_theme(
     page.screenshot(path=screenshots / "inbox-list-dark.png", full_page=True)
     page.set_viewport_size({"width": 390, "height": 760})
     page.screenshot(path=screenshots / "inbox-list-phone-dark.png", full_page=True)
+    page.click("text=Monthly report")
+    page.emulate_media(color_scheme="light")
+    page.screenshot(path=screenshots / "inbox-message-phone.png", full_page=True)
+    page.emulate_media(color_scheme="dark")
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(21, 23, 27)"

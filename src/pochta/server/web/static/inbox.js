@@ -82,6 +82,12 @@
     set(".from", m.From ? m.From.Name || m.From.Address : "(no sender)");
     set(".to", `to ${recipients.join(", ") || "(no recipient)"}`);
     set(".subject", m.Subject || "(no subject)");
+    for (const name of [...(m.Tags || [])].reverse()) {
+      const tag = document.createElement("span");
+      tag.className = "tag";
+      tag.textContent = name;
+      row.querySelector(".subject").prepend(tag, " ");
+    }
     set(".snippet", m.Snippet || "");
     set(".size", size(m.Size));
     const clip = row.querySelector(".clip");
