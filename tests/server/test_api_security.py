@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -179,6 +180,24 @@ async def test_openapi_lists_the_mailpit_routes(api_client: httpx.AsyncClient) -
     assert methods["/api/v1/tags"] == ["get", "put"]
     assert methods["/api/v1/tags/{Tag}"] == ["delete", "put"]
     assert methods["/api/v1/send"] == ["post"]
+    send = paths["/api/v1/send"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert sorted(send["properties"]["From"]["properties"]) == ["Email", "Name"]
+    assert sorted(send["properties"]["Attachments"]["items"]["properties"]) == [
+        "Content",
+        "ContentID",
+        "ContentType",
+        "Filename",
+    ]
+
+
+async def test_openapi_references_resolve(api_client: httpx.AsyncClient) -> None:
+    document = (await api_client.get("/api/v1/openapi.json")).json()
+    refs = re.findall(r'"\$ref": "#/([^"]+)"', json.dumps(document))
+    for ref in refs:
+        node = document
+        for key in ref.split("/"):
+            node = node[key]
+    assert refs and all(not ref.startswith("$defs") for ref in refs)
 
 
 async def test_api_docs_name_every_route(api_client: httpx.AsyncClient) -> None:

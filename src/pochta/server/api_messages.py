@@ -94,9 +94,25 @@ async def read_body(request: Request) -> ReadBody:
 
 
 def body_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """Return ``openapi_extra`` that documents ``model`` as the JSON request body."""
+    """Return ``openapi_extra`` that documents ``model`` as the JSON request body.
+
+    Nested models are written out in place: pydantic's ``#/$defs/...``
+    references would point nowhere inside the OpenAPI document.
+    """
     schema = model.model_json_schema()
-    return {"requestBody": {"content": {"application/json": {"schema": schema}}}}
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(value) for value in node]
+        return node
+
+    return {"requestBody": {"content": {"application/json": {"schema": inline(schema)}}}}
 
 
 def resolve(store: Store, id_or_latest: str) -> str:
