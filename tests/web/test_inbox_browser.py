@@ -47,6 +47,23 @@ def test_new_mail_appears_in_the_open_list(inbox: ServeProcess, page: Page) -> N
     assert "new" in kinds
 
 
+def test_changes_made_elsewhere_show_in_the_open_list(inbox: ServeProcess, page: Page) -> None:
+    for subject in ("kept", "read elsewhere", "deleted elsewhere"):
+        send(inbox.smtp, plain_message(subject, "text"))
+    ids = {m["Subject"]: m["ID"] for m in inbox.get("/api/v1/messages").json()["messages"]}
+    page.goto(inbox.url + "/")
+    expect(page).to_have_title("(3) pochta")
+    inbox.request("PUT", "/api/v1/messages", json={"Read": True, "IDs": [ids["read elsewhere"]]})
+    expect(page.locator(".row.unread .subject")).to_have_text(["deleted elsewhere", "kept"])
+    inbox.request("DELETE", "/api/v1/messages", json={"IDs": [ids["deleted elsewhere"]]})
+    expect(page.locator(".row .subject")).to_have_text(["read elsewhere", "kept"])
+    expect(page).to_have_title("(1) pochta")
+    inbox.request("DELETE", "/api/v1/messages")
+    expect(page.locator(".row")).to_have_count(0)
+    expect(page.locator("#empty")).to_be_visible()
+    expect(page).to_have_title("pochta")
+
+
 def test_list_still_updates_when_the_event_socket_is_refused(
     inbox: ServeProcess, page: Page
 ) -> None:
