@@ -10,6 +10,10 @@ import base64
 import smtplib
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
+from pochta.server import api_models
+
 if TYPE_CHECKING:
     from conftest import ServeProcess
 
@@ -40,6 +44,12 @@ ERROR = {"Error"}
 def has(answer: Any, fields: set[str]) -> bool:
     """Tell whether a JSON object holds every field of ``fields``."""
     return isinstance(answer, dict) and fields <= set(answer)
+
+
+def documented_exactly(answer: Any, model: type[BaseModel]) -> bool:
+    """Tell whether ``answer`` has exactly the fields the OpenAPI document gives it."""
+    model.model_validate(answer)
+    return set(answer) == set(model.model_fields)
 
 
 def smtp_send(served: ServeProcess) -> None:
@@ -73,6 +83,7 @@ def test_every_route_answers_with_mailpit_fields(serve_process: ServeProcess) ->
 
     listed = served.get("/api/v1/messages").json()
     assert has(listed, MESSAGES_SUMMARY) and listed["total"] == 2
+    assert documented_exactly(listed, api_models.MessagesSummary)
     row = listed["messages"][0]
     assert has(row, MESSAGE_SUMMARY) and has(row["From"], ADDRESS)
     assert listed["tags"] == ["api", "orders"]
@@ -83,6 +94,7 @@ def test_every_route_answers_with_mailpit_fields(serve_process: ServeProcess) ->
 
     message = served.get(f"/api/v1/message/{api_id}").json()
     assert has(message, MESSAGE) and has(message["Inline"][0], ATTACHMENT)
+    assert documented_exactly(message, api_models.Message)
     assert served.get(f"/api/v1/message/{api_id}/headers").json()["X-Tags"] == ["api"]
     assert served.get(f"/api/v1/message/{smtp_id}/raw").text.endswith("on its way.\r\n")
     part = served.get(f"/api/v1/message/{api_id}/part/{message['Inline'][0]['PartID']}")
@@ -106,9 +118,11 @@ def test_every_route_answers_with_mailpit_fields(serve_process: ServeProcess) ->
     assert read.text == "ok"
     info = served.get("/api/v1/info").json()
     assert has(info, APP_INFORMATION) and has(info["RuntimeStats"], RUNTIME_STATS)
+    assert documented_exactly(info, api_models.AppInformation)
     assert (info["Messages"], info["Unread"], info["Tags"]) == (2, 1, {"sent": 1})
     assert info["RuntimeStats"]["SMTPAccepted"] == 1
-    assert has(served.get("/api/v1/webui").json(), WEBUI)
+    webui = served.get("/api/v1/webui").json()
+    assert has(webui, WEBUI) and documented_exactly(webui, api_models.WebUIConfiguration)
 
     assert served.request("DELETE", "/api/v1/search", params={"query": "tag:sent"}).text == "ok"
     assert served.request("DELETE", "/api/v1/messages", json={"IDs": [api_id]}).text == "ok"

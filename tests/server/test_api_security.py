@@ -190,6 +190,49 @@ async def test_openapi_lists_the_mailpit_routes(api_client: httpx.AsyncClient) -
     ]
 
 
+# Mailpit's definitions (swagger.json) and their fields; pochta's schemas hold each.
+MAILPIT_DEFINITIONS = {
+    "Address": ["Address", "Name"],
+    "AppInformation": [
+        "Database", "DatabaseSize", "LatestVersion", "Messages", "RuntimeStats", "Tags",
+        "Unread", "Version",
+    ],
+    "Attachment": ["ContentID", "ContentType", "FileName", "PartID", "Size"],
+    "JSONErrorMessage": ["Error"],
+    "Message": [
+        "Attachments", "Bcc", "Cc", "Date", "From", "HTML", "ID", "Inline", "MessageID",
+        "ReplyTo", "ReturnPath", "Size", "Subject", "Tags", "Text", "To",
+    ],
+    "MessageSummary": [
+        "Attachments", "Bcc", "Cc", "Created", "From", "ID", "MessageID", "Read", "ReplyTo",
+        "Size", "Snippet", "Subject", "Tags", "To",
+    ],
+    "MessagesSummary": ["messages", "messages_count", "start", "tags", "total", "unread"],
+    "SendMessageConfirmation": ["ID"],
+    "WebUIConfiguration": [
+        "ChaosEnabled", "DuplicatesIgnored", "Label", "MessageRelay", "SpamAssassin",
+    ],
+}  # fmt: skip
+
+
+async def test_openapi_schemas_have_mailpit_fields(api_client: httpx.AsyncClient) -> None:
+    document = (await api_client.get("/api/v1/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    for name, fields in MAILPIT_DEFINITIONS.items():
+        assert set(schemas[name]["properties"]) >= set(fields), name
+    answers = {
+        "/api/v1/messages": "MessagesSummary",
+        "/api/v1/search": "MessagesSummary",
+        "/api/v1/message/{ID}": "Message",
+        "/api/v1/info": "AppInformation",
+        "/api/v1/webui": "WebUIConfiguration",
+    }
+    for path, name in answers.items():
+        content = document["paths"][path]["get"]["responses"]["200"]["content"]
+        assert content["application/json"]["schema"] == {"$ref": f"#/components/schemas/{name}"}
+    assert "422" not in json.dumps(document)
+
+
 async def test_openapi_references_resolve(api_client: httpx.AsyncClient) -> None:
     document = (await api_client.get("/api/v1/openapi.json")).json()
     refs = re.findall(r'"\$ref": "#/([^"]+)"', json.dumps(document))

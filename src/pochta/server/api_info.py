@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, Request
 
 from pochta import __version__
 from pochta.server.api_messages import get_store
+from pochta.server.api_models import AppInformation, WebUIConfiguration, documented
 from pochta.server.api_shapes import JSON
 from pochta.server.events import EventHub
 from pochta.store import Store
@@ -43,7 +44,12 @@ def resident_memory() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-@router.get("/info", summary="Get application information")
+@router.get(
+    "/info",
+    summary="Get application information",
+    response_model=None,
+    responses=documented(AppInformation),
+)
 def info(request: Request, store: StoreDep) -> JSON:
     """Return Mailpit's ``AppInformation``: version, store, counts and runtime figures."""
     facts = store.info()
@@ -68,7 +74,12 @@ def info(request: Request, store: StoreDep) -> JSON:
     }
 
 
-@router.get("/webui", summary="Get web UI configuration")
+@router.get(
+    "/webui",
+    summary="Get web UI configuration",
+    response_model=None,
+    responses=documented(WebUIConfiguration),
+)
 def webui() -> JSON:
     """Return Mailpit's ``WebUIConfiguration`` with pochta's (fixed) answers."""
     return {

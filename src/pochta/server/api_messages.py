@@ -17,6 +17,7 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from pochta.exceptions import MessageNotFound, QueryError
+from pochta.server.api_models import Message, MessagesSummary, documented
 from pochta.server.api_query import TZ_HELP, matching_ids
 from pochta.server.api_shapes import JSON, message_json, page_json
 from pochta.store import Store
@@ -126,7 +127,12 @@ def _ok() -> PlainTextResponse:
     return PlainTextResponse("ok")
 
 
-@router.get("/messages", summary="List messages, newest first")
+@router.get(
+    "/messages",
+    summary="List messages, newest first",
+    response_model=None,
+    responses=documented(MessagesSummary),
+)
 def list_messages(
     store: StoreDep,
     start: Annotated[int, Query(ge=0, description="Pagination offset")] = 0,
@@ -174,7 +180,12 @@ def delete_messages(
     return _ok()
 
 
-@router.get("/message/{ID}", summary="Get a parsed message (marks it read)")
+@router.get(
+    "/message/{ID}",
+    summary="Get a parsed message (marks it read)",
+    response_model=None,
+    responses=documented(Message),
+)
 def get_message(id: MessageID, store: StoreDep) -> JSON:
     """Return Mailpit's ``Message``, and mark the message read as Mailpit does."""
     message_id = resolve(store, id)

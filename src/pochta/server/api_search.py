@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
 from pochta.server.api_messages import get_store
+from pochta.server.api_models import MessagesSummary, documented
 from pochta.server.api_query import QUERY_HELP, TZ_HELP, matching_ids, search_text, time_zone
 from pochta.server.api_shapes import JSON, search_json
 from pochta.store import Store
@@ -29,7 +30,12 @@ router = APIRouter(prefix="/api/v1", tags=["messages"])
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
-@router.get("/search", summary="Search messages, newest first")
+@router.get(
+    "/search",
+    summary="Search messages, newest first",
+    response_model=None,
+    responses=documented(MessagesSummary),
+)
 def search(
     store: StoreDep,
     query: Annotated[str, Query(description=QUERY_HELP)] = "",

@@ -37,6 +37,7 @@ from pydantic import BaseModel
 from pochta.exceptions import BadHeaderError, QueryError
 from pochta.mail import EmailMultiAlternatives, make_msgid
 from pochta.server.api_messages import body_schema, get_store, json_body
+from pochta.server.api_models import SendMessageConfirmation, documented
 from pochta.store import Envelope, Store
 
 __all__ = [
@@ -195,7 +196,13 @@ def compose(body: SendBody) -> tuple[bytes, Envelope]:
     return buffer.getvalue(), Envelope(_email("From", body.From.Email), recipients, source="api")
 
 
-@router.post("/send", summary="Send a message", openapi_extra=body_schema(SendBody))
+@router.post(
+    "/send",
+    summary="Send a message",
+    openapi_extra=body_schema(SendBody),
+    response_model=None,
+    responses=documented(SendMessageConfirmation),
+)
 def send(
     request: Request,
     store: Annotated[Store, Depends(get_store)],

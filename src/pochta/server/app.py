@@ -38,6 +38,7 @@ from pochta.ingest.watch import Watcher
 from pochta.server.api import health_router, install_error_handlers
 from pochta.server.api_info import router as info_router
 from pochta.server.api_messages import router as messages_router
+from pochta.server.api_models import describe_errors_as_400
 from pochta.server.api_search import router as search_router
 from pochta.server.api_security import DEFAULT_BODY_LIMIT, RequestGuard
 from pochta.server.api_send import DEFAULT_SEND_LIMIT
@@ -104,6 +105,7 @@ def create_app(
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    describe_errors_as_400(app)
     app.add_middleware(
         RequestGuard,
         allowed_hosts=allowed_hosts,
