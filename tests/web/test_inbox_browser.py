@@ -168,13 +168,16 @@ def test_reset_link_in_plain_text_is_one_click_away(inbox: ServeProcess, page: P
         assert (opened.value.url, visited) == (link, ["/reset/MQ/c8k2m4-token/"])
 
 
-def test_keyboard_moves_opens_deletes_and_shows_help(inbox: ServeProcess, page: Page) -> None:
+def test_keyboard_moves_opens_deletes_and_shows_help(
+    inbox: ServeProcess, page: Page, screenshots: Path
+) -> None:
     for subject in ("first", "second", "third"):
         send(inbox.smtp, plain_message(subject, "text"))
     page.goto(inbox.url + "/")
     page.keyboard.press("?")
     expect(page.locator("#help")).to_be_visible()
     expect(page.locator("#help")).to_contain_text("Delete")
+    page.screenshot(path=screenshots / "inbox-help.png")
     page.keyboard.press("Escape")
     page.keyboard.press("j")
     page.keyboard.press("j")
