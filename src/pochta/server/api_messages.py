@@ -17,7 +17,7 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from pochta.exceptions import MessageNotFound, QueryError
-from pochta.server.api_models import Message, MessagesSummary, documented
+from pochta.server.api_models import ERRORS, Message, MessagesSummary, documented
 from pochta.server.api_query import TZ_HELP, matching_ids
 from pochta.server.api_shapes import JSON, message_json, page_json
 from pochta.store import Store
@@ -145,6 +145,7 @@ def list_messages(
 @router.put(
     "/messages",
     summary="Set the read flag",
+    responses=ERRORS,
     response_class=PlainTextResponse,
     openapi_extra=body_schema(ReadBody),
 )
@@ -169,6 +170,7 @@ def set_read(
 @router.delete(
     "/messages",
     summary="Delete messages",
+    responses=ERRORS,
     response_class=PlainTextResponse,
     openapi_extra=body_schema(IDsBody),
 )

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from pochta.exceptions import QueryError
 from pochta.server.api_messages import body_schema, get_store, json_body
+from pochta.server.api_models import ERRORS
 from pochta.store import Store
 
 __all__ = ["RenameBody", "TagsBody", "router"]
@@ -63,6 +64,7 @@ def list_tags(store: StoreDep) -> list[str]:
 @router.put(
     "/tags",
     summary="Set message tags",
+    responses=ERRORS,
     response_class=PlainTextResponse,
     openapi_extra=body_schema(TagsBody),
 )
