@@ -125,6 +125,9 @@ def found(store: Store, query: str, **options: object) -> list[str]:
         ("larger:440", []),
         ("smaller:204", ["welcome", "password-reset"]),
         ("-reset", ["Newsletter", "Invoice 77"]),
+        ("reset -welcome", ["password-reset"]),
+        ("shop -reset -invoice", []),
+        ("shop -reset is:unread", ["Invoice 77"]),
         ("!from:shop.example", ["Newsletter"]),
         ("-is:tagged -is:read", ["welcome"]),
         ("-has:attachment shop", ["welcome", "password-reset"]),
@@ -147,6 +150,20 @@ def test_counts_and_paging(store: Store) -> None:
     )
     assert [s.subject for s in page.messages] == ["Invoice 77"]
     assert found(store, "from:shop.example", start=3) == []
+
+
+@pytest.mark.parametrize("read", [1, 3])
+def test_unread_counts_of_word_searches(tmp_path: Path, read: int) -> None:
+    with open_store(tmp_path / "mail.db") as store:
+        ids = [store.add(raw_message(subject), ENVELOPE) for subject in FIXTURES]
+        store.set_read(ids[:read], True)  # password-reset first, then the others
+        counts = [
+            (page.matched, page.matched_unread, [s.subject for s in page.messages])
+            for page in (store.search("shop", start=1), store.search("shop is:unread"))
+        ]
+    unread_shop = 3 - read if read < 3 else 1
+    assert counts[0] == (3, unread_shop, ["Invoice 77", "password-reset"])
+    assert counts[1][:2] == (unread_shop, unread_shop)
 
 
 def test_dates_without_a_zone_are_in_tz(store: Store) -> None:
@@ -192,7 +209,7 @@ def test_search_survives_any_text(store: Store, text: str) -> None:
 
 
 def test_upgraded_store_is_searchable(tmp_path: Path) -> None:
-    from pochta.store.migration import APPLICATION_ID, migrations
+    from pochta.store.migration import APPLICATION_ID, LATEST_VERSION, migrations
     from pochta.store.parse import parse_message
     from pochta.store.rows import new_id, row_values, summarise
 
@@ -215,4 +232,4 @@ def test_upgraded_store_is_searchable(tmp_path: Path) -> None:
             ["Invoice 77"],
             ["Invoice 77"],
         )
-        assert (store.info().schema, store.info().unindexed) == (2, 0)
+        assert (store.info().schema, store.info().unindexed) == (LATEST_VERSION, 0)

@@ -9,6 +9,7 @@ import pytest
 
 from pochta.exceptions import ConfigurationError
 from pochta.store import Envelope, Store, StoreEvent, open_store
+from pochta.store.migration import LATEST_VERSION
 
 ENVELOPE = Envelope("app@example.com", ("user@example.com",))
 MIXED = (
@@ -67,7 +68,7 @@ def test_info_counts_the_store(tmp_path: Path) -> None:
         3,
         2,
         0,
-        2,
+        LATEST_VERSION,
     )
     assert info.size_bytes > 0
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +37,7 @@ from pochta.store.reading import READ_COLUMNS, read_summaries, read_tally
 from pochta.store.records import SearchPage
 from pochta.store.rows import to_micros
 
-__all__ = ["search_ids", "search_page", "where"]
+__all__ = ["Plan", "plan_query", "search_ids", "search_page", "where"]
 
 _ADDRESS_COLUMNS = {
     "from": "addr_from",
@@ -56,19 +57,55 @@ _WORDY = re.compile(r"\w")
 _FTS = "SELECT rowid FROM message_text WHERE message_text MATCH ?"
 
 
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A query in SQL: a condition on ``message AS m`` and, for a query of
+    words alone, the one full-text expression that answers it."""
+
+    condition: str
+    values: list[Any]
+    words: str | None = None
+
+
 def where(query: Query) -> tuple[str, list[Any]]:
     """Return an SQL condition on ``message AS m`` for every term, and its parameters."""
+    plan = plan_query(query)
+    return plan.condition, plan.values
+
+
+def plan_query(query: Query) -> Plan:
+    """Turn ``query`` into a :class:`Plan`: all word terms become one FTS5 expression."""
     conditions: list[str] = []
     values: list[Any] = []
+    positive: list[str] = []
+    negative: list[str] = []
     for term in query.terms:
+        if term.field == "text" and _WORDY.search(str(term.value)):
+            (negative if term.negated else positive).append(_phrase(str(term.value)))
+            continue
         sql, params = _condition(term)
-        if term.negated:
-            # An unindexed row is not in the word index yet: "-word" must not claim it.
-            guard = "m.indexed = 1 AND " if _FTS in sql else ""
-            sql = f"({guard}NOT {sql})"
-        conditions.append(sql)
+        conditions.append(f"(NOT {sql})" if term.negated else sql)
         values.extend(params)
-    return " AND ".join(conditions) or "1", values
+    words = None
+    if positive:
+        words = " AND ".join(positive)
+        for phrase in negative:
+            words = f"({words}) NOT {phrase}"
+        conditions.insert(0, f"(m.seq IN ({_FTS}))")
+        values.insert(0, words)
+    else:
+        # An unindexed row is not in the word index yet: "-word" must not claim it.
+        for phrase in negative:
+            conditions.append(f"(m.indexed = 1 AND NOT m.seq IN ({_FTS}))")
+            values.append(phrase)
+    only_words = words is not None and len(conditions) == 1
+    return Plan(" AND ".join(conditions) or "1", values, words if only_words else None)
+
+
+def _phrase(value: str) -> str:
+    """Return a word or phrase as an FTS5 phrase whose last word is a prefix."""
+    # FTS5 reads a NUL as the end of the query: it is no word character anyway.
+    return '"' + value.replace("\x00", " ").replace('"', '""') + '"*'
 
 
 def _condition(term: Term) -> tuple[str, list[Any]]:
@@ -95,11 +132,7 @@ def _condition(term: Term) -> tuple[str, list[Any]]:
 
 
 def _words(value: str) -> tuple[str, list[Any]]:
-    """Match words through the full-text index, or a wordless value as a substring."""
-    if _WORDY.search(value):
-        # FTS5 reads a NUL as the end of the query: it is no word character anyway.
-        phrase = '"' + value.replace("\x00", " ").replace('"', '""') + '"*'
-        return f"(m.seq IN ({_FTS}))", [phrase]
+    """Match a value without letters or digits as a substring of subject or addresses."""
     columns = ("subject_lower", *_ADDRESS_COLUMNS.values())
     sql = " OR ".join(f"instr(m.{column}, ?) > 0" for column in columns)
     return f"({sql})", [value] * len(columns)
@@ -109,16 +142,30 @@ def search_page(
     connection: sqlite3.Connection, query: Query, start: int, limit: int
 ) -> SearchPage:
     """Return one page of the messages matching ``query``, newest first, with counts."""
-    condition, values = where(query)
+    plan = plan_query(query)
     total, unread = read_tally(connection)
-    matched, matched_unread = connection.execute(
-        f"SELECT count(*), coalesce(sum(m.read = 0), 0) FROM message AS m WHERE {condition}",
-        values,
-    ).fetchone()
+    if plan.words is not None:
+        # Words alone: the full-text index counts and orders by itself.
+        matched = connection.execute(f"SELECT count(*) FROM ({_FTS})", (plan.words,)).fetchone()[0]
+        matched_unread = _unread_among(connection, plan.words, matched, total, unread)
+        seqs = connection.execute(
+            f"{_FTS} ORDER BY rowid DESC LIMIT ? OFFSET ?", (plan.words, limit, start)
+        ).fetchall()
+    else:
+        matched, matched_unread = connection.execute(
+            "SELECT count(*), coalesce(sum(m.read = 0), 0)"
+            f" FROM message AS m INDEXED BY message_find WHERE {plan.condition}",
+            plan.values,
+        ).fetchone()
+        seqs = connection.execute(
+            f"SELECT m.seq FROM message AS m INDEXED BY message_find WHERE {plan.condition}"
+            " ORDER BY m.seq DESC LIMIT ? OFFSET ?",
+            (*plan.values, limit, start),
+        ).fetchall()
     rows = connection.execute(
-        f"SELECT {READ_COLUMNS} FROM message AS m WHERE {condition}"
-        " ORDER BY m.seq DESC LIMIT ? OFFSET ?",
-        (*values, limit, start),
+        f"SELECT {READ_COLUMNS} FROM message AS m WHERE m.seq IN ({', '.join('?' * len(seqs))})"
+        " ORDER BY m.seq DESC",
+        [seq for (seq,) in seqs],
     ).fetchall()
     return SearchPage(
         total=total,
@@ -130,10 +177,28 @@ def search_page(
     )
 
 
+def _unread_among(
+    connection: sqlite3.Connection, words: str, matched: int, total: int, unread: int
+) -> int:
+    """Count the unread messages among the word matches, probing the smaller side."""
+    if unread in (0, total) or matched == 0:
+        return matched if unread == total else 0
+    if unread <= total - unread:
+        sql = "FROM message AS m INDEXED BY message_unread WHERE m.read = 0"
+        return int(
+            connection.execute(
+                f"SELECT count(*) {sql} AND m.seq IN ({_FTS})", (words,)
+            ).fetchone()[0]
+        )
+    sql = "FROM message AS m INDEXED BY message_was_read WHERE m.read = 1"
+    was_read = connection.execute(f"SELECT count(*) {sql} AND m.seq IN ({_FTS})", (words,))
+    return matched - int(was_read.fetchone()[0])
+
+
 def search_ids(connection: sqlite3.Connection, query: Query) -> list[str]:
     """Return the id of every message matching ``query``, newest first."""
-    condition, values = where(query)
+    plan = plan_query(query)
     rows = connection.execute(
-        f"SELECT m.id FROM message AS m WHERE {condition} ORDER BY m.seq DESC", values
+        f"SELECT m.id FROM message AS m WHERE {plan.condition} ORDER BY m.seq DESC", plan.values
     )
     return [str(row[0]) for row in rows]
