@@ -294,24 +294,37 @@ def run_server(
 TARGETS = {("small", 4): 1.5, ("attachment", 4): 5.0}
 
 
+#: Column headings of the table, by server.
+SHORT = {
+    "pochta-discard": "discard",
+    "pochta-sqlite": "sqlite*",
+    "pochta-store-normal": "normal",
+    "pochta serve": "serve",
+}
+
+
 def print_table(figures: dict[tuple[str, str, str, int], dict[str, float]]) -> None:
     """Print one row per load: each server's figure and its ratio to aiosmtpd."""
-    print("\nmsg/s for small messages, MB/s for attachments; x = ratio to aiosmtpd discarding")
+    print(
+        "\nmsg/s for small messages, MB/s for attachments; x = ratio to aiosmtpd discarding;"
+        "\nsqlite* = the bench-only durable writer (no parsing); normal = pochta's store with"
+        "\ndurability='normal'; target = issue 3's goal for pochta serve (x aiosmtpd)"
+    )
     names = [name for name in SERVERS[1:] if any(key[0] == name for key in figures)]
-    header = f"{'load':24}{'aiosmtpd':>10}"
-    header += "".join(f"{name[-10:]:>11}{'x':>6}" for name in names) + f"{'target':>8}"
+    header = f"{'load':24}{'aiosmtpd':>9}"
+    header += "".join(f"{SHORT[name]:>10}{'x':>6}" for name in names) + f"{'target':>8}"
     print(header)
     for kind, mode, connections in loads(""):
         unit = "msgs" if kind == "small" else "mbs"
         base = figures.get(("aiosmtpd", kind, mode, connections), {}).get(unit)
         if not base:
             continue
-        cells = f"{label(kind, mode, connections):24}{base:10.1f}"
+        cells = f"{label(kind, mode, connections):24}{base:9.1f}"
         for name in names:
             value = figures.get((name, kind, mode, connections), {}).get(unit)
-            cells += f"{value:11.1f}{value / base:6.2f}" if value else f"{'-':>11}{'':6}"
+            cells += f"{value:10.1f}{value / base:6.2f}" if value else f"{'-':>10}{'':6}"
         target = TARGETS.get((kind, connections))
-        cells += f"{f'{target:g}x serve' if target else '':>8}"
+        cells += f"{f'{target:g}x':>8}" if target else ""
         print(cells)
 
 
