@@ -5,10 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-import pytest
-
-# hatchling is the build backend; pip keeps it in the venv after an editable install.
-WheelBuilder = pytest.importorskip("hatchling.builders.wheel").WheelBuilder
+from hatchling.builders.wheel import WheelBuilder  # the build backend, in the dev extra
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "src" / "pochta" / "server" / "web"
