@@ -19,9 +19,7 @@ import argparse
 import asyncio
 import hashlib
 import random
-import re
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -30,6 +28,7 @@ from pathlib import Path
 import httpx
 
 from pochta.store import Envelope, open_store
+from pochta.testing import PochtaServer
 
 CACHE = Path("/tmp/pochta-bench")
 STORE_CODE = Path(__file__).resolve().parent.parent / "src" / "pochta" / "store"
@@ -121,19 +120,6 @@ def ensure_store(count: int, cap: float) -> tuple[Path, int]:
     return path, held
 
 
-def start_server(database: Path) -> tuple[subprocess.Popen[str], str]:
-    """Start ``pochta serve`` on free ports; return the process and its HTTP URL."""
-    command = [sys.executable, "-m", "pochta.cli", "serve", str(database)]
-    command += ["--smtp", "127.0.0.1:0", "--listen", "127.0.0.1:0"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    for line in process.stdout:
-        found = re.match(r"Inbox +(http://\S+)", line)
-        if found:
-            return process, found[1]
-    raise SystemExit(f"pochta serve did not start (exit code {process.wait()})")
-
-
 def median_ms(action: Callable[[int], httpx.Response], repeat: int) -> float:
     """Return the median milliseconds of ``action(i)`` over ``repeat`` calls, after a warm-up."""
     for number in range(3):
@@ -183,14 +169,10 @@ def main() -> None:
     parser.add_argument("--fill-cap", type=float, default=900.0, help="seconds to fill at most")
     args = parser.parse_args()
     database, held = ensure_store(args.messages, args.fill_cap)
-    process, url = start_server(database)
-    try:
-        idle_mb = resident_mb(process.pid)
-        figures = measure(url, args.repeat)
-        busy_mb = resident_mb(process.pid)
-    finally:
-        process.terminate()
-        process.wait(30)
+    with PochtaServer.start(database=database) as server:
+        idle_mb = resident_mb(server.process.pid)
+        figures = measure(server.url, args.repeat)
+        busy_mb = resident_mb(server.process.pid)
     baseline = figures["GET /livez (baseline)"]
     print(f"pochta serve holding {held} messages; median of {args.repeat} requests each")
     for name, ms in figures.items():

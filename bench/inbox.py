@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +29,7 @@ import httpx
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from pochta.store import Envelope, open_store
+from pochta.testing import PochtaServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -83,19 +82,6 @@ def store_path(count: int, cap: float, folder: Path) -> tuple[Path, int]:
         return path, asyncio.run(fill_own(path, count, cap))
 
 
-def start_server(database: Path) -> tuple[subprocess.Popen[str], str]:
-    """Start ``pochta serve`` on free ports; return the process and its HTTP URL."""
-    command = [sys.executable, "-m", "pochta.cli", "serve", str(database)]
-    command += ["--smtp", "127.0.0.1:0", "--listen", "127.0.0.1:0"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    for line in process.stdout:
-        found = re.match(r"Inbox +(http://\S+)", line)
-        if found:
-            return process, found[1]
-    raise SystemExit(f"pochta serve did not start (exit code {process.wait()})")
-
-
 def http_ms(client: httpx.Client, path: str, repeat: int) -> float:
     """Return the median milliseconds of ``GET path`` over ``repeat`` requests."""
     client.get(path).raise_for_status()
@@ -142,8 +128,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pochta-inbox-bench-") as folder:
         database, held = store_path(args.messages, args.fill_cap, Path(folder))
-        process, url = start_server(database)
-        try:
+        with PochtaServer.start(database=database) as server:
+            url = server.url
             with httpx.Client(base_url=url, timeout=60) as client:
                 api_ms = http_ms(client, "/api/v1/messages?limit=50", args.repeat)
                 html_ms = http_ms(client, "/", args.repeat)
@@ -155,13 +141,6 @@ def main() -> None:
                 cold, warm = paints(browser, url + "/", args.repeat)
                 floor, _ = paints(browser, FLOOR, args.repeat)
                 browser.close()
-        finally:
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
     print(f"pochta serve holding {held:,} messages; medians of {args.repeat} each")
     print(f"  GET /api/v1/messages?limit=50   {api_ms:7.2f} ms  (the JSON API's list)")
     print(f"  GET / (list page HTML)          {html_ms:7.2f} ms")
