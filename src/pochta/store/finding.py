@@ -1,7 +1,7 @@
-"""Search, tags and the store's facts: the part of :class:`~pochta.store.Store` that finds.
+"""Reading, search, tags and facts: the part of :class:`~pochta.store.Store` that finds.
 
 :class:`Finding` is mixed into :class:`~pochta.store.Store`, which provides
-the readers, the writer (``_change``) and the events (``_emit``).
+the readers, the parse caches, the writer (``_change``) and the events (``_emit``).
 """
 
 from __future__ import annotations
@@ -9,13 +9,34 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, tzinfo
+from email.message import Message
 from pathlib import Path
 from typing import TypeVar
 
+from pochta.exceptions import MessageNotFound
 from pochta.store import tags as tagging
+from pochta.store.parse import find_part, parse_message, parse_tree
 from pochta.store.query import Query, parse_query
-from pochta.store.reading import Readers, read_info, read_tag_counts
-from pochta.store.records import SearchPage, StoreEvent, StoreInfo
+from pochta.store.reading import (
+    Readers,
+    find_id,
+    read_info,
+    read_page,
+    read_raw,
+    read_summary,
+    read_tag_counts,
+    read_tally,
+)
+from pochta.store.recent import Recent
+from pochta.store.records import (
+    MessagePage,
+    ParsedMessage,
+    Part,
+    SearchPage,
+    StoreEvent,
+    StoreInfo,
+    Summary,
+)
 from pochta.store.search import search_ids, search_page
 
 __all__ = ["Finding"]
@@ -28,12 +49,61 @@ class Finding:
 
     path: Path
     _readers: Readers
+    _parsed: Recent[str, ParsedMessage]
+    _trees: Recent[str, Message | None]
 
     def _change(self, work: Callable[[sqlite3.Connection], T]) -> T:
         raise NotImplementedError  # provided by Store
 
     def _emit(self, event: StoreEvent) -> None:
         raise NotImplementedError  # provided by Store
+
+    # -- reading ---------------------------------------------------------------
+
+    def count(self) -> tuple[int, int]:
+        """Return (total, unread); cheap at any size (a tally kept by triggers)."""
+        with self._readers.snapshot("count messages") as connection:
+            return read_tally(connection)
+
+    def list_messages(self, *, start: int = 0, limit: int = 50) -> MessagePage:
+        """Return ``limit`` summaries from position ``start``, newest first, with totals."""
+        with self._readers.snapshot("list messages") as connection:
+            return read_page(connection, max(start, 0), max(limit, 0))
+
+    def resolve_id(self, id_or_latest: str) -> str:
+        """Return the id itself if stored, or the newest id for "latest"."""
+        with self._readers.snapshot("find a message") as connection:
+            found = find_id(connection, id_or_latest)
+        if found is None:
+            raise MessageNotFound(not_found(id_or_latest))
+        return found
+
+    def summary(self, id: str) -> Summary:
+        """Return the Summary of message ``id``; MessageNotFound if absent."""
+        with self._readers.snapshot("read a message") as connection:
+            found = read_summary(connection, id)
+        if found is None:
+            raise MessageNotFound(not_found(id))
+        return found
+
+    def raw(self, id: str) -> bytes:
+        """Return message ``id`` exactly as it was received."""
+        with self._readers.snapshot("read a message") as connection:
+            found = read_raw(connection, id)
+        if found is None:
+            raise MessageNotFound(not_found(id))
+        return found
+
+    def parsed(self, id: str) -> ParsedMessage:
+        """Return the full parse of message ``id`` (recent ones are cached)."""
+        return self._parsed.get(id, lambda: parse_message(self.raw(id)))
+
+    def part(self, id: str, part_id: str) -> tuple[Part, bytes]:
+        """Return one leaf of message ``id`` and its decoded payload."""
+        found = find_part(self._trees.get(id, lambda: parse_tree(self.raw(id))), part_id)
+        if found is None:
+            raise MessageNotFound(f"message {id} has no part {part_id!r}")
+        return found
 
     def search(
         self, query: str | Query, *, start: int = 0, limit: int = 50, tz: tzinfo = UTC
@@ -84,3 +154,8 @@ class Finding:
         """Return the path, size on disk, counts, tag counts and indexing backlog."""
         with self._readers.snapshot("read the store's facts") as connection:
             return read_info(connection, self.path)
+
+
+def not_found(id: str) -> str:
+    """Return the MessageNotFound text for ``id``."""
+    return f"no message with id {id!r} (it may have been deleted or pruned)"

@@ -27,27 +27,20 @@ from email.message import Message
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pochta.exceptions import ConfigurationError, MessageNotFound, StoreError
+from pochta.exceptions import ConfigurationError, StoreError
 from pochta.store import changes
 from pochta.store.connection import connect_reader, connect_writer
 from pochta.store.envelope import Envelope
 from pochta.store.events import Subscribers
 from pochta.store.finding import Finding
 from pochta.store.indexer import Indexer
-from pochta.store.parse import find_part, parse_message, parse_tree
 from pochta.store.reading import (
     Readers,
-    find_id,
-    read_page,
-    read_raw,
     read_summary,
-    read_tally,
 )
 from pochta.store.recent import Recent
 from pochta.store.records import (
-    MessagePage,
     ParsedMessage,
-    Part,
     StoreEvent,
     Summary,
 )
@@ -344,53 +337,6 @@ class Store(Finding):
     def _emit(self, event: StoreEvent) -> None:
         self._subscribers.emit([event])
 
-    # -- reading ---------------------------------------------------------------
-
-    def count(self) -> tuple[int, int]:
-        """Return (total, unread); cheap at any size (a tally kept by triggers)."""
-        with self._readers.snapshot("count messages") as connection:
-            return read_tally(connection)
-
-    def list_messages(self, *, start: int = 0, limit: int = 50) -> MessagePage:
-        """Return ``limit`` summaries from position ``start``, newest first, with totals."""
-        with self._readers.snapshot("list messages") as connection:
-            return read_page(connection, max(start, 0), max(limit, 0))
-
-    def resolve_id(self, id_or_latest: str) -> str:
-        """Return the id itself if stored, or the newest id for "latest"."""
-        with self._readers.snapshot("find a message") as connection:
-            found = find_id(connection, id_or_latest)
-        if found is None:
-            raise MessageNotFound(_not_found(id_or_latest))
-        return found
-
-    def summary(self, id: str) -> Summary:
-        """Return the Summary of message ``id``; MessageNotFound if absent."""
-        with self._readers.snapshot("read a message") as connection:
-            found = read_summary(connection, id)
-        if found is None:
-            raise MessageNotFound(_not_found(id))
-        return found
-
-    def raw(self, id: str) -> bytes:
-        """Return message ``id`` exactly as it was received."""
-        with self._readers.snapshot("read a message") as connection:
-            found = read_raw(connection, id)
-        if found is None:
-            raise MessageNotFound(_not_found(id))
-        return found
-
-    def parsed(self, id: str) -> ParsedMessage:
-        """Return the full parse of message ``id`` (recent ones are cached)."""
-        return self._parsed.get(id, lambda: parse_message(self.raw(id)))
-
-    def part(self, id: str, part_id: str) -> tuple[Part, bytes]:
-        """Return one leaf of message ``id`` and its decoded payload."""
-        found = find_part(self._trees.get(id, lambda: parse_tree(self.raw(id))), part_id)
-        if found is None:
-            raise MessageNotFound(f"message {id} has no part {part_id!r}")
-        return found
-
     def _forget(self, ids: Sequence[str]) -> None:
         self._parsed.forget(ids)
         self._trees.forget(ids)
@@ -405,10 +351,6 @@ class Store(Finding):
         self._indexer.close()
         self._writer.close()
         self._readers.close()
-
-
-def _not_found(id: str) -> str:
-    return f"no message with id {id!r} (it may have been deleted or pruned)"
 
 
 def _settler(future: Future[T]) -> Callable[[Any, BaseException | None], None]:
