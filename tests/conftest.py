@@ -18,29 +18,20 @@ Example::
 from __future__ import annotations
 
 import os
-import queue
-import re
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import httpx
 import pytest
 
+from pochta.exceptions import ServeError
 from pochta.store import Store, open_store
-
-STARTUP_TIMEOUT = 30.0
-_ADDRESS = re.compile(r"^(SMTP|Inbox) +(smtp|http)://(?P<host>\[[^\]]+\]|[^:]+):(?P<port>\d+)$")
-
-
-def serve_command(*args: str | os.PathLike[str]) -> list[str]:
-    """Return the command line that runs ``pochta serve`` with this interpreter."""
-    return [sys.executable, "-m", "pochta.cli", "serve", *map(str, args)]
+from pochta.testing.server import read_startup
 
 
 @dataclass
@@ -49,11 +40,9 @@ class ServeProcess:
 
     process: subprocess.Popen[str]
     database: Path
-    smtp: tuple[str, int] = ("", 0)
-    url: str = ""
-    stdout: list[str] = field(default_factory=list)
+    smtp: tuple[str, int]
+    url: str
     stderr_text: str = ""
-    pump: threading.Thread | None = None
     client: httpx.Client | None = None
 
     def get(self, path: str, **kwargs: object) -> httpx.Response:
@@ -81,8 +70,6 @@ class ServeProcess:
                 self.client.close()
                 self.client = None
             self.stderr_text = self.stderr_text or _read_rest(self.process.stderr)
-            if self.pump is not None:
-                self.pump.join()
 
     def kill(self) -> None:
         """End the process at once (SIGKILL) and collect it."""
@@ -107,13 +94,15 @@ def start_serve(
     """Start ``pochta serve DATABASE --smtp 127.0.0.1:0 --listen 127.0.0.1:0 ARGS...``.
 
     With ``database=None`` no DATABASE is given (for ``--temp`` or ``--database``).
+    Unlike :class:`pochta.testing.PochtaServer`, the environment is passed on
+    (plus ``env``) and stderr is kept for :meth:`ServeProcess.stderr`.
 
-    Waits for the two address lines on stdout and returns; raises
-    ``RuntimeError`` with stderr if the process ends or stays silent.
+    Waits for the address lines (:func:`pochta.testing.server.read_startup`);
+    raises ``RuntimeError`` with stderr if the process ends or stays silent.
     """
-    first = [database] if database is not None else []
-    command = serve_command(*first, "--smtp", "127.0.0.1:0", "--listen", "127.0.0.1:0", *args)
-
+    first = [str(database)] if database is not None else []
+    command = [sys.executable, "-m", "pochta.cli", "serve", *first]
+    command += ["--smtp", "127.0.0.1:0", "--listen", "127.0.0.1:0", *args]
     process = subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
@@ -121,35 +110,13 @@ def start_serve(
         text=True,
         env={**os.environ, **(env or {})},
     )
-    served = ServeProcess(process, Path())
-    lines: queue.Queue[str | None] = queue.Queue()
-    served.pump = threading.Thread(target=_pump, args=(process, lines), daemon=True)
-    served.pump.start()
-    while not (served.smtp[1] and served.url and served.database.name):
-        try:
-            line = lines.get(timeout=STARTUP_TIMEOUT)
-        except queue.Empty:
-            line = None
-        if line is None:
-            served.kill()
-            raise RuntimeError(f"pochta serve did not start: {served.stderr()}")
-        served.stdout.append(line)
-        match = _ADDRESS.match(line.strip())
-        if match and match[1] == "SMTP":
-            served.smtp = (match["host"].strip("[]"), int(match["port"]))
-        elif match:
-            served.url = f"http://{match['host']}:{match['port']}"
-        elif line.startswith("Store "):
-            served.database = Path(line.removeprefix("Store ").strip())
-    return served
-
-
-def _pump(process: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:
-    assert process.stdout is not None
-    with process.stdout:
-        for line in process.stdout:
-            lines.put(line)
-    lines.put(None)
+    try:
+        startup = read_startup(process)
+    except ServeError:
+        failed = ServeProcess(process, Path(), ("", 0), "")
+        failed.kill()
+        raise RuntimeError(f"pochta serve did not start: {failed.stderr()}") from None
+    return ServeProcess(process, startup.database, startup.smtp, startup.url)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import smtplib
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -176,3 +177,11 @@ def test_a_bad_wait_is_an_api_error_with_the_server_text(pochta_mailbox: Mailbox
         f"GET {pochta_mailbox.url}/api/v1/wait answered 400: unknown flag is:'maybe'; "
         "use one of is:read, is:tagged, is:unread"
     )
+
+
+def test_pochta_server_names_the_store_it_writes(tmp_path: Path) -> None:
+    with PochtaServer.start(database=tmp_path / "mail.db") as server:
+        send(server, "Kept")
+        assert server.database == tmp_path / "mail.db"
+        assert server.mailbox.count() == 1
+    assert server.database.stat().st_size > 0

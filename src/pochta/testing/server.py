@@ -21,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
@@ -28,7 +30,7 @@ import pochta.mail
 from pochta.exceptions import ServeError
 from pochta.testing.mailbox import Mailbox
 
-__all__ = ["STARTUP_TIMEOUT", "PochtaServer"]
+__all__ = ["STARTUP_TIMEOUT", "PochtaServer", "ServeStartup", "read_startup"]
 
 #: Seconds :meth:`PochtaServer.start` waits for the server to print its addresses.
 STARTUP_TIMEOUT = 30.0
@@ -39,13 +41,15 @@ class PochtaServer:
     """A running ``pochta serve`` child process: its addresses, a client, app settings."""
 
     def __init__(
-        self, process: subprocess.Popen[str], smtp: tuple[str, int], url: str, log: IO[str]
+        self, process: subprocess.Popen[str], startup: ServeStartup, log: IO[str]
     ) -> None:
         """Wrap a started process (use :meth:`start`)."""
         self.process = process
-        self.smtp_host, self.smtp_port = smtp
-        self.url = url
-        self.mailbox = Mailbox(url)
+        self.smtp_host, self.smtp_port = startup.smtp
+        self.url = startup.url
+        #: The store file (a temporary one unless ``database`` was given).
+        self.database = startup.database
+        self.mailbox = Mailbox(startup.url)
         self._log = log
 
     def __repr__(self) -> str:
@@ -70,14 +74,14 @@ class PochtaServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("POCHTA_")}
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
         try:
-            smtp, url = _read_addresses(process)
+            startup = read_startup(process)
         except ServeError as error:
             _end(process)
             log.seek(0)
             output = log.read().strip()
             log.close()
             raise ServeError(f"{error}: {output or 'no error output'}") from None
-        return cls(process, smtp, url, log)
+        return cls(process, startup, log)
 
     @property
     def email_settings(self) -> dict[str, Any]:
@@ -151,13 +155,29 @@ def _end(process: subprocess.Popen[str]) -> int:
         return process.wait()
 
 
-def _read_addresses(process: subprocess.Popen[str]) -> tuple[tuple[str, int], str]:
-    """Read the SMTP and Inbox lines ``pochta serve`` prints once it answers."""
+@dataclass(frozen=True, slots=True)
+class ServeStartup:
+    """What ``pochta serve`` printed once it answers: its SMTP and HTTP addresses, its store."""
+
+    smtp: tuple[str, int]
+    url: str
+    database: Path
+
+
+def read_startup(process: subprocess.Popen[str]) -> ServeStartup:
+    """Read the SMTP, Inbox and Store lines a started ``pochta serve`` prints.
+
+    ``process`` must have ``stdout=subprocess.PIPE`` and ``text=True``; a
+    thread keeps reading its output afterwards, so the child never blocks on a
+    full pipe. Raises :class:`~pochta.exceptions.ServeError` if the process
+    ends first or prints nothing for :data:`STARTUP_TIMEOUT` seconds.
+    """
     lines: queue.Queue[str | None] = queue.Queue()
     threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True).start()
     smtp: tuple[str, int] | None = None
     url = ""
-    while smtp is None or not url:
+    database: Path | None = None
+    while smtp is None or not url or database is None:
         try:
             line = lines.get(timeout=STARTUP_TIMEOUT)
         except queue.Empty:
@@ -169,7 +189,9 @@ def _read_addresses(process: subprocess.Popen[str]) -> tuple[tuple[str, int], st
             smtp = (match["host"].strip("[]"), int(match["port"]))
         elif match:
             url = f"http://{match['host']}:{match['port']}"
-    return smtp, url
+        elif line.startswith("Store "):
+            database = Path(line.removeprefix("Store ").strip())
+    return ServeStartup(smtp, url, database)
 
 
 def _pump(stdout: IO[str] | None, lines: queue.Queue[str | None]) -> None:
