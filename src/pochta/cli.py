@@ -1,4 +1,4 @@
-"""The ``pochta`` command: ``serve``, ``send``, ``import``, ``ls``, ``show``, ``demo``."""
+"""The ``pochta`` command: ``serve``, ``send``, ``import`` and ``demo``."""
 
 from __future__ import annotations
 
