@@ -18,8 +18,8 @@ test: $(STAMP)
 
 ## lint: ruff and mypy on the package
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench examples
+	$(VENV)/bin/ruff format --check src tests bench examples
 	$(VENV)/bin/mypy
 
 ## bench: the ingest benchmark against aiosmtpd (minutes, not part of the tests)
