@@ -15,22 +15,19 @@ from __future__ import annotations
 
 import resource
 from pathlib import Path
-from typing import Annotated, cast
+from typing import cast
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
 from pochta import __version__
-from pochta.server.api_messages import get_store
+from pochta.server.api_messages import StoreDep
 from pochta.server.api_models import AppInformation, WebUIConfiguration, documented
 from pochta.server.api_shapes import JSON
 from pochta.server.events import EventHub
-from pochta.store import Store
 
 __all__ = ["resident_memory", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["application"])
-
-StoreDep = Annotated[Store, Depends(get_store)]
 
 
 def resident_memory() -> int:

@@ -24,7 +24,9 @@ from pochta.store import Store
 
 __all__ = [
     "IDsBody",
+    "MessageID",
     "ReadBody",
+    "StoreDep",
     "attachment_disposition",
     "body_schema",
     "get_store",
@@ -49,6 +51,7 @@ def get_store(request: Request) -> Store:
     return cast(Store, request.app.state.store)
 
 
+#: A route parameter that receives the app's store.
 StoreDep = Annotated[Store, Depends(get_store)]
 # Mailpit's names for the path parameters (the OpenAPI document shows them).
 MessageID = Annotated[str, Path(alias="ID", description='Message database ID or "latest"')]

@@ -14,20 +14,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
-from pochta.server.api_messages import get_store
+from pochta.server.api_messages import StoreDep
 from pochta.server.api_models import MessagesSummary, documented
 from pochta.server.api_query import QUERY_HELP, TZ_HELP, matching_ids, search_text, time_zone
 from pochta.server.api_shapes import JSON, search_json
-from pochta.store import Store
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
-
-StoreDep = Annotated[Store, Depends(get_store)]
 
 
 @router.get(

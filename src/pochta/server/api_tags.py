@@ -18,15 +18,13 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from pochta.exceptions import QueryError
-from pochta.server.api_messages import body_schema, get_store, json_body
+from pochta.server.api_messages import StoreDep, body_schema, json_body
 from pochta.server.api_models import ERRORS
-from pochta.store import Store
 
 __all__ = ["RenameBody", "TagsBody", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["tags"])
 
-StoreDep = Annotated[Store, Depends(get_store)]
 TagName = Annotated[str, Path(alias="Tag", description="The URL-encoded tag name")]
 
 

@@ -23,11 +23,11 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from pochta.exceptions import MessageNotFound
-from pochta.server.api_messages import get_store, resolve
+from pochta.server.api_messages import MessageID, StoreDep, resolve
 from pochta.server.api_query import QUERY_HELP, TZ_HELP, time_zone
 from pochta.store import ParsedMessage, Store
 
@@ -35,8 +35,6 @@ __all__ = ["html_policy", "link_inline_images", "router"]
 
 router = APIRouter(prefix="/view", tags=["testing"])
 
-StoreDep = Annotated[Store, Depends(get_store)]
-MessageID = Annotated[str, Path(alias="ID", description='Message database ID or "latest"')]
 
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:\d+)?|\[[0-9A-Fa-f:.]+\](:\d+)?")
 _LINK = re.compile(r"<a(?=[\s>])", re.IGNORECASE)

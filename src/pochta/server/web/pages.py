@@ -22,11 +22,11 @@ import re
 from importlib.resources import files
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from pochta.exceptions import MessageNotFound
-from pochta.server.api_messages import get_store
+from pochta.server.api_messages import StoreDep
 from pochta.server.web.frame import frame_document, frame_policy, has_remote_images, part_url
 from pochta.server.web.listing import list_page
 from pochta.server.web.render import environment, page_policy
@@ -35,7 +35,6 @@ from pochta.store import Store
 __all__ = ["VIEWS", "router"]
 
 router = APIRouter(include_in_schema=False)
-StoreDep = Annotated[Store, Depends(get_store)]
 
 #: The views of one message, in tab order.
 VIEWS = ("html", "text", "headers", "raw", "attachments", "links")
