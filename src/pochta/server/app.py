@@ -271,10 +271,10 @@ async def start(
         timeout_graceful_shutdown=int(SHUTDOWN_GRACE),
     )
     catcher = Catcher(store, smtp, _HTTPServer(config), sock, prune_interval=prune_interval)
-    if settings.watch:
-        catcher.watcher = Watcher(store, settings.watch)
-        catcher.watcher.start()
     try:
+        if settings.watch:
+            catcher.watcher = Watcher(store, settings.watch)
+            catcher.watcher.start()
         await catcher.started()
     except BaseException:
         await catcher.aclose(grace=0)
