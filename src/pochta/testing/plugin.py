@@ -17,7 +17,7 @@ Example::
         pochta_server.configure_pochta_mail()     # undone after the test
         request_password_reset("ann@example.com")
         message = pochta_server.mailbox.wait_for(to="ann@example.com")
-        assert "/reset/" in message.link("/reset/")
+        assert message.link("/reset/").startswith("https://example.com/")
 """
 
 from __future__ import annotations
