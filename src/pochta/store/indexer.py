@@ -37,8 +37,7 @@ __all__ = ["INSERT_TEXT", "MAX_BODY", "Indexer", "complete_summary", "text_value
 logger = logging.getLogger(__name__)
 
 INSERT_TEXT = (
-    "INSERT INTO message_search (seq, subject, addresses, body, files)"
-    " VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO message_search (seq, subject, addresses, body, files) VALUES (?, ?, ?, ?, ?)"
 )
 MAX_BODY = 256 * 1024  # characters of body text indexed per message
 _BATCH = 64
