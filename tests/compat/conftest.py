@@ -31,6 +31,7 @@ def mailpit_api(tmp_path_factory: pytest.TempPathFactory) -> Path:
             PACKAGE,
             "--no-audit",
             "--no-fund",
+            "--prefer-offline",  # npm's cache first: the registry only on a first run
             "--loglevel=error",
         ],
         capture_output=True,
