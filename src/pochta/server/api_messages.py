@@ -206,7 +206,7 @@ def get_message(id: MessageID, store: StoreDep) -> JSON:
     return answer
 
 
-@router.get("/message/{ID}/headers", summary="Get the headers of a message")
+@router.get("/message/{ID}/headers", summary="Get the headers of a message", responses=ERRORS)
 def get_headers(id: MessageID, store: StoreDep) -> dict[str, list[str]]:
     """Return every header as ``{name: [values...]}``, names sorted (as Mailpit)."""
     headers: dict[str, list[str]] = {}
@@ -215,7 +215,12 @@ def get_headers(id: MessageID, store: StoreDep) -> dict[str, list[str]]:
     return dict(sorted(headers.items()))
 
 
-@router.get("/message/{ID}/raw", summary="Get the message source", response_class=Response)
+@router.get(
+    "/message/{ID}/raw",
+    summary="Get the message source",
+    response_class=Response,
+    responses=ERRORS,
+)
 def get_raw(id: MessageID, store: StoreDep, dl: str = "") -> Response:
     """Return the message byte-exact as received, as ``text/plain``; ``?dl=1`` downloads it."""
     message_id = resolve(store, id)
@@ -225,7 +230,12 @@ def get_raw(id: MessageID, store: StoreDep, dl: str = "") -> Response:
     return Response(store.raw(message_id), headers=headers)
 
 
-@router.get("/message/{ID}/part/{PartID}", summary="Download a part", response_class=Response)
+@router.get(
+    "/message/{ID}/part/{PartID}",
+    summary="Download a part",
+    response_class=Response,
+    responses=ERRORS,
+)
 def get_part(id: MessageID, part_id: PartID, store: StoreDep) -> Response:
     """Return one part's decoded payload as a download that no browser will run."""
     message_id = resolve(store, id)

@@ -28,6 +28,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from pochta.exceptions import MessageNotFound
 from pochta.server.api_messages import MessageID, StoreDep, resolve
+from pochta.server.api_models import ERRORS
 from pochta.server.api_query import QUERY_HELP, TZ_HELP, time_zone
 from pochta.store import ParsedMessage, Store
 
@@ -91,7 +92,9 @@ def latest(
     return RedirectResponse(f"/view/{newest}.{suffix}", status_code=302)
 
 
-@router.get("/{ID}.html", summary="Render message HTML part", response_class=Response)
+@router.get(
+    "/{ID}.html", summary="Render message HTML part", response_class=Response, responses=ERRORS
+)
 def view_html(
     id: MessageID,
     request: Request,
@@ -109,7 +112,12 @@ def view_html(
     return Response(html, media_type="text/html; charset=utf-8", headers=headers)
 
 
-@router.get("/{ID}.txt", summary="Render message text part", response_class=PlainTextResponse)
+@router.get(
+    "/{ID}.txt",
+    summary="Render message text part",
+    response_class=PlainTextResponse,
+    responses=ERRORS,
+)
 def view_text(id: MessageID, store: StoreDep) -> PlainTextResponse:
     """Answer the message's text body (empty when it has none) as ``text/plain``."""
     _, parsed = _read(store, id)
