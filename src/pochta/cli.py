@@ -1,4 +1,4 @@
-"""The ``pochta`` command: ``serve``, ``send``, ``import`` and ``demo``."""
+"""The ``pochta`` command: ``serve``, ``send``, ``import``, ``ls``, ``show`` and ``demo``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from pochta import __version__
+from pochta.cli_read import ls, show
 from pochta.config import DEFAULT_DATABASE, parse_size, serve_options, settings_from_options
 from pochta.exceptions import ConfigurationError, PochtaError
 
@@ -300,6 +301,9 @@ def _echo_flushed(line: str) -> None:
     click.echo(line)
     sys.stdout.flush()
 
+
+main.add_command(ls)
+main.add_command(show)
 
 if __name__ == "__main__":
     main()
