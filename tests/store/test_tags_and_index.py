@@ -161,3 +161,19 @@ def test_announces_covers_a_message_until_its_new_event(tmp_path: Path) -> None:
         assert store.announces(async_id) is False
     # During its own "new" event a message still counts as announced-to-be.
     assert seen == [(sync_id, True), (async_id, False)]
+
+
+def test_the_indexer_reads_large_messages_a_few_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pochta.store import indexer
+
+    monkeypatch.setattr(indexer, "_BATCH_BYTES", 1)  # every batch stops after one message
+    with open_store(tmp_path / "mail.db") as store:
+
+        async def send() -> list[str]:
+            return list(await asyncio.gather(*(store.aadd(MIXED, ENVELOPE) for _ in range(5))))
+
+        ids = asyncio.run(send())
+        store.flush()
+        assert (store.info().unindexed, sorted(store.search_ids("quarterly"))) == (0, sorted(ids))

@@ -185,13 +185,15 @@ def _unindexed(connection: sqlite3.Connection, after: int) -> list[tuple[Any, ..
     rows: list[tuple[Any, ...]] = []
     size = 0
     connection.execute("BEGIN")
+    cursor = connection.execute(_UNINDEXED, (after, _BATCH))
     try:
-        for row in connection.execute(_UNINDEXED, (after, _BATCH)):
+        for row in cursor:  # not fetchall: 64 large messages would all sit in memory
             rows.append(row)
             size += len(row[6])
             if size >= _BATCH_BYTES:
                 break
     finally:
+        cursor.close()
         connection.execute("COMMIT")
     return rows
 
