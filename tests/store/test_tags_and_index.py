@@ -177,3 +177,12 @@ def test_the_indexer_reads_large_messages_a_few_at_a_time(
         ids = asyncio.run(send())
         store.flush()
         assert (store.info().unindexed, sorted(store.search_ids("quarterly"))) == (0, sorted(ids))
+
+
+def test_a_subscriber_may_close_the_store(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "mail.db")
+    store.subscribe(lambda event: store.close())
+    message_id = asyncio.run(store.aadd(MIXED, ENVELOPE))
+    store._indexer._thread.join(30)  # its "new" event closed the store
+    with open_store(tmp_path / "mail.db") as again:
+        assert [m.id for m in again.list_messages().messages] == [message_id]

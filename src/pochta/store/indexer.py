@@ -126,12 +126,15 @@ class Indexer:
                 lambda: self._done >= ticket or self._stopping, timeout
             )
 
-    def close(self) -> None:
-        """Stop after the message being parsed; rows left unindexed wait for the next open."""
+    def close(self, *, wait: bool = True) -> None:
+        """Stop after the message being parsed; rows left unindexed wait for the next open.
+
+        ``wait=False`` does not wait for the thread (it may be waiting on the caller).
+        """
         with self._condition:
             self._stopping = True
             self._condition.notify_all()
-        if threading.current_thread() is not self._thread:
+        if wait and threading.current_thread() is not self._thread:
             self._thread.join()
 
     def _run(self) -> None:

@@ -348,7 +348,8 @@ class Store(Finding):
 
         Messages committed but not yet indexed are indexed at the next open.
         """
-        self._indexer.close()
+        # From a subscriber (the writer thread) the indexer may be waiting on us.
+        self._indexer.close(wait=not self._writer.on_thread)
         self._writer.close()
         self._readers.close()
 
