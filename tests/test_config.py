@@ -16,6 +16,7 @@ from pochta.config import (
     Settings,
     parse_duration,
     parse_host_port,
+    parse_setting,
     parse_size,
     serve_options,
     settings_from_options,
@@ -131,7 +132,14 @@ def test_defaults_shown_in_help_are_the_real_defaults() -> None:
     for spec in dataclasses.fields(Settings):
         shown = spec.metadata["shown"]
         if shown:
-            assert spec.metadata["parse"](shown) == spec.default, spec.name
+            assert parse_setting(spec.name, shown) == spec.default, spec.name
+
+
+def test_a_setting_read_from_text_names_its_flag_in_errors() -> None:
+    with pytest.raises(ConfigurationError, match=r"^--max-age 'soon' is not a duration; "):
+        parse_setting("max_age", "soon")
+    with pytest.raises(ConfigurationError, match=r"^--temp is not read from text"):
+        parse_setting("temp", "yes")
 
 
 def test_unset_options_give_the_dataclass_defaults() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Mapping
@@ -33,6 +34,7 @@ __all__ = [
     "parse_count",
     "parse_duration",
     "parse_host_port",
+    "parse_setting",
     "parse_size",
     "serve_options",
     "settings_from_options",
@@ -132,14 +134,22 @@ def parse_count(text: str, *, name: str = "count") -> int:
     return int(text)
 
 
+def _path(text: str, *, name: str = "path") -> Path:
+    """Read a path (any text is one)."""
+    return Path(text)
+
+
 def _help(
     text: str,
     *,
-    parse: Callable[[str], Any] | None = None,
+    parse: Callable[..., Any] | None = None,
     shown: str = "",
     metavar: str = "",
 ) -> Any:
-    """Build field metadata: the help line, the text parser, the default as shown, the metavar."""
+    """Build field metadata: the help line, the text parser, the default as shown, the metavar.
+
+    ``parse(text, name=flag)`` reads the text of a flag or variable; see :func:`parse_setting`.
+    """
     return {"help": text, "parse": parse, "shown": shown, "metavar": metavar}
 
 
@@ -156,7 +166,7 @@ class Settings:
         default=HostPort("127.0.0.1", 1025),
         metadata=_help(
             "Address the SMTP server listens on (port 0 picks a free port).",
-            parse=lambda t: parse_host_port(t, name="--smtp"),
+            parse=parse_host_port,
             shown="127.0.0.1:1025",
             metavar="HOST:PORT",
         ),
@@ -165,7 +175,7 @@ class Settings:
         default=HostPort("127.0.0.1", 8025),
         metadata=_help(
             "Address the web inbox and JSON API listen on (port 0 picks a free port).",
-            parse=lambda t: parse_host_port(t, name="--listen"),
+            parse=parse_host_port,
             shown="127.0.0.1:8025",
             metavar="HOST:PORT",
         ),
@@ -174,7 +184,7 @@ class Settings:
         default=DEFAULT_DATABASE,
         metadata=_help(
             "SQLite file that keeps the mail; made with its folder if missing.",
-            parse=Path,
+            parse=_path,
             shown=str(DEFAULT_DATABASE),
             metavar="PATH",
         ),
@@ -195,7 +205,7 @@ class Settings:
         default=0,
         metadata=_help(
             "Keep at most this many messages, deleting the oldest; 0 keeps all.",
-            parse=lambda t: parse_count(t, name="--max"),
+            parse=parse_count,
             shown="0",
             metavar="COUNT",
         ),
@@ -204,7 +214,7 @@ class Settings:
         default=None,
         metadata=_help(
             "Delete messages older than this (3d, 12h, 30m); by default, never.",
-            parse=lambda t: parse_duration(t, name="--max-age"),
+            parse=parse_duration,
             metavar="AGE",
         ),
     )
@@ -212,7 +222,7 @@ class Settings:
         default=50 * _MIB,
         metadata=_help(
             "Largest message accepted, in bytes or with K, M or G.",
-            parse=lambda t: parse_size(t, name="--max-message-size"),
+            parse=parse_size,
             shown="50M",
             metavar="SIZE",
         ),
@@ -221,7 +231,7 @@ class Settings:
         default=100,
         metadata=_help(
             "Most recipients in one SMTP transaction; more are answered 452.",
-            parse=lambda t: parse_count(t, name="--smtp-max-recipients"),
+            parse=parse_count,
             shown="100",
             metavar="COUNT",
         ),
@@ -230,7 +240,7 @@ class Settings:
         default=100,
         metadata=_help(
             "Most SMTP connections open at once; more are answered 421.",
-            parse=lambda t: parse_count(t, name="--smtp-max-connections"),
+            parse=parse_count,
             shown="100",
             metavar="COUNT",
         ),
@@ -239,7 +249,7 @@ class Settings:
         default=None,
         metadata=_help(
             "File of username:password lines; SMTP clients must log in with one.",
-            parse=Path,
+            parse=_path,
             metavar="PATH",
         ),
     )
@@ -251,13 +261,13 @@ class Settings:
         default=None,
         metadata=_help(
             "PEM certificate; with it the SMTP server offers STARTTLS.",
-            parse=Path,
+            parse=_path,
             metavar="PATH",
         ),
     )
     smtp_tls_key: Path | None = field(
         default=None,
-        metadata=_help("PEM private key of --smtp-tls-cert.", parse=Path, metavar="PATH"),
+        metadata=_help("PEM private key of --smtp-tls-cert.", parse=_path, metavar="PATH"),
     )
     smtp_require_starttls: bool = field(
         default=False,
@@ -317,6 +327,21 @@ class Settings:
         return self.smtp_auth_file is not None
 
 
+_FIELDS = {spec.name: spec for spec in dataclasses.fields(Settings)}
+
+
+def parse_setting(name: str, text: str) -> Any:
+    """Read ``text`` as the value of the :class:`Settings` field ``name``, as its flag would.
+
+    Raises :class:`~pochta.exceptions.ConfigurationError` naming the flag
+    (``--max-age 'soon' is not a duration; ...``).
+    """
+    parse = _FIELDS[name].metadata["parse"]
+    if parse is None:
+        raise ConfigurationError(f"{_flag(name)} is not read from text; give it as a value")
+    return parse(text, name=_flag(name))
+
+
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
@@ -356,7 +381,7 @@ def _option(spec: dataclasses.Field[Any]) -> Callable[[F], F]:
     if spec.name == "watch":  # POCHTA_WATCH takes several folders separated by os.pathsep
         folder = click.Path(file_okay=False, path_type=Path)
         return click.option(_flag(spec.name), multiple=True, type=folder, metavar="DIR", **common)
-    kind = _SettingType(meta["metavar"].lower(), meta["parse"])
+    kind = _SettingType(meta["metavar"].lower(), functools.partial(parse_setting, spec.name))
     if meta["shown"]:
         common.update(default=meta["shown"], show_default=True)
     return click.option(_flag(spec.name), type=kind, metavar=meta["metavar"], **common)

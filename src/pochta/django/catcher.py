@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pochta.config import HostPort, Settings
+from pochta.config import HostPort, Settings, parse_setting
 from pochta.exceptions import ConfigurationError
 
 __all__ = [
@@ -90,9 +90,8 @@ def is_listening(address: HostPort, *, timeout: float = 0.25) -> bool:
 def _read(name: str, value: Any) -> Any:
     """Turn a setting's value into the type of the ``Settings`` field ``name``."""
     spec = _FIELDS[name]
-    parse = spec.metadata["parse"]
-    if isinstance(value, str) and parse is not None:
-        return parse(value)
+    if isinstance(value, str) and spec.metadata["parse"] is not None:
+        return parse_setting(spec.name, value)
     if spec.name == "allowed_host" and isinstance(value, str):
         return tuple(n for n in value.replace(",", " ").split() if n)
     if spec.name == "allowed_host":
