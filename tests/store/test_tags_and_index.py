@@ -186,3 +186,11 @@ def test_a_subscriber_may_close_the_store(tmp_path: Path) -> None:
     store._indexer._thread.join(30)  # its "new" event closed the store
     with open_store(tmp_path / "mail.db") as again:
         assert [m.id for m in again.list_messages().messages] == [message_id]
+
+
+def test_flush_without_indexing_waits_for_the_commit_only(tmp_path: Path) -> None:
+    with open_store(tmp_path / "mail.db") as store:
+        store._indexer.close()  # nothing gets indexed: the message stays as committed
+        message_id = asyncio.run(store.aadd(MIXED, ENVELOPE))
+        store.flush(index=False)
+        assert (store.summary(message_id).subject, store.info().unindexed) == ("report", 1)

@@ -325,14 +325,16 @@ class Store(Finding):
         """
         self._subscribers.emit(list(events))
 
-    def flush(self) -> None:
+    def flush(self, *, index: bool = True) -> None:
         """Return once every change queued before this call is committed and announced.
 
         This includes the indexing (and "new" event) of messages added with
-        :meth:`aadd` before the call.
+        :meth:`aadd` before the call, which can take seconds after a burst;
+        ``index=False`` waits for the commits only.
         """
         self._change(lambda connection: None)
-        self._indexer.wait(self._indexer.wake())
+        if index:
+            self._indexer.wait(self._indexer.wake())
 
     def _emit(self, event: StoreEvent) -> None:
         self._subscribers.emit([event])
