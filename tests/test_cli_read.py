@@ -114,3 +114,11 @@ def test_unknown_id_and_missing_store_are_one_line_errors(tmp_path: Path, databa
         f"Error: no store at '{missing}'; start `pochta serve` there first, or give --database\n",
     )
     assert not missing.exists()
+
+
+@pytest.mark.parametrize("command", ["ls", "show"])
+def test_docs_show_the_current_help(command: str) -> None:
+    shown = CliRunner().invoke(main, [command, "--help"], prog_name="pochta", terminal_width=80)
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text("utf-8")
+
+    assert f"```text\n{shown.output}```" in docs

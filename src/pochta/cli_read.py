@@ -65,7 +65,13 @@ def _line(summary: Summary) -> str:
 
 @click.command()
 @click.argument("query", nargs=-1)
-@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 10_000),
+    default=20,
+    show_default=True,
+    help="How many messages to print at most.",
+)
 @_database_option
 def ls(query: tuple[str, ...], limit: int, database: Path) -> None:
     """List stored messages, newest first; unread ones are marked with *.
