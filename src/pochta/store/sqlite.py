@@ -55,6 +55,9 @@ T = TypeVar("T")
 #: Store durability -> SQLite's ``synchronous`` in WAL mode.
 DURABILITY = {"full": "FULL", "normal": "NORMAL"}
 _PARSED_CACHE = 32
+#: Smaller messages are summarised and compressed on the event loop's own thread
+#: (about 0.1 ms; a thread hand-off costs more); larger ones on a worker thread.
+PREPARE_INLINE_BELOW = 64 * 1024
 _TREE_CACHE = 4
 
 
@@ -172,7 +175,8 @@ class Store(Finding):
     async def aadd(self, raw: bytes, envelope: Envelope) -> str:
         """Store ``raw`` from the event loop; resolve with its id after the commit.
 
-        Only the header block is read before the commit, on the writer thread;
+        Only the header block is read before the commit, on this thread (on a
+        worker thread from PREPARE_INLINE_BELOW bytes on, for the compression);
         messages that arrive together share one commit. The indexer thread
         parses the message afterwards, then announces it ("new"); until then
         summaries read for it are completed from the raw bytes on the fly and
@@ -187,7 +191,10 @@ class Store(Finding):
             except RuntimeError:  # the loop closed while the message was being stored
                 logger.debug("event loop closed before message %s was acknowledged", value)
 
-        self._writer.insert(raw, envelope, settle, complete=False)
+        if len(raw) < PREPARE_INLINE_BELOW:
+            self._writer.insert(raw, envelope, settle, complete=False)
+        else:  # compressing it would hold up the event loop: a worker thread does
+            await asyncio.to_thread(self._writer.insert, raw, envelope, settle, complete=False)
         return await future
 
     def set_read(self, ids: Sequence[str] | None, read: bool) -> int:

@@ -14,9 +14,10 @@ commit. Other changes (delete, read flags, tags, pruning, the indexer's
 updates) run here too, in order, so the store has exactly one writing
 connection and never waits on its own lock.
 
-Every job first passes a *preparer* thread, in order: it summarises and
-compresses messages while the writer thread waits for the previous commit's
-fsync (which releases the GIL), so that work is off the commit's critical path.
+A message is summarised and compressed by the thread that hands it in
+(:meth:`Writer.insert`), before it is queued: while the writer thread waits
+for the previous commit's fsync (which releases the GIL), so that work is off
+the commit's critical path, and without a thread hand-off of its own.
 """
 
 from __future__ import annotations
@@ -136,17 +137,10 @@ class Writer:
         self._announce = announce
         self._expect = expect
         self._unindexed = unindexed
-        # Jobs go through the preparer, which summarises and compresses messages
-        # while the writer waits for the previous commit's fsync, then to the writer.
-        self._incoming: queue.SimpleQueue[_Insert | _Call | object] = queue.SimpleQueue()
         self._queue: queue.SimpleQueue[_Prepared | _Call | object] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
-        self._preparer = threading.Thread(
-            target=self._prepare_all, name=f"pochta-prepare {path}", daemon=True
-        )
         self._thread = threading.Thread(target=self._run, name=f"pochta-store {path}", daemon=True)
-        self._preparer.start()
         self._thread.start()
 
     @property
@@ -158,19 +152,26 @@ class Writer:
         """Queue a message; ``settle(id, None)`` or ``settle(None, error)`` after commit.
 
         ``complete`` parses it fully before the commit; otherwise only its
-        header block is read and the indexer completes it later.
+        header block is read and the indexer completes it later. Either runs
+        here, on the calling thread; StoreError if the store is closed.
         """
-        self._submit(_Insert(raw, envelope, settle, complete))
+        job = _Insert(raw, envelope, settle, complete)
+        try:
+            prepared = _prepare(job, datetime.now(UTC))
+        except Exception as exc:  # parse_message is total; this is MemoryError and kin
+            _settle(settle, None, store_error(exc, self._path, "summarise a message"))
+            return
+        self._submit(prepared)
 
     def call(self, work: Callable[[sqlite3.Connection], Any], settle: Settle) -> None:
         """Queue ``work(connection)``; it runs on the writer thread, in order."""
         self._submit(_Call(work, settle))
 
-    def _submit(self, job: _Insert | _Call) -> None:
+    def _submit(self, job: _Prepared | _Call) -> None:
         with self._lock:
             if self._closed:
                 raise StoreError(f"the store {self._path} is closed; open it again to write")
-            self._incoming.put(job)
+            self._queue.put(job)
 
     def close(self) -> None:
         """Finish every queued job, stop the threads and close the connection."""
@@ -178,23 +179,9 @@ class Writer:
             if self._closed:
                 return
             self._closed = True
-            self._incoming.put(_STOP)
+            self._queue.put(_STOP)
         if not self.on_thread:
             self._thread.join()
-
-    def _prepare_all(self) -> None:
-        """Summarise and compress each message, passing every job on in order."""
-        while True:
-            job = self._incoming.get()
-            if isinstance(job, _Insert):
-                try:
-                    self._queue.put(_prepare(job, datetime.now(UTC)))
-                except Exception as exc:  # parse_message is total; this is MemoryError and kin
-                    _settle(job.settle, None, store_error(exc, self._path, "summarise a message"))
-                continue
-            self._queue.put(job)
-            if job is _STOP:
-                return
 
     def _run(self) -> None:
         stopping = False
