@@ -39,6 +39,22 @@ def test_encoded_words_and_folding() -> None:
 @pytest.mark.parametrize(
     "raw",
     [
+        b"From sender@example.com Sat Jan  3 01:05:34 1996\nSubject: mbox\nTo: a@example.com\n\nx",
+        b"Subject: bare CR\rTo: B\r\t<b@example.com>\rCc: c@example.com\r\rbody",
+        b"Subject: before\r\nnot a header line\r\nTo: hidden@example.com\r\n\r\nbody",
+        b"Subject: tab\r\n\tfolded\r\nTo: a@example.com,\r\n b@example.com\r\n\r\n",
+        b"To : spaced@example.com\r\nSubject:no space\r\nMessage-ID:\r\n <m@example.com>\r\n\r\n",
+    ],
+    ids=["mbox-from-line", "cr-only", "non-header-line", "folded", "odd-names"],
+)
+def test_header_block_is_read_as_the_full_parse_reads_it(raw: bytes) -> None:
+    quick, full = read_headline(raw), parse_message(raw)
+    assert {f: getattr(quick, f) for f in FIELDS} == {f: getattr(full, f) for f in FIELDS}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
         b"",
         b"no colon at all\r\n\r\n",
         b"\xff\xfe: \x00\x01\r\nSubject: \xff\r\n\r\n",
