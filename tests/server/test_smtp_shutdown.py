@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import time
 
 from smtp_harness import Recorder, RunningServer, serve
 
@@ -14,8 +15,9 @@ SHUTTING_DOWN = b"421 4.3.2 Service shutting down, closing connection\r\n"
 def begin_close(server: RunningServer, grace: float) -> concurrent.futures.Future[None]:
     """Start ``aclose`` on the server's loop and return once it no longer accepts."""
     closing = asyncio.run_coroutine_threadsafe(server.server.aclose(grace=grace), server.loop)
+    deadline = time.monotonic() + 10
     while server.call(_listening, server):
-        pass
+        assert time.monotonic() < deadline, "the server still accepts 10 s after aclose began"
     return closing
 
 
