@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from pochta.server.smtp import SMTPSettings, start_smtp_server
+from pochta.server.smtp.server import SMTPSettings, start_smtp_server
 from pochta.store import Envelope
 
 SIZE_LIMIT = 64 * 2**20

@@ -101,7 +101,7 @@ def start_serve(
     raises ``RuntimeError`` with stderr if the process ends or stays silent.
     """
     first = [str(database)] if database is not None else []
-    command = [sys.executable, "-m", "pochta.cli", "serve", *first]
+    command = [sys.executable, "-m", "pochta", "serve", *first]
     command += ["--smtp", "127.0.0.1:0", "--listen", "127.0.0.1:0", *args]
     process = subprocess.Popen(
         command,

@@ -93,7 +93,7 @@ def test_show_views(database: Path) -> None:
 def test_show_raw_is_byte_exact_and_leaves_the_message_unread(database: Path) -> None:
     command = ["show", "--database", str(database), "latest", "--view", "raw"]
     raw = subprocess.run(
-        [sys.executable, "-m", "pochta.cli", *command],
+        [sys.executable, "-m", "pochta", *command],
         capture_output=True,
         check=True,
     ).stdout

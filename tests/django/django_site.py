@@ -165,7 +165,7 @@ def launch(command: list[str], env: dict[str, str], until: str) -> Launched:
 
 def start_demo(*args: str) -> Demo:
     """Start ``pochta demo --temp`` on free ports and wait for its closing line."""
-    command = [sys.executable, "-m", "pochta.cli", "demo", "--temp", "--smtp", "127.0.0.1:0"]
+    command = [sys.executable, "-m", "pochta", "demo", "--temp", "--smtp", "127.0.0.1:0"]
     command += ["--listen", "127.0.0.1:0", "--web", f"127.0.0.1:{free_port()}", *args]
     launched = launch(command, site_env(), "Ctrl-C stops both.")
     demo = Demo(launched.process, launched.lines, pending=launched.pending)

@@ -78,7 +78,7 @@ def test_without_django_says_what_to_install() -> None:
 
 def test_a_folder_without_the_site_is_a_usage_error(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "pochta.cli", "demo", "--site", str(tmp_path)],
+        [sys.executable, "-m", "pochta", "demo", "--site", str(tmp_path)],
         env=site_env(),
         capture_output=True,
         text=True,
@@ -96,7 +96,7 @@ def test_a_taken_smtp_port_stops_the_demo_with_the_reason() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        command = [sys.executable, "-m", "pochta.cli", "demo", "--temp"]
+        command = [sys.executable, "-m", "pochta", "demo", "--temp"]
         done = subprocess.run(
             [*command, "--smtp", f"127.0.0.1:{port}", "--listen", "127.0.0.1:0"],
             env=site_env(),

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from pochta.server import api_models
+from pochta.server.api import model as api_models
 
 if TYPE_CHECKING:
     from conftest import ServeProcess

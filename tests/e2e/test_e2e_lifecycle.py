@@ -51,7 +51,7 @@ def busy_port() -> Iterator[int]:
 
 def run_serve(*args: str | Path) -> subprocess.CompletedProcess[str]:
     """Run ``pochta serve ARGS`` to its end (it is expected to refuse to start)."""
-    command = [sys.executable, "-m", "pochta.cli", "serve", *map(str, args)]
+    command = [sys.executable, "-m", "pochta", "serve", *map(str, args)]
     return subprocess.run(command, capture_output=True, text=True, timeout=60)
 
 

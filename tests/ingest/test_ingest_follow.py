@@ -1,4 +1,4 @@
-"""pochta.store.follow: a store hears of rows that another store on the same file adds."""
+"""pochta.store.sqlite.follow: a store hears of rows that another store on the same file adds."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from pochta.store import Envelope, StoreEvent, open_store
-from pochta.store.follow import Follower
+from pochta.store.sqlite.follow import Follower
 
 ENVELOPE = Envelope("a@example.com", ("b@example.com",), source="import")
 

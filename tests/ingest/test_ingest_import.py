@@ -188,7 +188,7 @@ def test_a_large_import_on_a_terminal_shows_a_progress_bar(tmp_path: Path) -> No
         [
             sys.executable,
             "-m",
-            "pochta.cli",
+            "pochta",
             "import",
             str(folder),
             "--database",
@@ -226,7 +226,7 @@ def test_without_a_terminal_there_is_no_progress_bar(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "pochta.cli",
+            "pochta",
             "import",
             str(folder),
             "--database",
@@ -258,7 +258,7 @@ def test_an_import_into_a_running_server_is_announced(tmp_path: Path, launch_ser
     waiting.start()
     time.sleep(0.5)  # let the wait request reach the server first (not an assertion)
     done = subprocess.run(
-        [sys.executable, "-m", "pochta.cli", "import", str(folder), "--database", str(database)],
+        [sys.executable, "-m", "pochta", "import", str(folder), "--database", str(database)],
         capture_output=True,
         text=True,
         timeout=60,

@@ -23,9 +23,9 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
-from pochta.server.smtp import SMTPServer, SMTPSettings, start_smtp_server
-from pochta.server.smtp_settings import Deliver
-from pochta.store.envelope import Envelope
+from pochta.message.envelope import Envelope
+from pochta.server.smtp.server import SMTPServer, SMTPSettings, start_smtp_server
+from pochta.server.smtp.settings import Deliver
 
 __all__ = ["RawClient", "Recorder", "RunningServer", "failing", "serve"]
 

@@ -11,8 +11,8 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from pochta import __version__
+from pochta.server.api.event import QUEUE_SIZE, EventHub
 from pochta.server.app import create_app
-from pochta.server.events import QUEUE_SIZE, EventHub
 from pochta.store import Store
 
 if TYPE_CHECKING:

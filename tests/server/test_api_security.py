@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from pochta.exceptions import MessageNotFound, QueryError, StoreError, StoreFullError
-from pochta.server.api import install_error_handlers
+from pochta.server.api.error import install_error_handlers
 from pochta.server.app import create_app
 from pochta.store import Envelope, Store
 

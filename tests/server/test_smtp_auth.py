@@ -12,8 +12,8 @@ import pytest
 from smtp_harness import Recorder, serve
 
 from pochta.exceptions import ConfigurationError
-from pochta.server.smtp import SMTPSettings
-from pochta.server.smtp_auth import load_credentials
+from pochta.server.smtp.auth import load_credentials
+from pochta.server.smtp.server import SMTPSettings
 
 PASSWORD = "s3cret:with-colon"
 USERS = SMTPSettings(auth_credentials={"alice": PASSWORD})

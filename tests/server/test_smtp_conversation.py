@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pochta.server.smtp import SMTPSettings
-from pochta.server.smtp_conversation import Conversation, Next
-from pochta.server.smtp_parse import CommandError, parse_mail, parse_rcpt
+from pochta.server.smtp.command import CommandError, parse_mail, parse_rcpt
+from pochta.server.smtp.conversation import Conversation, Next
+from pochta.server.smtp.server import SMTPSettings
 
 VERBS = st.sampled_from([b"EHLO ", b"HELO ", b"MAIL FROM:", b"RCPT TO:", b"AUTH PLAIN ", b""])
 LINES = st.tuples(VERBS, st.binary(max_size=80)).map(b"".join)

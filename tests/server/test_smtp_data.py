@@ -11,7 +11,7 @@ from email.message import EmailMessage
 import pytest
 from smtp_harness import Recorder, serve
 
-from pochta.server.smtp import SMTPSettings
+from pochta.server.smtp.server import SMTPSettings
 
 TRANSACTION = b"EHLO c\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n"
 

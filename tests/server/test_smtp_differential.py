@@ -10,7 +10,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from smtp_harness import RawClient, serve
 
-from pochta.server.smtp import SMTPSettings
+from pochta.server.smtp.server import SMTPSettings
 
 SIZE = 10_000
 MAIL = b"MAIL FROM:<a@example.com>\r\n"

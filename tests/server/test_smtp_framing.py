@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pochta.server.smtp_framing import Framer, Oversize
+from pochta.server.smtp.framing import Framer, Oversize
 
 LINE_PIECES = st.sampled_from([b".", b"..", b"\r", b"\n", b"\r\n", b"x", b"\x00", b"\xff", b" "])
 BODIES = (

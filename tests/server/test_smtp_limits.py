@@ -12,8 +12,8 @@ import pytest
 from smtp_harness import Recorder, failing, serve
 
 from pochta.exceptions import StoreError, StoreFullError
-from pochta.server.smtp import SMTPSettings
-from pochta.server.smtp_framing import Framer, Oversize
+from pochta.server.smtp.framing import Framer, Oversize
+from pochta.server.smtp.server import SMTPSettings
 
 START = b"EHLO c\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\n"
 

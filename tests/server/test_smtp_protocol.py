@@ -9,8 +9,8 @@ import smtplib
 import pytest
 from smtp_harness import Recorder, serve
 
-from pochta.server.smtp import SMTPSettings
-from pochta.store.envelope import Envelope
+from pochta.message.envelope import Envelope
+from pochta.server.smtp.server import SMTPSettings
 
 EHLO_REPLY = (
     b"250-pochta\r\n250-SIZE 52428800\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n"

@@ -12,7 +12,7 @@ import trustme
 from smtp_harness import Recorder, serve
 
 from pochta.exceptions import ConfigurationError
-from pochta.server.smtp import SMTPSettings
+from pochta.server.smtp.server import SMTPSettings
 from pochta.server.tls import CERT_NAME, KEY_NAME, load_or_create_tls_context
 
 

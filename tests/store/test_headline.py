@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from pochta.message.headline import MAX_VALUE, read_headline
 from pochta.store import Envelope, open_store, parse_message
-from pochta.store.headline import MAX_VALUE, read_headline
 
 DATA = Path(__file__).parent.parent / "data"
 FIELDS = ("message_id", "subject", "date", "from_", "to", "cc", "bcc", "reply_to", "tags")

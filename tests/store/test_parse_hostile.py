@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pochta.message.decoding import MAX_ADDRESSES
+from pochta.message.scan import MimeShape, measure_mime
 from pochta.store import Address, Envelope, open_store, parse_message
-from pochta.store.headers import MAX_ADDRESSES
-from pochta.store.scan import MimeShape, measure_mime
 
 DATA = Path(__file__).parent.parent / "data"
 FIXTURES = sorted(p.read_bytes() for p in DATA.glob("*.eml"))

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from pochta.exceptions import QueryError
 from pochta.store import Envelope, Store, open_store
-from pochta.store.rows import to_micros
+from pochta.store.sqlite.row import to_micros
 
 ENVELOPE = Envelope("app@example.com", ("user@example.com",))
 PDF = (
@@ -209,9 +209,10 @@ def test_search_survives_any_text(store: Store, text: str) -> None:
 
 
 def test_upgraded_store_is_searchable(tmp_path: Path) -> None:
-    from pochta.store.migration import APPLICATION_ID, LATEST_VERSION, migrations
-    from pochta.store.parse import parse_message
-    from pochta.store.rows import new_id, row_values, summarise
+    from pochta.message.parse import parse_message
+    from pochta.store.identity import new_id
+    from pochta.store.sqlite.migration import APPLICATION_ID, LATEST_VERSION, migrations
+    from pochta.store.sqlite.row import row_values, summarise
 
     path = tmp_path / "old.db"
     raw = raw_message("Invoice 77")

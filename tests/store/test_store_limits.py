@@ -15,7 +15,7 @@ import pytest
 
 from pochta.exceptions import ConfigurationError, StoreError, StoreFormatError, StoreFullError
 from pochta.store import Envelope, StoreEvent, open_store
-from pochta.store.rows import to_micros
+from pochta.store.sqlite.row import to_micros
 
 ENVELOPE = Envelope("from@example.com", ("to@example.com",))
 

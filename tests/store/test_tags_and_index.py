@@ -9,7 +9,7 @@ import pytest
 
 from pochta.exceptions import ConfigurationError
 from pochta.store import Envelope, Store, StoreEvent, open_store
-from pochta.store.migration import LATEST_VERSION
+from pochta.store.sqlite.migration import LATEST_VERSION
 
 ENVELOPE = Envelope("app@example.com", ("user@example.com",))
 MIXED = (
@@ -166,7 +166,7 @@ def test_announces_covers_a_message_until_its_new_event(tmp_path: Path) -> None:
 def test_the_indexer_reads_large_messages_a_few_at_a_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pochta.store import indexer
+    from pochta.store.sqlite import indexer
 
     monkeypatch.setattr(indexer, "_BATCH_BYTES", 1)  # every batch stops after one message
     with open_store(tmp_path / "mail.db") as store:

@@ -121,7 +121,7 @@ def _start_catcher(
     options: DemoOptions, database: Path
 ) -> tuple[subprocess.Popen[str], HostPort, HostPort]:
     """Start ``pochta serve``; return it with the SMTP and HTTP addresses it printed."""
-    command = [sys.executable, "-m", "pochta.cli", "serve", str(database)]
+    command = [sys.executable, "-m", "pochta", "serve", str(database)]
     command += ["--smtp", str(options.smtp), "--listen", str(options.listen)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, process_group=0)
     lines: queue.Queue[str | None] = queue.Queue()

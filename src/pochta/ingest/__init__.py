@@ -17,7 +17,7 @@ writes to. See docs/import.md.
 from __future__ import annotations
 
 from pochta.ingest.filelog import split_log
-from pochta.ingest.records import Found, ImportReport, Planned, Skipped
+from pochta.ingest.plan import Found, ImportReport, Planned, Skipped
 from pochta.ingest.report import report_lines
 from pochta.ingest.run import DEFAULT_MAX_SIZE, import_paths
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from pochta.ingest.records import Planned, Skipped
+from pochta.ingest.plan import Planned, Skipped
 
 __all__ = ["HEAD", "SEPARATOR_LINE", "header_block", "looks_like_message", "plan"]
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from pochta.ingest.detect import looks_like_message
 from pochta.ingest.filelog import split_log
-from pochta.ingest.records import Found, Planned, Skipped
+from pochta.ingest.plan import Found, Planned, Skipped
 
 __all__ = ["read_input"]
 

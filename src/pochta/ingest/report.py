@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pochta.ingest.records import FORMAT_NAMES, ImportReport
+from pochta.ingest.plan import FORMAT_NAMES, ImportReport
 
 __all__ = ["report_lines"]
 

@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from pochta.ingest.detect import plan
-from pochta.ingest.envelope import envelope_for
 from pochta.ingest.formats import read_input
-from pochta.ingest.records import Found, ImportReport, Planned, Skipped
+from pochta.ingest.plan import Found, ImportReport, Planned, Skipped
+from pochta.message.envelope import envelope_for
 from pochta.store import Store
 
 __all__ = ["DEFAULT_MAX_SIZE", "WINDOW", "import_paths", "import_planned"]

@@ -32,8 +32,8 @@ from pathlib import Path
 from stat import S_ISREG
 
 from pochta.ingest.detect import HEAD, SEPARATOR_LINE, looks_like_message
-from pochta.ingest.envelope import envelope_for
 from pochta.ingest.filelog import split_log
+from pochta.message.envelope import envelope_for
 from pochta.store import Store
 
 __all__ = ["INTERVAL", "QUIET", "SETTLE", "Watcher", "state_path"]

@@ -2,7 +2,7 @@
 
 :mod:`pochta.server.app` runs them (:func:`~pochta.server.app.serve`) and holds
 the one route table (:func:`~pochta.server.app.create_app`);
-:mod:`pochta.server.smtp` receives mail; ``api*.py`` answer HTTP.
+:mod:`pochta.server.smtp.server` receives mail; ``api*.py`` answer HTTP.
 """
 
 from __future__ import annotations

@@ -35,24 +35,25 @@ from pochta import __version__
 from pochta.config import HostPort, Settings
 from pochta.exceptions import ServeError
 from pochta.ingest.watch import Watcher
-from pochta.server.api import health_router, install_error_handlers
-from pochta.server.api_info import router as info_router
-from pochta.server.api_messages import router as messages_router
-from pochta.server.api_models import describe_errors_as_400
-from pochta.server.api_search import router as search_router
-from pochta.server.api_security import DEFAULT_BODY_LIMIT, RequestGuard
-from pochta.server.api_send import DEFAULT_SEND_LIMIT
-from pochta.server.api_send import router as send_router
-from pochta.server.api_tags import router as tags_router
-from pochta.server.api_view import router as view_router
-from pochta.server.api_wait import router as wait_router
-from pochta.server.app_smtp import smtp_address, start_smtp
-from pochta.server.events import EventHub
-from pochta.server.events import router as events_router
-from pochta.server.smtp import SMTPServer
+from pochta.server.api.error import install_error_handlers
+from pochta.server.api.event import EventHub
+from pochta.server.api.event import router as events_router
+from pochta.server.api.health import router as health_router
+from pochta.server.api.info import router as info_router
+from pochta.server.api.message import router as messages_router
+from pochta.server.api.model import describe_errors_as_400
+from pochta.server.api.search import router as search_router
+from pochta.server.api.security import DEFAULT_BODY_LIMIT, RequestGuard
+from pochta.server.api.send import DEFAULT_SEND_LIMIT
+from pochta.server.api.send import router as send_router
+from pochta.server.api.tag import router as tags_router
+from pochta.server.api.view import router as view_router
+from pochta.server.api.wait import router as wait_router
+from pochta.server.smtp.delivery import smtp_address, start_smtp
+from pochta.server.smtp.server import SMTPServer
 from pochta.server.web import router as web_router
 from pochta.store import Store, open_store
-from pochta.store.follow import Follower
+from pochta.store.sqlite.follow import Follower
 
 __all__ = ["ROUTERS", "Catcher", "create_app", "exposure_warnings", "serve", "start"]
 

@@ -11,19 +11,11 @@
 
 from __future__ import annotations
 
-from pochta.store.envelope import Envelope
-from pochta.store.parse import parse_message
-from pochta.store.records import (
-    Address,
-    MessagePage,
-    ParsedMessage,
-    Part,
-    SearchPage,
-    StoreEvent,
-    StoreInfo,
-    Summary,
-)
-from pochta.store.sqlite import Store, open_store
+from pochta.message.envelope import Envelope
+from pochta.message.parse import parse_message
+from pochta.message.record import Address, ParsedMessage, Part
+from pochta.store.record import MessagePage, SearchPage, StoreEvent, StoreInfo, Summary
+from pochta.store.sqlite.store import Store, open_store
 
 __all__ = [
     "Address",

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from pochta.exceptions import MailAssertionError
-from pochta.store.links import find_links, html_text
+from pochta.message.link import find_links, html_text
 
 __all__ = ["DEFAULT_CODE", "Attachment", "Message", "pick_code", "pick_link"]
 

@@ -66,7 +66,7 @@ class PochtaServer:
         output if it does not start within :data:`STARTUP_TIMEOUT` seconds.
         """
         store = [os.fspath(database)] if database is not None else ["--temp"]
-        command = [sys.executable, "-m", "pochta.cli", "serve", *store]
+        command = [sys.executable, "-m", "pochta", "serve", *store]
         command += ["--smtp", "127.0.0.1:0", "--listen", "127.0.0.1:0", *args]
         log = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # noqa: SIM115 (closed by stop())
         # POCHTA_* variables meant for a developer's own catcher (an auth file, a

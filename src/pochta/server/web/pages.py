@@ -26,11 +26,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from pochta.exceptions import MessageNotFound
-from pochta.server.api_messages import StoreDep
+from pochta.server.api.dependency import StoreDep, resolve
 from pochta.server.web.frame import frame_document, frame_policy, has_remote_images, part_url
 from pochta.server.web.listing import list_page
 from pochta.server.web.render import environment, page_policy
-from pochta.store import Store
 
 __all__ = ["VIEWS", "router"]
 
@@ -38,7 +37,6 @@ router = APIRouter(include_in_schema=False)
 
 #: The views of one message, in tab order.
 VIEWS = ("html", "text", "headers", "raw", "attachments", "links")
-_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _LINK = re.compile(r"(?:https?://|mailto:)", re.IGNORECASE)
 _RAW_SHOWN = 2 * 1024 * 1024
 _ENV = environment()
@@ -55,12 +53,6 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
     html = _ENV.get_template(template).render(context)
     headers = {"content-security-policy": page_policy(request.url.netloc)}
     return HTMLResponse(html, status_code=status, headers=headers)
-
-
-def _resolve(store: Store, id_or_latest: str) -> str:
-    if id_or_latest != "latest" and not _ID.fullmatch(id_or_latest):
-        raise MessageNotFound(f"no message has the id {id_or_latest!r}")
-    return store.resolve_id(id_or_latest)
 
 
 def _opened_by_reader(request: Request) -> bool:
@@ -91,7 +83,7 @@ def inbox(
 def message_frame(request: Request, id: str, store: StoreDep, remote: str = "") -> Response:
     """Answer a message's HTML body for the sandboxed frame, under its own strict policy."""
     try:
-        message_id = _resolve(store, id)
+        message_id = resolve(store, id)
         parsed = store.parsed(message_id)
     except MessageNotFound:
         return Response("no such message", status_code=404, media_type="text/plain")
@@ -114,7 +106,7 @@ def message_page(request: Request, id: str, store: StoreDep) -> HTMLResponse:
 def message_view(request: Request, id: str, view: str, store: StoreDep) -> HTMLResponse:
     """Answer one message with the headers summary, the view tabs and the chosen view."""
     try:
-        message_id = _resolve(store, id)
+        message_id = resolve(store, id)
         summary = store.summary(message_id)
         parsed = store.parsed(message_id)
     except MessageNotFound as error:

@@ -1,0 +1,184 @@
+"""Turn raw message bytes into a :class:`ParsedMessage`, whatever the bytes are.
+
+The standard library's ``email`` package with ``policy.default`` does the
+decoding; this module chooses the bodies, sorts the leaves into attachments
+and inline parts and guards the parser against hostile shapes (see
+:mod:`pochta.message.scan` and :mod:`pochta.message.decoding`).
+"""
+
+from __future__ import annotations
+
+import logging
+from email.message import EmailMessage, Message
+from email.parser import BytesHeaderParser, BytesParser
+
+from pochta.message.decoding import POLICY, HeaderReader
+from pochta.message.headline import split_tags
+from pochta.message.link import MAX_HTML, read_bodies
+from pochta.message.record import ParsedMessage, Part
+from pochta.message.scan import too_complex
+from pochta.message.tree import body_text, describe, leaves, payload
+
+__all__ = ["find_part", "parse_message", "parse_tree"]
+
+logger = logging.getLogger(__name__)
+
+
+def parse_message(raw: bytes, *, links: bool = True) -> ParsedMessage:
+    """Parse ``raw`` into a :class:`ParsedMessage`; never raises on bad input.
+
+    ``links=False`` leaves ``links`` empty and skips reading the HTML when
+    there is a text body (the snippet comes from the text then anyway): what
+    the store's indexer needs, about a quarter faster for text+HTML mail.
+
+    A message too deep or too wide for the full parser, or one the parser
+    cannot finish, is summarised from its headers alone, with ``problem``
+    saying why::
+
+        parsed = parse_message(b"Subject: hi\\r\\n\\r\\nHello\\r\\n")
+        assert (parsed.subject, parsed.text) == ("hi", "Hello\\n")
+    """
+    problem = too_complex(raw)
+    message: Message | None = None
+    if problem is None:
+        try:
+            message = BytesParser(policy=POLICY).parsebytes(raw)
+        except Exception as exc:  # RecursionError and whatever a hostile tree provokes
+            logger.debug("full parse failed", exc_info=True)
+            problem = f"MIME structure could not be parsed ({type(exc).__name__}); headers only"
+    try:
+        return _assemble(raw, message or _headers_only(raw), message, problem, links)
+    except Exception as exc:  # a last resort, so that a stored message always has a summary
+        logger.warning("message of %d bytes could not be summarised", len(raw), exc_info=True)
+        reason = f"message could not be summarised ({type(exc).__name__}); stored raw"
+        return _assemble(raw, EmailMessage(policy=POLICY), None, reason, links)
+
+
+def _headers_only(raw: bytes) -> Message:
+    try:
+        return BytesHeaderParser(policy=POLICY).parsebytes(raw)
+    except Exception:  # even the header parser failed: an empty message stands in
+        logger.debug("header parse failed", exc_info=True)
+        return EmailMessage(policy=POLICY)
+
+
+def _assemble(
+    raw: bytes, head: Message, body: Message | None, problem: str | None, links: bool = True
+) -> ParsedMessage:
+    headers = HeaderReader(head)
+    text, html, body_parts, notes = _bodies(body) if body is not None else ("", "", (), [])
+    parts, attachments, inline = _sort_leaves(body, body_parts)
+    from_, to, cc = headers.addresses("From"), headers.addresses("To"), headers.addresses("Cc")
+    bcc, reply_to = headers.addresses("Bcc"), headers.addresses("Reply-To")
+    all_headers = headers.all()
+    snippet, found = read_bodies(text, html if links or not text.strip() else "")
+    found = found if links else ()
+    if len(html) > MAX_HTML:
+        notes.append(f"HTML body over {MAX_HTML // 1024} KiB; links and snippet from its start")
+    notes = [n for n in (problem, *notes, *_defects(body), *headers.problems) if n]
+    return ParsedMessage(
+        message_id=_strip_angles(headers.text("Message-ID")),
+        subject=headers.text("Subject"),
+        date=headers.date(),
+        from_=from_[0] if from_ else None,
+        to=to,
+        cc=cc,
+        bcc=bcc,
+        reply_to=reply_to,
+        return_path=_strip_angles(headers.text("Return-Path")),
+        text=text,
+        html=html,
+        snippet=snippet,
+        headers=all_headers,
+        parts=parts,
+        attachments=attachments,
+        inline=inline,
+        links=found,
+        tags=split_tags(headers.text("X-Tags")),
+        list_unsubscribe=headers.text("List-Unsubscribe"),
+        size=len(raw),
+        problem="; ".join(dict.fromkeys(notes)) or None,
+    )
+
+
+def _strip_angles(value: str) -> str:
+    return value.strip().strip("<>").strip()
+
+
+def _bodies(message: Message) -> tuple[str, str, tuple[Message, ...], list[str]]:
+    """Return the text body, the HTML body, the parts they came from, and notes."""
+    if not isinstance(message, EmailMessage):
+        return "", "", (), []
+    chosen: list[Message] = []
+    found: dict[str, str] = {}
+    notes: list[str] = []
+    for kind in ("plain", "html"):
+        try:
+            part = message.get_body(preferencelist=(kind,))
+        except Exception:  # a broken tree: no body of this kind
+            part = None
+        if part is not None and part.get_content_subtype() == kind:
+            found[kind], note = body_text(part)
+            notes.extend([note] if note else [])
+            chosen.append(part)
+    return found.get("plain", ""), found.get("html", ""), tuple(chosen), notes
+
+
+def _sort_leaves(
+    message: Message | None, bodies: tuple[Message, ...]
+) -> tuple[tuple[Part, ...], tuple[Part, ...], tuple[Part, ...]]:
+    """Return (all leaves, attachments, inline parts)."""
+    if message is None:
+        return (), (), ()
+    parts: list[Part] = []
+    attachments: list[Part] = []
+    inline: list[Part] = []
+    for part_id, leaf in leaves(message):
+        record = describe(part_id, leaf, len(payload(leaf)))
+        parts.append(record)
+        if any(leaf is b for b in bodies):
+            continue
+        if record.disposition == "attachment":
+            attachments.append(record)
+        elif record.disposition == "inline" or record.content_id:
+            inline.append(record)
+        elif record.filename or record.content_type not in ("text/plain", "text/html"):
+            attachments.append(record)
+    return tuple(parts), tuple(attachments), tuple(inline)
+
+
+def _defects(message: Message | None) -> list[str]:
+    """Name the defects the parser recorded, e.g. a missing closing boundary."""
+    if message is None:
+        return []
+    names: list[str] = []
+    for part in message.walk():
+        names.extend(type(d).__name__ for d in getattr(part, "defects", ()))
+    if not names:
+        return []
+    return ["MIME defects: " + ", ".join(dict.fromkeys(names))]
+
+
+def parse_tree(raw: bytes) -> Message | None:
+    """Return the standard library's tree of ``raw``, or None if it is too hostile to parse."""
+    if too_complex(raw) is not None:
+        return None
+    try:
+        return BytesParser(policy=POLICY).parsebytes(raw)
+    except Exception:  # RecursionError and kin: parse_message reported it already
+        logger.debug("message tree could not be parsed", exc_info=True)
+        return None
+
+
+def find_part(message: Message | None, part_id: str) -> tuple[Part, bytes] | None:
+    """Return the :class:`Part` with ``part_id`` and its decoded payload, or None."""
+    if message is None:
+        return None
+    try:
+        for found_id, leaf in leaves(message):
+            if found_id == part_id:
+                data = payload(leaf)
+                return describe(found_id, leaf, len(data)), data
+    except Exception:  # be total: a part that cannot be decoded is not there
+        logger.debug("part %s could not be read", part_id, exc_info=True)
+    return None

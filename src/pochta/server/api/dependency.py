@@ -1,0 +1,128 @@
+"""What every HTTP route shares: the store, path parameters, JSON bodies and searches.
+
+Route modules (:mod:`pochta.server.api.message`, ``tag``, ``search``, ...)
+and the inbox pages import from here, never from each other. An id is checked
+by the store itself (:meth:`pochta.store.Store.resolve_id`), so a malformed
+one is a 404 like an unknown one.
+
+``GET``/``DELETE /api/v1/search`` and ``PUT /api/v1/messages`` with
+``Search`` read a query the same way: an empty one is refused (Mailpit's
+rule), a ``tz`` must name an IANA time zone, and bad text is a
+:class:`~pochta.exceptions.QueryError` (400) that quotes the term.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, tzinfo
+from typing import Annotated, Any, TypeVar, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import Depends, HTTPException, Path, Request
+from pydantic import BaseModel, ValidationError
+
+from pochta.exceptions import QueryError
+from pochta.store import Store
+
+__all__ = [
+    "QUERY_HELP",
+    "TZ_HELP",
+    "MessageID",
+    "PartID",
+    "StoreDep",
+    "body_schema",
+    "get_store",
+    "json_body",
+    "matching_ids",
+    "resolve",
+    "search_text",
+    "time_zone",
+]
+
+
+def get_store(request: Request) -> Store:
+    """Return the store the app was built around (FastAPI dependency)."""
+    return cast(Store, request.app.state.store)
+
+
+#: A route parameter that receives the app's store.
+StoreDep = Annotated[Store, Depends(get_store)]
+# Mailpit's names for the path parameters (the OpenAPI document shows them).
+MessageID = Annotated[str, Path(alias="ID", description='Message database ID or "latest"')]
+PartID = Annotated[str, Path(alias="PartID", description="Attachment part ID")]
+BodyT = TypeVar("BodyT", bound=BaseModel)
+
+
+async def json_body(request: Request, model: type[BodyT]) -> BodyT:
+    """Read the request body as ``model``; 400 with the field that is wrong."""
+    # Like Mailpit, read the body as JSON whatever its Content-Type says
+    # (``curl -d`` sends form-urlencoded); an empty body means "no fields".
+    raw = await request.body()
+    try:
+        return model.model_validate_json(raw) if raw.strip() else model()
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(x) for x in problem["loc"])
+        field = f" field {where}" if where else ""
+        raise HTTPException(400, f"request body{field}: {problem['msg']}") from None
+
+
+def body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """Return ``openapi_extra`` that documents ``model`` as the JSON request body.
+
+    Nested models are written out in place: pydantic's ``#/$defs/...``
+    references would point nowhere inside the OpenAPI document.
+    """
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(value) for value in node]
+        return node
+
+    return {"requestBody": {"content": {"application/json": {"schema": inline(schema)}}}}
+
+
+def resolve(store: Store, id_or_latest: str) -> str:
+    """Return the id ``id_or_latest`` names, or raise MessageNotFound (also for bad forms)."""
+    return store.resolve_id(id_or_latest)
+
+
+#: The description of every ``tz`` parameter.
+TZ_HELP = (
+    "Time zone identifier (e.g. Pacific/Auckland) used only for before: and after: "
+    "dates that give none; UTC by default"
+)
+#: The description of every ``query`` parameter.
+QUERY_HELP = "Search query, in Mailpit's search language (e.g. from:alice is:unread)"
+
+
+def time_zone(tz: str) -> tzinfo:
+    """Return the zone named ``tz`` (IANA name; empty means UTC), or raise QueryError."""
+    name = tz.strip()
+    if not name:
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise QueryError(
+            f"tz={tz!r} is not a time zone; give an IANA name like Europe/Moscow or leave it out"
+        ) from None
+
+
+def search_text(query: str) -> str:
+    """Return ``query`` stripped, or raise QueryError when nothing is left."""
+    text = query.strip()
+    if not text:
+        raise QueryError("no search query; give query=, e.g. query=from:alice@example.com")
+    return text
+
+
+def matching_ids(store: Store, query: str, tz: str) -> list[str]:
+    """Return the id of every message matching ``query`` (QueryError for bad text)."""
+    return store.search_ids(search_text(query), tz=time_zone(tz))

@@ -1,0 +1,97 @@
+"""``pochta serve``'s settings turned into a running SMTP server that delivers to the store."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import socket
+from pathlib import Path
+
+from pochta.config import HostPort, Settings
+from pochta.exceptions import ConfigurationError, ServeError
+from pochta.server.smtp.auth import load_credentials
+from pochta.server.smtp.server import Deliver, SMTPServer, SMTPSettings, start_smtp_server
+from pochta.server.tls import load_or_create_tls_context
+from pochta.store import Envelope, Store
+
+__all__ = ["smtp_address", "smtp_settings", "start_smtp"]
+
+logger = logging.getLogger(__name__)
+
+
+def smtp_settings(settings: Settings, *, state_dir: Path) -> SMTPSettings:
+    """Translate ``pochta serve``'s settings into the SMTP server's.
+
+    STARTTLS is offered only when asked for (a certificate, or
+    ``--smtp-require-starttls``, which makes a self-signed one in
+    ``state_dir`` if none is given): clients that start TLS whenever it is
+    offered would otherwise fail on a certificate they cannot verify.
+    """
+    tls_context = None
+    if settings.smtp_tls_cert is not None or settings.smtp_require_starttls:
+        tls_context = load_or_create_tls_context(
+            settings.smtp_tls_cert, settings.smtp_tls_key, state_dir
+        )
+    credentials = None
+    if settings.smtp_auth_file is not None:
+        credentials = load_credentials(settings.smtp_auth_file)
+    return SMTPSettings(
+        hostname=socket.gethostname() or "pochta",
+        max_message_size=settings.max_message_size,
+        max_recipients=settings.smtp_max_recipients,
+        max_connections=settings.smtp_max_connections,
+        tls_context=tls_context,
+        require_starttls=settings.smtp_require_starttls,
+        auth_accept_any=settings.smtp_auth_accept_any,
+        auth_credentials=credentials,
+    )
+
+
+async def start_smtp(store: Store, settings: Settings, *, state_dir: Path) -> SMTPServer:
+    """Start SMTP on ``settings.smtp`` delivering into ``store``, or raise :class:`ServeError`."""
+    try:
+        config = smtp_settings(settings, state_dir=state_dir)
+    except ConfigurationError as error:
+        raise ServeError(str(error)) from None
+    address = settings.smtp
+    try:
+        return await start_smtp_server(
+            _logging_deliver(store), config, host=address.host, port=address.port
+        )
+    except OSError as error:
+        hint = (
+            "stop the program using it, or give --smtp with another port (0 picks a free one)"
+            if error.errno == errno.EADDRINUSE
+            else "give --smtp with an address of this machine"
+        )
+        # asyncio rewords the bind error; the errno is the plain reason
+        number = error.errno
+        reason = (
+            os.strerror(number)
+            if isinstance(number, int) and number > 0
+            else error.strerror or str(error)
+        )
+        raise ServeError(f"cannot listen on {address} for SMTP: {reason}; {hint}") from None
+
+
+def _logging_deliver(store: Store) -> Deliver:
+    async def deliver(raw: bytes, envelope: Envelope) -> str:
+        message_id = await store.aadd(raw, envelope)
+        logger.info(
+            "stored %s: %d bytes from <%s> to %d recipient(s), client %s",
+            message_id,
+            len(raw),
+            envelope.mail_from,
+            len(envelope.rcpt_tos),
+            envelope.client_address or "?",
+        )
+        return message_id
+
+    return deliver
+
+
+def smtp_address(server: SMTPServer) -> HostPort:
+    """Return the address ``server`` is bound to."""
+    host, port = server.address
+    return HostPort(host, port)

@@ -1,0 +1,154 @@
+"""The SQL of every change besides inserting: read flags, deleting and pruning.
+
+Each function takes the writer's connection (autocommit mode), runs one
+transaction and returns the ids it touched, for the store's events.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+
+from pochta.store.sqlite.indexer import INSERT_TEXT
+from pochta.store.sqlite.row import UPDATE_INDEXED, to_micros
+
+__all__ = [
+    "apply_index",
+    "delete_all",
+    "delete_ids",
+    "prune_by_age",
+    "prune_by_count",
+    "set_read",
+]
+
+_CHUNK = 500  # below SQLite's default limit of bound parameters
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+def _marks(chunk: Sequence[str]) -> str:
+    return ", ".join("?" * len(chunk))
+
+
+def _transaction(
+    connection: sqlite3.Connection, statements: Sequence[tuple[str, tuple[object, ...]]]
+) -> list[str]:
+    """Run statements that end in ``RETURNING id`` in one transaction; return the ids."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        touched: list[str] = []
+        for sql, values in statements:
+            touched.extend(row[0] for row in connection.execute(sql, values).fetchall())
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    return touched
+
+
+def set_read(connection: sqlite3.Connection, ids: Sequence[str] | None, read: bool) -> list[str]:
+    """Set the read flag; return the ids whose flag changed."""
+    flag = int(read)
+    if ids is None:
+        sql = "UPDATE message SET read = ? WHERE read != ? RETURNING id"
+        return _transaction(connection, [(sql, (flag, flag))])
+    statements = [
+        (
+            f"UPDATE message SET read = ? WHERE read != ? AND id IN ({_marks(c)}) RETURNING id",
+            (flag, flag, *c),
+        )
+        for c in _chunks(list(dict.fromkeys(ids)))
+    ]
+    return _transaction(connection, statements)
+
+
+def delete_ids(connection: sqlite3.Connection, ids: Sequence[str]) -> list[str]:
+    """Delete the given messages (summary and raw bytes together); return those found."""
+    statements = [
+        (f"DELETE FROM message WHERE id IN ({_marks(c)}) RETURNING id", tuple(c))
+        for c in _chunks(list(dict.fromkeys(ids)))
+    ]
+    return _transaction(connection, statements)
+
+
+def delete_all(connection: sqlite3.Connection) -> int:
+    """Delete every message and shrink the file; return how many there were."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        total = int(connection.execute("SELECT total FROM tally").fetchone()[0])
+        connection.execute("DELETE FROM message_raw")
+        connection.execute("DELETE FROM message_tag")
+        # The full-text index goes at once; see 0002_search.sql.
+        connection.execute("INSERT INTO meta (key, value) VALUES ('truncating', '1')")
+        connection.execute("INSERT INTO message_text (message_text) VALUES ('delete-all')")
+        connection.execute("DELETE FROM message_search")
+        connection.execute("DELETE FROM meta WHERE key = 'truncating'")
+        connection.execute("DELETE FROM message")
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    # Give the freed pages back to the file system (an auto_vacuum=INCREMENTAL file only).
+    connection.execute("PRAGMA incremental_vacuum").fetchall()
+    return total
+
+
+def prune_by_count(connection: sqlite3.Connection, keep: int) -> list[str]:
+    """Delete all but the newest ``keep`` messages; return the ids deleted."""
+    total = int(connection.execute("SELECT total FROM tally").fetchone()[0])
+    if total <= keep:
+        return []
+    sql = (
+        "DELETE FROM message WHERE seq <= "
+        "(SELECT seq FROM message ORDER BY seq DESC LIMIT 1 OFFSET ?) RETURNING id"
+    )
+    return _transaction(connection, [(sql, (keep,))])
+
+
+def prune_by_age(connection: sqlite3.Connection, max_age: timedelta) -> list[str]:
+    """Delete the messages stored longer ago than ``max_age``; return their ids."""
+    cutoff = to_micros(datetime.now(UTC) - max_age)
+    if connection.execute("SELECT 1 FROM message WHERE created < ? LIMIT 1", (cutoff,)).fetchone():
+        sql = "DELETE FROM message WHERE created < ? RETURNING id"
+        return _transaction(connection, [(sql, (cutoff,))])
+    return []
+
+
+def apply_index(
+    connection: sqlite3.Connection,
+    batch: Sequence[tuple[tuple[object, ...], tuple[str, ...]]],
+    synchronous: str = "FULL",
+) -> list[str]:
+    """Complete rows the indexer parsed: (UPDATE_INDEXED values, full-text row) each.
+
+    Rows deleted meanwhile, or indexed already (by another process), are
+    skipped. Commits with ``synchronous=NORMAL``: all of it can be rebuilt
+    from the raw bytes, which were committed with FULL; ``synchronous`` is
+    the store's own setting, restored afterwards. Returns the ids done.
+    """
+    connection.execute("PRAGMA synchronous = NORMAL")
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        done: list[str] = []
+        for values, text in batch:
+            row = connection.execute(UPDATE_INDEXED, values).fetchone()
+            if row is not None:
+                connection.execute("DELETE FROM message_search WHERE seq = ?", (row[0],))
+                connection.execute(INSERT_TEXT, (row[0], *text))
+                done.append(str(values[-1]))
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    finally:
+        connection.execute(
+            f"PRAGMA synchronous = {'NORMAL' if synchronous == 'NORMAL' else 'FULL'}"
+        )
+    return done

@@ -1,0 +1,92 @@
+"""The SQL of message tags in the SQLite store: write, set, rename, delete.
+
+What a tag may be is :mod:`pochta.store.tag`'s rule. Here, tags compare
+without regard to (ASCII) case. A message's tags live in ``message_tag`` (one
+row per tag) and, sorted, in the summary JSON, which the functions here keep
+in step.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from pochta.store.tag import clean_tags
+
+__all__ = [
+    "delete_tag",
+    "rename_tag",
+    "set_tags",
+    "write_tags",
+]
+
+
+_SYNC_JSON = (
+    "UPDATE message SET summary = json_set(summary, '$.tags', json(("
+    " SELECT json_group_array(tag) FROM (SELECT tag FROM message_tag"
+    " WHERE message_tag.seq = message.seq ORDER BY tag))))"
+    " WHERE seq = ? RETURNING id"
+)
+
+
+def write_tags(connection: sqlite3.Connection, seq: int, tags: Sequence[str]) -> None:
+    """Insert the tag rows of a new message (inside the caller's transaction)."""
+    connection.executemany(
+        "INSERT OR IGNORE INTO message_tag (tag, seq) VALUES (?, ?)", [(t, seq) for t in tags]
+    )
+
+
+def set_tags(connection: sqlite3.Connection, ids: Sequence[str], tags: Sequence[str]) -> list[str]:
+    """Replace the tags of the messages ``ids``; return the ids found (one transaction)."""
+    cleaned = clean_tags(tags)
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        changed: list[str] = []
+        for id in dict.fromkeys(ids):
+            row = connection.execute("SELECT seq FROM message WHERE id = ?", (id,)).fetchone()
+            if row is None:
+                continue
+            connection.execute("DELETE FROM message_tag WHERE seq = ?", (row[0],))
+            write_tags(connection, row[0], cleaned)
+            connection.execute(_SYNC_JSON, (row[0],))
+            changed.append(id)
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    return changed
+
+
+def rename_tag(connection: sqlite3.Connection, old: str, new: str) -> list[str]:
+    """Rename tag ``old`` to ``new`` on every message; return the ids changed."""
+    cleaned = clean_tags([new])
+    return _retag(connection, old, cleaned[0] if cleaned else None)
+
+
+def delete_tag(connection: sqlite3.Connection, tag: str) -> list[str]:
+    """Remove ``tag`` from every message; return the ids changed."""
+    return _retag(connection, tag, None)
+
+
+def _retag(connection: sqlite3.Connection, old: str, new: str | None) -> list[str]:
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        seqs = [
+            row[0]
+            for row in connection.execute(
+                "DELETE FROM message_tag WHERE tag = ? RETURNING seq", (" ".join(old.split()),)
+            ).fetchall()
+        ]
+        if new is not None:
+            connection.executemany(
+                "INSERT OR IGNORE INTO message_tag (tag, seq) VALUES (?, ?)",
+                [(new, seq) for seq in seqs],
+            )
+        found = [str(connection.execute(_SYNC_JSON, (seq,)).fetchone()[0]) for seq in seqs]
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    return found
