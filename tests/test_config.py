@@ -11,6 +11,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from pochta.cli.option import serve_options, settings_from_options
 from pochta.config import (
     HostPort,
     Settings,
@@ -18,8 +19,6 @@ from pochta.config import (
     parse_host_port,
     parse_setting,
     parse_size,
-    serve_options,
-    settings_from_options,
 )
 from pochta.exceptions import ConfigurationError
 

@@ -2,7 +2,7 @@
 
 Every field of :class:`Settings` carries its default and one line of help.
 The click options of ``pochta serve`` are generated from these fields
-(:func:`click_options`), so a setting has one name everywhere: the field
+(:func:`pochta.cli.option.serve_options`), so a setting has one name everywhere: the field
 ``max_age`` is the flag ``--max-age``, the environment variable
 ``POCHTA_MAX_AGE`` and the line ``--max-age`` in ``docs/serve.md``.
 
@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import functools
 import ipaddress
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
-
-import click
+from typing import Any
 
 from pochta.exceptions import ConfigurationError
 
@@ -31,20 +28,19 @@ __all__ = [
     "DEFAULT_DATABASE",
     "HostPort",
     "Settings",
+    "envvar_of",
+    "flag_of",
     "parse_count",
     "parse_duration",
     "parse_host_port",
     "parse_setting",
     "parse_size",
-    "serve_options",
-    "settings_from_options",
 ]
 
 #: Where ``pochta serve`` keeps its mail when no ``--database`` is given: a
 #: folder in the current directory, like ``.git`` (add ``.pochta/`` to ``.gitignore``).
 DEFAULT_DATABASE = Path(".pochta") / "mail.db"
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 _MIB = 1024 * 1024
 _SIZE_UNITS = {"": 1, "K": 1024, "M": _MIB, "G": 1024 * _MIB}
@@ -292,11 +288,13 @@ class Settings:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ConfigurationError(
-                    f"{_flag(name)} {value!r} is not a count; give 0 or a positive whole number"
+                    f"{flag_of(name)} {value!r} is not a count; give 0 or a positive whole number"
                 )
         for name in ("smtp_max_recipients", "smtp_max_connections"):
             if getattr(self, name) == 0:
-                raise ConfigurationError(f"{_flag(name)} 0 would refuse all mail; give 1 or more")
+                raise ConfigurationError(
+                    f"{flag_of(name)} 0 would refuse all mail; give 1 or more"
+                )
         if self.max_message_size <= 0:
             raise ConfigurationError(
                 f"--max-message-size {self.max_message_size!r} must be more than 0; give e.g. 50M"
@@ -338,70 +336,15 @@ def parse_setting(name: str, text: str) -> Any:
     """
     parse = _FIELDS[name].metadata["parse"]
     if parse is None:
-        raise ConfigurationError(f"{_flag(name)} is not read from text; give it as a value")
-    return parse(text, name=_flag(name))
+        raise ConfigurationError(f"{flag_of(name)} is not read from text; give it as a value")
+    return parse(text, name=flag_of(name))
 
 
-def _flag(name: str) -> str:
+def flag_of(name: str) -> str:
+    """Return the flag of the :class:`Settings` field ``name``: ``max_age`` is ``--max-age``."""
     return "--" + name.replace("_", "-")
 
 
-def _envvar(name: str) -> str:
+def envvar_of(name: str) -> str:
+    """Return the environment variable of the field ``name``: ``POCHTA_MAX_AGE``."""
     return "POCHTA_" + name.upper()
-
-
-class _SettingType(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.3
-    """Turn the text of a flag or variable into a field value, or fail with the fix."""
-
-    def __init__(self, name: str, parse: Callable[[str], Any]) -> None:
-        self.name = name
-        self._parse = parse
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if not isinstance(value, str):
-            return value
-        try:
-            return self._parse(value)
-        except ConfigurationError as error:
-            self.fail(str(error), param, ctx)
-
-
-def _option(spec: dataclasses.Field[Any]) -> Callable[[F], F]:
-    meta = spec.metadata
-    common: dict[str, Any] = {
-        "envvar": _envvar(spec.name),
-        "show_envvar": True,
-        "help": meta["help"],
-        "default": None,
-    }
-    if spec.type == "bool":
-        return click.option(_flag(spec.name), is_flag=True, **common)
-    if spec.name == "allowed_host":
-        return click.option(_flag(spec.name), multiple=True, metavar="NAME", **common)
-    if spec.name == "watch":  # POCHTA_WATCH takes several folders separated by os.pathsep
-        folder = click.Path(file_okay=False, path_type=Path)
-        return click.option(_flag(spec.name), multiple=True, type=folder, metavar="DIR", **common)
-    kind = _SettingType(meta["metavar"].lower(), functools.partial(parse_setting, spec.name))
-    if meta["shown"]:
-        common.update(default=meta["shown"], show_default=True)
-    return click.option(_flag(spec.name), type=kind, metavar=meta["metavar"], **common)
-
-
-def serve_options(command: F) -> F:
-    """Add one click option per :class:`Settings` field to ``command``, in field order."""
-    for spec in reversed(dataclasses.fields(Settings)):
-        command = _option(spec)(command)
-    return command
-
-
-def settings_from_options(values: Mapping[str, Any]) -> Settings:
-    """Build :class:`Settings` from the values click parsed; unset ones keep their default."""
-    given: dict[str, Any] = {}
-    for spec in dataclasses.fields(Settings):
-        value = values.get(spec.name)
-        if spec.name == "allowed_host":
-            names = [n.strip() for item in value or () for n in item.split(",")]
-            given[spec.name] = tuple(n for n in names if n)
-        elif value is not None and not (spec.type == "bool" and value is False):
-            given[spec.name] = value
-    return Settings(**given)

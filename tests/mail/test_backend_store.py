@@ -15,7 +15,7 @@ from pochta.config import DEFAULT_DATABASE
 from pochta.exceptions import BadHeaderError, ConfigurationError, StoreFormatError
 from pochta.mail import EmailMessage, EmailMultiAlternatives, configure, get_connection, send_mail
 from pochta.mail.backends import store as store_backend
-from pochta.mail.backends.smtp import build_envelope
+from pochta.mail.submission import build_submission
 from pochta.store import Envelope, open_store
 
 BACKEND = "pochta.mail.backends.store.EmailBackend"
@@ -44,7 +44,7 @@ def test_writes_the_smtp_bytes_and_envelope_with_bcc(tmp_path: Path) -> None:
 
     assert sent == 1
     [(raw, envelope)] = stored(database)
-    assert raw == build_envelope(message).content
+    assert raw == build_submission(message).content
     assert envelope == Envelope(
         "app@example.com",
         ("ann@example.com", "cc@example.com", "hidden@example.com"),

@@ -2,72 +2,23 @@
 
 from __future__ import annotations
 
-import email.generator
-import io
 import logging
 import smtplib
 import ssl
 import threading
 from collections.abc import Sequence
-from email.headerregistry import Address, AddressHeader
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any
 
-from pochta.exceptions import BadHeaderError, ConfigurationError
+from pochta.exceptions import ConfigurationError
 from pochta.mail import settings
 from pochta.mail.backends.base import BaseEmailBackend, SendableMessage
-from pochta.mail.header import DNS_NAME, check_header_value, punycode
+from pochta.mail.header import DNS_NAME
+from pochta.mail.submission import Submission, build_submission, prep_address
 
-__all__ = ["EmailBackend", "Envelope", "build_envelope", "prep_address"]
+__all__ = ["EmailBackend", "prep_address"]
 
 logger = logging.getLogger(__name__)
-
-
-class Envelope(NamedTuple):
-    """What one message becomes on the wire: MAIL FROM, RCPT TO and the data."""
-
-    mail_from: str
-    rcpt_tos: list[str]
-    content: bytes
-
-
-def prep_address(address: str, force_ascii: bool = True) -> str:
-    """Return the addr-spec of ``address`` for MAIL FROM / RCPT TO.
-
-    Raises BadHeaderError for a line break (SMTP command injection) and ValueError
-    for anything that is not exactly one valid address. With ``force_ascii`` a
-    non-ASCII domain is IDNA-encoded.
-    """
-    address = str(address)
-    check_header_value("envelope address", address)
-    if "\x00" in address:
-        raise BadHeaderError(f"address {address!r} holds a NUL character; remove it")
-    parsed = AddressHeader.value_parser(address)
-    defects = {str(defect) for defect in parsed.all_defects}
-    # Django allows a local mailbox such as "webmaster" (Django #15042).
-    defects.discard("addr-spec local part with no domain")
-    if defects:
-        raise ValueError(f"Invalid address {address!r}: {'; '.join(sorted(defects))}")
-    mailboxes = parsed.all_mailboxes
-    if len(mailboxes) != 1:
-        raise ValueError(f"Invalid address {address!r}: must be a single address")
-    mailbox = mailboxes[0]
-    if force_ascii and mailbox.domain and not mailbox.domain.isascii():
-        return str(Address(username=mailbox.local_part, domain=punycode(mailbox.domain)))
-    return str(mailbox.addr_spec)
-
-
-def build_envelope(message: SendableMessage) -> Envelope:
-    """Turn a message into its envelope and CRLF bytes; raise on any bad address/header."""
-    mail_from = prep_address(message.from_email)
-    rcpt_tos = [prep_address(address) for address in message.recipients()]
-    msg = message.message()
-    buffer = io.BytesIO()
-    generator = email.generator.BytesGenerator(
-        buffer, mangle_from_=False, policy=msg.policy.clone(linesep="\r\n")
-    )
-    generator.flatten(msg)
-    return Envelope(mail_from, rcpt_tos, buffer.getvalue())
 
 
 class EmailBackend(BaseEmailBackend):
@@ -190,7 +141,7 @@ class EmailBackend(BaseEmailBackend):
         """
         if not email_messages:
             return 0
-        envelopes = [build_envelope(m) for m in email_messages if m.recipients()]
+        envelopes = [build_submission(m) for m in email_messages if m.recipients()]
         if not envelopes:
             return 0
         with self._lock:
@@ -203,7 +154,7 @@ class EmailBackend(BaseEmailBackend):
                 if created:
                     self.close()
 
-    def _send(self, envelope: Envelope) -> bool:
+    def _send(self, envelope: Submission) -> bool:
         assert self.connection is not None
         try:
             self.connection.ehlo_or_helo_if_needed()

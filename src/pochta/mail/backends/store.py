@@ -27,7 +27,7 @@ from typing import Any
 from pochta.exceptions import ConfigurationError
 from pochta.mail import settings
 from pochta.mail.backends.base import BaseEmailBackend, SendableMessage
-from pochta.mail.backends.smtp import build_envelope
+from pochta.mail.submission import build_submission
 from pochta.store import Envelope, Store, open_store
 
 __all__ = ["DEFAULT_DATABASE", "EmailBackend", "database_setting"]
@@ -106,7 +106,7 @@ class EmailBackend(BaseEmailBackend):
         with self._lock:
             try:
                 # Build all first: a bad header or address stores nothing of the batch.
-                envelopes = [build_envelope(m) for m in email_messages if m.recipients()]
+                envelopes = [build_submission(m) for m in email_messages if m.recipients()]
                 if not envelopes:
                     return 0
                 created = self.open()

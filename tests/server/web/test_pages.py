@@ -14,7 +14,7 @@ from pochta.store import Envelope, Store
 
 pytestmark = pytest.mark.anyio
 
-DATA = Path(__file__).parent.parent / "data"
+DATA = Path(__file__).parents[2] / "data"
 ENVELOPE = Envelope("a@example.com", ("b@example.com",))
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -11,7 +11,7 @@ from pochta.store import Envelope, Store
 
 pytestmark = pytest.mark.anyio
 
-REPORT = (Path(__file__).parent.parent / "data" / "inline-and-pdf.eml").read_bytes()
+REPORT = (Path(__file__).parents[2] / "data" / "inline-and-pdf.eml").read_bytes()
 HTML_ONLY = (
     b"From: a@example.com\r\nTo: b@example.com\r\nSubject: html\r\nMIME-Version: 1.0\r\n"
     b"Content-Type: text/html; charset=utf-8\r\n\r\n"

@@ -244,7 +244,7 @@ async def test_openapi_references_resolve(api_client: httpx.AsyncClient) -> None
 
 
 async def test_api_docs_name_every_route(api_client: httpx.AsyncClient) -> None:
-    doc = (Path(__file__).parent.parent.parent / "docs" / "api.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).parents[3] / "docs" / "api.md").read_text(encoding="utf-8")
     paths = (await api_client.get("/api/v1/openapi.json")).json()["paths"]
     for path, methods in paths.items():
         for method in methods:

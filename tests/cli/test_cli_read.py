@@ -119,6 +119,6 @@ def test_unknown_id_and_missing_store_are_one_line_errors(tmp_path: Path, databa
 @pytest.mark.parametrize("command", ["ls", "show"])
 def test_docs_show_the_current_help(command: str) -> None:
     shown = CliRunner().invoke(main, [command, "--help"], prog_name="pochta", terminal_width=80)
-    docs = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text("utf-8")
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text("utf-8")
 
     assert f"```text\n{shown.output}```" in docs

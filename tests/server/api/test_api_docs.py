@@ -7,7 +7,7 @@ from pathlib import Path
 from pochta.server.app import create_app
 from pochta.store import Store
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "api.md"
 
 
 def test_docs_name_every_published_route(api_store: Store) -> None:

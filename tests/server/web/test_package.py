@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hatchling.builders.wheel import WheelBuilder  # the build backend, in the dev extra
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 WEB = ROOT / "src" / "pochta" / "server" / "web"
 
 

@@ -13,7 +13,7 @@ from pochta.store import Envelope, Store
 
 pytestmark = pytest.mark.anyio
 
-DATA = Path(__file__).parent.parent / "data"
+DATA = Path(__file__).parents[2] / "data"
 REPORT = (DATA / "inline-and-pdf.eml").read_bytes()
 PDF = base64.b64decode(
     "JVBERi0xLjQKMSAwIG9iaiA8PCAvVHlwZSAvQ2F0YWxvZyA+PiBlbmRvYmoKdHJhaWxlciA8PCAv"

@@ -1,0 +1,73 @@
+"""``pochta serve``: catch mail until Ctrl-C; its options come from :mod:`pochta.config`."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from pochta.cli.option import serve_options, settings_from_options
+from pochta.exceptions import ConfigurationError, PochtaError
+
+if TYPE_CHECKING:
+    from pochta.server.app import Catcher
+
+__all__ = ["serve"]
+
+
+@click.command()
+@click.argument(
+    "database_file",
+    metavar="[DATABASE]",
+    required=False,
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+@serve_options
+def serve(database_file: Path | None, **values: Any) -> None:
+    """Catch mail: an SMTP server and the JSON API / inbox, until Ctrl-C.
+
+    Every message sent to the SMTP address is kept in DATABASE (default
+    .pochta/mail.db in this folder; add .pochta/ to .gitignore). Each option
+    can also be set by the environment variable shown; an option on the
+    command line wins over the variable, and DATABASE over --database.
+
+    \b
+    Example:
+        pochta serve --smtp 127.0.0.1:2525 --max 500 --max-age 3d
+    """
+    try:
+        settings = settings_from_options(values)
+        if database_file is not None:
+            settings = dataclasses.replace(settings, database=database_file)
+    except ConfigurationError as error:
+        raise click.UsageError(str(error)) from None
+    if settings.temp and database_file is not None:
+        raise click.UsageError("--temp and DATABASE contradict each other; give one")
+    from pochta.server.app import exposure_warnings
+    from pochta.server.app import serve as serve_forever
+
+    logging.basicConfig(
+        level=logging.INFO if settings.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    for warning in exposure_warnings(settings):
+        click.echo(f"warning: {warning}", err=True)
+    try:
+        asyncio.run(serve_forever(settings, on_ready=_announce))
+    except (PochtaError, OSError) as error:
+        click.echo(f"pochta serve: {error}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:  # Ctrl-C while starting, before the handlers are in place
+        sys.exit(130)
+
+
+def _announce(catcher: Catcher) -> None:
+    click.echo(f"SMTP  smtp://{catcher.smtp_address}")
+    click.echo(f"Inbox http://{catcher.http_address}")
+    click.echo(f"Store {catcher.store.path}")
+    sys.stdout.flush()
