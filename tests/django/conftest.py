@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
-from django_site import (
+
+from tests.django.django_site import (
     SITE,
     Demo,
     Site,
@@ -32,7 +33,7 @@ from django_site import (
 )
 
 if TYPE_CHECKING:
-    from conftest import ServeProcess
+    from tests.conftest import ServeProcess
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,10 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
-from django_site import SITE, free_port, manage, site_env
+from tests.django.django_site import SITE, free_port, manage, site_env
 
 if TYPE_CHECKING:
-    from conftest import ServeProcess
+    from tests.conftest import ServeProcess
 
 NO_ISSUES = "System check identified no issues (0 silenced).\n"
 

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import httpx
-from django_site import SITE, free_port, launch, manage, site_env, stop
+
+from tests.django.django_site import SITE, free_port, launch, manage, site_env, stop
 
 PYTHON_MANAGE = [sys.executable, str(SITE / "manage.py")]
 TASK_FORM = "from tasks.forms import TaskForm; assert TaskForm({'title': 'Test Task'}).is_valid()"

@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 import httpx
-from django_site import Demo, post_form, site_env, start_demo, stop
+
+from tests.django.django_site import Demo, post_form, site_env, start_demo, stop
 
 
 def test_prints_both_addresses_and_the_demo_login(demo: Demo) -> None:

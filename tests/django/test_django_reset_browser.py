@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
-from django_site import Demo
 from playwright.sync_api import expect
 
 from pochta.testing import Mailbox
+from tests.django.django_site import Demo
 
 pytestmark = pytest.mark.browser
 

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from django_site import SITE, Site, post_form
+
+from tests.django.django_site import SITE, Site, post_form
 
 if TYPE_CHECKING:
-    from conftest import ServeProcess
+    from tests.conftest import ServeProcess
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 
-from django_site import SITE, manage, site_env
+from tests.django.django_site import SITE, manage, site_env
 
 SHOW_MAIL_SETTINGS = (
     "from django.conf import settings as s; import json; print(json.dumps({k: str(getattr(s, k))"

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from pochta.server.api import model as api_models
 
 if TYPE_CHECKING:
-    from conftest import ServeProcess
+    from tests.conftest import ServeProcess
 
 MESSAGES_SUMMARY = {"messages", "messages_count", "start", "tags", "total", "unread"}
 MESSAGE_SUMMARY = {

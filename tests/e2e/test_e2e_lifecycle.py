@@ -18,7 +18,7 @@ import pytest
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from conftest import ServeProcess
+    from tests.conftest import ServeProcess
 
 
 def free_port() -> int:

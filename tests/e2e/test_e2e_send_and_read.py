@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pochta.mail import EmailMultiAlternatives, get_connection
 
 if TYPE_CHECKING:
-    from conftest import ServeProcess
+    from tests.conftest import ServeProcess
 
 PNG = bytes(range(256)) * 4
 BLOB = bytes(range(255, -1, -1)) * 3 + b"\r\n.\r\n\n."

@@ -12,7 +12,7 @@ import pytest
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from conftest import ServeProcess
+    from tests.conftest import ServeProcess
 
 MESSAGE = b"From: a@example.com\r\nSubject: guarded\r\n\r\nhello\r\n"
 

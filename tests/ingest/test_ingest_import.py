@@ -13,11 +13,11 @@ from pathlib import Path
 
 import httpx
 from click.testing import CliRunner
-from mail_writers import run_import, stored_subjects, write_with_django
 
 from pochta.cli import main
 from pochta.mail import EmailMessage, get_connection
 from pochta.store import Envelope, open_store
+from tests.ingest.mail_writers import run_import, stored_subjects, write_with_django
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from mail_writers import stored_subjects, write_with_django
 
 from pochta.cli import main
 from pochta.config import Settings
 from pochta.exceptions import ConfigurationError
 from pochta.ingest.watch import Watcher, state_path
 from pochta.store import Store, open_store
+from tests.ingest.mail_writers import stored_subjects, write_with_django
 
 SEPARATOR = b"-" * 79 + b"\n"
 

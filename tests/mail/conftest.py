@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 import trustme
-from smtp_peer import SMTPServer, start_server
 
 import pochta.mail
 from pochta.mail import settings
+from tests.mail.smtp_peer import SMTPServer, start_server
 
 
 @pytest.fixture(autouse=True)

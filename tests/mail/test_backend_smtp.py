@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 import trustme
-from smtp_peer import SMTPServer, free_port, start_server
 
 from pochta.exceptions import BadHeaderError, ConfigurationError
 from pochta.mail import EmailMessage, EmailMultiAlternatives, configure, send_mail, send_mass_mail
 from pochta.mail.backends import smtp
+from tests.mail.smtp_peer import SMTPServer, free_port, start_server
 
 USER, PASSWORD = "mailer", "s3cret"
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from smtp_peer import SMTPServer, free_port
 
 import pochta.mail
 from pochta.cli import main
+from tests.mail.smtp_peer import SMTPServer, free_port
 
 LOCMEM = "pochta.mail.backends.locmem.EmailBackend"
 CONSOLE = "pochta.mail.backends.console.EmailBackend"

@@ -15,7 +15,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from smtp_peer import SMTPServer
+from tests.mail.smtp_peer import SMTPServer
 
 SEPARATOR = b"-" * 79
 

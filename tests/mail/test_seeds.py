@@ -162,7 +162,7 @@ def test_seed_004_email_message_with_attached_report(
 
 def test_fail_silently_true_survives_an_unreachable_server() -> None:
     # The seeds' advice: fail_silently=True keeps a form working when SMTP is down.
-    from smtp_peer import free_port
+    from tests.mail.smtp_peer import free_port
 
     configure(EMAIL_HOST="127.0.0.1", EMAIL_PORT=free_port())
     from pochta.mail import send_mail

@@ -16,7 +16,7 @@ from pochta.server.app import create_app
 from pochta.store import Store
 
 if TYPE_CHECKING:
-    from conftest import ServeProcess
+    from tests.conftest import ServeProcess
 
 # Mailpit's MessageSummary fields (swagger.json), as a "new" event carries them.
 SUMMARY_FIELDS = {

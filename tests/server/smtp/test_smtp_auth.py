@@ -9,11 +9,11 @@ import smtplib
 from pathlib import Path
 
 import pytest
-from smtp_harness import Recorder, serve
 
 from pochta.exceptions import ConfigurationError
 from pochta.server.smtp.auth import load_credentials
 from pochta.server.smtp.server import SMTPSettings
+from tests.server.smtp.smtp_harness import Recorder, serve
 
 PASSWORD = "s3cret:with-colon"
 USERS = SMTPSettings(auth_credentials={"alice": PASSWORD})

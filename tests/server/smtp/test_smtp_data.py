@@ -9,9 +9,9 @@ import struct
 from email.message import EmailMessage
 
 import pytest
-from smtp_harness import Recorder, serve
 
 from pochta.server.smtp.server import SMTPSettings
+from tests.server.smtp.smtp_harness import Recorder, serve
 
 TRANSACTION = b"EHLO c\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n"
 

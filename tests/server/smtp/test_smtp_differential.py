@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from smtp_harness import RawClient, serve
 
 from pochta.server.smtp.server import SMTPSettings
+from tests.server.smtp.smtp_harness import RawClient, serve
 
 SIZE = 10_000
 MAIL = b"MAIL FROM:<a@example.com>\r\n"

@@ -9,11 +9,11 @@ import socket
 import time
 
 import pytest
-from smtp_harness import Recorder, failing, serve
 
 from pochta.exceptions import StoreError, StoreFullError
 from pochta.server.smtp.framing import Framer, Oversize
 from pochta.server.smtp.server import SMTPSettings
+from tests.server.smtp.smtp_harness import Recorder, failing, serve
 
 START = b"EHLO c\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\n"
 

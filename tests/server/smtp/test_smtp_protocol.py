@@ -7,10 +7,10 @@ import contextlib
 import smtplib
 
 import pytest
-from smtp_harness import Recorder, serve
 
 from pochta.message.envelope import Envelope
 from pochta.server.smtp.server import SMTPSettings
+from tests.server.smtp.smtp_harness import Recorder, serve
 
 EHLO_REPLY = (
     b"250-pochta\r\n250-SIZE 52428800\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n"

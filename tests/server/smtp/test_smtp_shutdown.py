@@ -6,7 +6,7 @@ import asyncio
 import concurrent.futures
 import time
 
-from smtp_harness import Recorder, RunningServer, serve
+from tests.server.smtp.smtp_harness import Recorder, RunningServer, serve
 
 START = b"EHLO c\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n"
 SHUTTING_DOWN = b"421 4.3.2 Service shutting down, closing connection\r\n"

@@ -6,9 +6,8 @@ import smtplib
 import threading
 from pathlib import Path
 
-from smtp_harness import serve
-
 from pochta.store import Envelope, open_store
+from tests.server.smtp.smtp_harness import serve
 
 
 def test_messages_sent_over_smtp_are_in_the_store_byte_exact(tmp_path: Path) -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 import trustme
-from smtp_harness import Recorder, serve
 
 from pochta.exceptions import ConfigurationError
 from pochta.server.smtp.server import SMTPSettings
 from pochta.server.tls import CERT_NAME, KEY_NAME, load_or_create_tls_context
+from tests.server.smtp.smtp_harness import Recorder, serve
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from inbox_samples import PDF, plain_message, recorder, rich_message, send
 from playwright.sync_api import Page, expect
 
+from tests.server.web.inbox_samples import PDF, plain_message, recorder, rich_message, send
+
 if TYPE_CHECKING:
-    from conftest import ServeProcess
+    from tests.conftest import ServeProcess
 
 pytestmark = pytest.mark.browser
 

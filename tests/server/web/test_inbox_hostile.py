@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from inbox_samples import hostile_message, recorder, send
 from playwright.sync_api import Page, Request, expect
 
+from tests.server.web.inbox_samples import hostile_message, recorder, send
+
 if TYPE_CHECKING:
-    from conftest import ServeProcess
+    from tests.conftest import ServeProcess
 
 pytestmark = pytest.mark.browser
 
