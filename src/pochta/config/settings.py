@@ -1,0 +1,233 @@
+"""The settings of ``pochta serve``, each declared once.
+
+Every field of :class:`Settings` carries its default and one line of help.
+The click options of ``pochta serve`` are generated from these fields
+(:func:`pochta.cli.option.serve_options`), so a setting has one name everywhere: the field
+``max_age`` is the flag ``--max-age``, the environment variable
+``POCHTA_MAX_AGE`` and the line ``--max-age`` in ``docs/serve.md``.
+
+Text values from the command line or the environment go through the
+``parse_*`` functions below; they raise :class:`~pochta.exceptions.ConfigurationError`
+with a message that names the value and the fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pochta.config.value import (
+    MIB,
+    HostPort,
+    parse_count,
+    parse_duration,
+    parse_host_port,
+    parse_path,
+    parse_size,
+)
+from pochta.exceptions import ConfigurationError
+
+__all__ = ["DEFAULT_DATABASE", "Settings", "envvar_of", "flag_of", "parse_setting"]
+
+#: Where ``pochta serve`` keeps its mail when no ``--database`` is given: a
+#: folder in the current directory, like ``.git`` (add ``.pochta/`` to ``.gitignore``).
+DEFAULT_DATABASE = Path(".pochta") / "mail.db"
+
+
+def setting(
+    default: Any,
+    help: str,
+    *,
+    parse: Callable[..., Any] | None = None,
+    shown: str = "",
+    metavar: str = "",
+) -> Any:
+    """Declare one field of :class:`Settings`: its default, help line, text parser and metavar.
+
+    ``parse(text, name=flag)`` reads the text of a flag or variable (see
+    :func:`parse_setting`); ``shown`` is the default as ``--help`` prints it.
+    """
+    metadata = {"help": help, "parse": parse, "shown": shown, "metavar": metavar}
+    return field(default=default, metadata=metadata)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything ``pochta serve`` can be told; each field is one flag and one variable.
+
+    Build it directly in code (``Settings(smtp=HostPort("127.0.0.1", 0))``) or
+    let ``pochta serve`` build it from flags and ``POCHTA_*`` variables.
+    Invalid values raise :class:`~pochta.exceptions.ConfigurationError`.
+    """
+
+    smtp: HostPort = setting(
+        HostPort("127.0.0.1", 1025),
+        "Address the SMTP server listens on (port 0 picks a free port).",
+        parse=parse_host_port,
+        shown="127.0.0.1:1025",
+        metavar="HOST:PORT",
+    )
+    listen: HostPort = setting(
+        HostPort("127.0.0.1", 8025),
+        "Address the web inbox and JSON API listen on (port 0 picks a free port).",
+        parse=parse_host_port,
+        shown="127.0.0.1:8025",
+        metavar="HOST:PORT",
+    )
+    database: Path = setting(
+        DEFAULT_DATABASE,
+        "SQLite file that keeps the mail; made with its folder if missing.",
+        parse=parse_path,
+        shown=str(DEFAULT_DATABASE),
+        metavar="PATH",
+    )
+    temp: bool = setting(
+        False,
+        "Keep the mail in a temporary store, deleted on exit.",
+    )
+    watch: tuple[Path, ...] = setting(
+        (),
+        "Folder of Django's file backend (EMAIL_FILE_PATH): import its mail as it is "
+        "written (repeat for more folders).",
+        metavar="DIR",
+    )
+    max: int = setting(
+        0,
+        "Keep at most this many messages, deleting the oldest; 0 keeps all.",
+        parse=parse_count,
+        shown="0",
+        metavar="COUNT",
+    )
+    max_age: datetime.timedelta | None = setting(
+        None,
+        "Delete messages older than this (3d, 12h, 30m); by default, never.",
+        parse=parse_duration,
+        metavar="AGE",
+    )
+    max_message_size: int = setting(
+        50 * MIB,
+        "Largest message accepted, in bytes or with K, M or G.",
+        parse=parse_size,
+        shown="50M",
+        metavar="SIZE",
+    )
+    smtp_max_recipients: int = setting(
+        100,
+        "Most recipients in one SMTP transaction; more are answered 452.",
+        parse=parse_count,
+        shown="100",
+        metavar="COUNT",
+    )
+    smtp_max_connections: int = setting(
+        100,
+        "Most SMTP connections open at once; more are answered 421.",
+        parse=parse_count,
+        shown="100",
+        metavar="COUNT",
+    )
+    smtp_auth_file: Path | None = setting(
+        None,
+        "File of username:password lines; SMTP clients must log in with one.",
+        parse=parse_path,
+        metavar="PATH",
+    )
+    smtp_auth_accept_any: bool = setting(
+        False,
+        "Offer SMTP AUTH and accept any username and password.",
+    )
+    smtp_tls_cert: Path | None = setting(
+        None,
+        "PEM certificate; with it the SMTP server offers STARTTLS.",
+        parse=parse_path,
+        metavar="PATH",
+    )
+    smtp_tls_key: Path | None = setting(
+        None,
+        "PEM private key of --smtp-tls-cert.",
+        parse=parse_path,
+        metavar="PATH",
+    )
+    smtp_require_starttls: bool = setting(
+        False,
+        "Refuse mail until the client has used STARTTLS (self-signed if no --smtp-tls-cert).",
+    )
+    allowed_host: tuple[str, ...] = setting(
+        (),
+        "Another Host name the web server answers to (repeat, or separate with commas).",
+        metavar="NAME",
+    )
+    verbose: bool = setting(
+        False,
+        "Log each message stored and each HTTP request to stderr.",
+    )
+
+    def __post_init__(self) -> None:
+        for name in ("max", "smtp_max_recipients", "smtp_max_connections"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ConfigurationError(
+                    f"{flag_of(name)} {value!r} is not a count; give 0 or a positive whole number"
+                )
+        for name in ("smtp_max_recipients", "smtp_max_connections"):
+            if getattr(self, name) == 0:
+                raise ConfigurationError(
+                    f"{flag_of(name)} 0 would refuse all mail; give 1 or more"
+                )
+        if self.max_message_size <= 0:
+            raise ConfigurationError(
+                f"--max-message-size {self.max_message_size!r} must be more than 0; give e.g. 50M"
+            )
+        if (self.smtp_tls_cert is None) != (self.smtp_tls_key is None):
+            raise ConfigurationError(
+                "--smtp-tls-cert and --smtp-tls-key go together; give both, or neither "
+                "for a self-signed certificate"
+            )
+        if self.smtp_auth_file is not None and self.smtp_auth_accept_any:
+            raise ConfigurationError(
+                "--smtp-auth-file and --smtp-auth-accept-any contradict each other; give one"
+            )
+        for folder in self.watch:
+            if folder.exists() and not folder.is_dir():
+                raise ConfigurationError(
+                    f"--watch {folder} is a file; give the folder EMAIL_FILE_PATH names"
+                )
+        for host in self.allowed_host:
+            if not re.fullmatch(r"[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]", host):
+                raise ConfigurationError(
+                    f"--allowed-host {host!r} is not a host name; give e.g. mail.test"
+                )
+
+    @property
+    def smtp_auth_required(self) -> bool:
+        """Tell whether SMTP clients must log in before sending."""
+        return self.smtp_auth_file is not None
+
+
+_FIELDS = {spec.name: spec for spec in dataclasses.fields(Settings)}
+
+
+def parse_setting(name: str, text: str) -> Any:
+    """Read ``text`` as the value of the :class:`Settings` field ``name``, as its flag would.
+
+    Raises :class:`~pochta.exceptions.ConfigurationError` naming the flag
+    (``--max-age 'soon' is not a duration; ...``).
+    """
+    parse = _FIELDS[name].metadata["parse"]
+    if parse is None:
+        raise ConfigurationError(f"{flag_of(name)} is not read from text; give it as a value")
+    return parse(text, name=flag_of(name))
+
+
+def flag_of(name: str) -> str:
+    """Return the flag of the :class:`Settings` field ``name``: ``max_age`` is ``--max-age``."""
+    return "--" + name.replace("_", "-")
+
+
+def envvar_of(name: str) -> str:
+    """Return the environment variable of the field ``name``: ``POCHTA_MAX_AGE``."""
+    return "POCHTA_" + name.upper()

@@ -1,0 +1,118 @@
+"""The values settings take, read from text: addresses, sizes, durations, counts, paths.
+
+Each ``parse_*`` function reads the text of a flag or environment variable and
+raises :class:`~pochta.exceptions.ConfigurationError` with a message that
+names the value and the fix.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pochta.exceptions import ConfigurationError
+
+__all__ = [
+    "MIB",
+    "HostPort",
+    "parse_count",
+    "parse_duration",
+    "parse_host_port",
+    "parse_path",
+    "parse_size",
+]
+
+MIB = 1024 * 1024
+_SIZE_UNITS = {"": 1, "K": 1024, "M": MIB, "G": 1024 * MIB}
+_DURATION_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class HostPort:
+    """An address to listen on; port 0 asks the system for a free port."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
+    def is_loopback(self) -> bool:
+        """Tell whether only this machine can reach the address."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+def parse_host_port(text: str, *, name: str = "address") -> HostPort:
+    """Read ``HOST:PORT`` (``[::1]:1025`` for IPv6) into a :class:`HostPort`."""
+    match = re.fullmatch(r"\[(?P<v6>[^\]]+)\]:(?P<p6>\d+)|(?P<host>[^:\[\]]+):(?P<port>\d+)", text)
+    if match is None:
+        raise ConfigurationError(
+            f"{name} {text!r} is not HOST:PORT; give e.g. 127.0.0.1:1025, "
+            f"0.0.0.0:1025 or [::1]:1025 (port 0 picks a free port)"
+        )
+    host = match["v6"] or match["host"]
+    port = int(match["p6"] or match["port"])
+    if port > 65535:
+        raise ConfigurationError(f"{name} {text!r} has port {port}; give a port from 0 to 65535")
+    if match["v6"]:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ConfigurationError(
+                f"{name} {text!r}: {host!r} is not an IPv6 address; give e.g. [::1]:{port}"
+            ) from None
+    return HostPort(host, port)
+
+
+def parse_size(text: str, *, name: str = "size") -> int:
+    """Read a byte count: ``1048576``, ``512K``, ``50M``, ``1G`` (also ``50MB``, ``50MiB``)."""
+    match = re.fullmatch(r"\s*(\d+)\s*([KMG]?)(?:I?B)?\s*", text.upper())
+    if match is None:
+        raise ConfigurationError(
+            f"{name} {text!r} is not a size; give bytes or a number with K, M or G, e.g. 50M"
+        )
+    size = int(match[1]) * _SIZE_UNITS[match[2]]
+    if size <= 0:
+        raise ConfigurationError(f"{name} {text!r} must be more than 0 bytes; give e.g. 50M")
+    return size
+
+
+def parse_duration(text: str, *, name: str = "duration") -> datetime.timedelta | None:
+    """Read an age such as ``3d``, ``12h``, ``30m``, ``45s`` or ``1d12h``; empty is forever."""
+    if not text.strip():
+        return None
+    parts = re.findall(r"(\d+)\s*([dhms])", text.strip().lower())
+    rebuilt = "".join(n + unit for n, unit in parts)
+    if not parts or rebuilt != re.sub(r"\s+", "", text.strip().lower()):
+        raise ConfigurationError(
+            f"{name} {text!r} is not a duration; give a number and a unit "
+            f"(d, h, m or s), e.g. 3d, 12h, 30m, or nothing to keep mail forever"
+        )
+    seconds = sum(int(n) * _DURATION_UNITS[unit] for n, unit in parts)
+    if seconds <= 0:
+        raise ConfigurationError(f"{name} {text!r} is zero; give e.g. 3d, or nothing for forever")
+    return datetime.timedelta(seconds=seconds)
+
+
+def parse_count(text: str, *, name: str = "count") -> int:
+    """Read a whole number of 0 or more."""
+    if not re.fullmatch(r"\s*\d+\s*", text):
+        raise ConfigurationError(
+            f"{name} {text!r} is not a count; give 0 or a positive whole number"
+        )
+    return int(text)
+
+
+def parse_path(text: str, *, name: str = "path") -> Path:
+    """Read a path (any text is one)."""
+    return Path(text)
