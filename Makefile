@@ -16,11 +16,12 @@ test: $(STAMP)
 	scripts/install-browser
 	$(PYTHON) -m pytest
 
-## lint: ruff and mypy on the package
+## lint: ruff on everything, mypy --strict on the package and the tests
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench examples
 	$(VENV)/bin/ruff format --check src tests bench examples
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy tests
 
 ## bench: the ingest benchmark against aiosmtpd (minutes, not part of the tests)
 bench: $(STAMP)

@@ -24,7 +24,8 @@ def find(server: ServeProcess, subject: str) -> dict[str, Any]:
     listed = server.get("/api/v1/messages", params={"limit": 1000}).json()["messages"]
     found = [m for m in listed if m["Subject"] == subject]
     assert len(found) == 1, [m["Subject"] for m in listed]
-    return found[0]
+    summary: dict[str, Any] = found[0]
+    return summary
 
 
 def attachments(server: ServeProcess, message: dict[str, Any]) -> dict[str, bytes]:

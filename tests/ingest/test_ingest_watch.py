@@ -17,6 +17,7 @@ from pochta.config import Settings
 from pochta.exceptions import ConfigurationError
 from pochta.ingest.watch import Watcher, state_path
 from pochta.store import Store, open_store
+from tests.conftest import ServeProcess
 from tests.ingest.mail_writers import stored_subjects, write_with_django
 
 SEPARATOR = b"-" * 79 + b"\n"
@@ -143,7 +144,7 @@ def wait_for(check: Callable[[], bool], what: str) -> None:
 
 def test_serve_watch_follows_real_django_and_restarts_without_duplicates(
     tmp_path: Path,
-    launch_serve,  # type: ignore[no-untyped-def]
+    launch_serve: Callable[..., ServeProcess],
 ) -> None:
     folder = tmp_path / "sent_emails"
     database = tmp_path / "mail.db"

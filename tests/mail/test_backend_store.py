@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +20,12 @@ from pochta.mail.submission import build_submission
 from pochta.store import Envelope, open_store
 
 BACKEND = "pochta.mail.backends.store.EmailBackend"
+
+
+def backend(**options: Any) -> store_backend.EmailBackend:
+    connection = get_connection(BACKEND, **options)
+    assert isinstance(connection, store_backend.EmailBackend)
+    return connection
 
 
 @pytest.fixture(autouse=True)
@@ -77,10 +84,10 @@ def test_database_comes_from_configure_then_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("POCHTA_DATABASE", str(tmp_path / "env.db"))
-    assert get_connection(BACKEND).database == tmp_path / "env.db"
+    assert backend().database == tmp_path / "env.db"
     configure(POCHTA_DATABASE=tmp_path / "configured.db")
-    assert get_connection(BACKEND).database == tmp_path / "configured.db"
-    assert get_connection(BACKEND, file_path=tmp_path / "kw.db").database == tmp_path / "kw.db"
+    assert backend().database == tmp_path / "configured.db"
+    assert backend(file_path=tmp_path / "kw.db").database == tmp_path / "kw.db"
     with pytest.raises(ConfigurationError, match="not both"):
         get_connection(BACKEND, file_path="a.db", database="b.db")
 
@@ -117,11 +124,11 @@ print(send_mail("Από Django", "σώμα", "site@example.com", ["user@example.
 
 def test_contract_empty_no_recipients_and_one_store_per_with_block(tmp_path: Path) -> None:
     database = tmp_path / "mail.db"
-    backend = get_connection(BACKEND, database=database)
-    assert backend.send_messages([]) == 0
-    assert backend.send_messages([EmailMessage("No one", "x", "a@example.com", [])]) == 0
+    unopened = get_connection(BACKEND, database=database)
+    assert unopened.send_messages([]) == 0
+    assert unopened.send_messages([EmailMessage("No one", "x", "a@example.com", [])]) == 0
     assert not database.exists()
-    with get_connection(BACKEND, database=database) as connection:
+    with backend(database=database) as connection:
         opened = connection.store
         assert opened is not None
         for number in range(3):

@@ -63,7 +63,7 @@ def _django_outbox(outbox: list[Any]) -> Iterator[None]:
     from django.core import mail as django_mail
 
     backend = settings.EMAIL_BACKEND
-    previous = getattr(django_mail, "outbox", _MISSING)
+    previous: Any = getattr(django_mail, "outbox", _MISSING)
     settings.EMAIL_BACKEND = DJANGO_LOCMEM
     django_mail.outbox = outbox
     try:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import smtplib
+from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
 
 from pochta import __version__
 from pochta.server.api.event import QUEUE_SIZE, EventHub
@@ -95,13 +97,13 @@ def test_every_client_hears_every_event(serve_process: ServeProcess) -> None:
 )
 def test_cross_origin_socket_is_refused(serve_process: ServeProcess, origin: str) -> None:
     with pytest.raises(InvalidStatus) as refused:
-        connect(events_url(serve_process), origin=origin)  # type: ignore[arg-type]
+        connect(events_url(serve_process), origin=Origin(origin))
     assert refused.value.response.status_code == 403
 
 
 def test_same_origin_and_no_origin_are_served(serve_process: ServeProcess) -> None:
     url = events_url(serve_process)
-    with connect(url, origin=serve_process.url) as page, connect(url) as script:  # type: ignore[arg-type]
+    with connect(url, origin=Origin(serve_process.url)) as page, connect(url) as script:
         send(serve_process, "both may read")
         assert next_event(page)["Type"] == next_event(script)["Type"] == "new"
 
@@ -113,8 +115,8 @@ async def _refusal(store: Store, headers: list[tuple[bytes, bytes]]) -> list[dic
     async def receive() -> dict[str, Any]:
         return {"type": "websocket.connect"}
 
-    async def send_(message: dict[str, Any]) -> None:
-        sent.append(message)
+    async def send_(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
 
     scope = {
         "type": "websocket",

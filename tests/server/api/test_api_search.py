@@ -56,7 +56,7 @@ def mailbox(api_store: Store) -> dict[str, str]:
     return ids
 
 
-async def search(client: httpx.AsyncClient, query: str, **params: object) -> httpx.Response:
+async def search(client: httpx.AsyncClient, query: str, **params: str | int) -> httpx.Response:
     """GET /api/v1/search."""
     return await client.get("/api/v1/search", params={"query": query, **params})
 
@@ -130,7 +130,7 @@ async def test_search_has_mailpit_shape(
     ],
 )
 async def test_bad_search_is_400(
-    api_client: httpx.AsyncClient, params: dict[str, object], error: str
+    api_client: httpx.AsyncClient, params: dict[str, str], error: str
 ) -> None:
     response = await api_client.get("/api/v1/search", params=params)
     assert response.status_code == 400

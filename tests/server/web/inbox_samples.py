@@ -51,7 +51,10 @@ def rich_message(subject: str, link: str = "https://example.com/welcome") -> byt
         f'<p><a href="{link}">Read more</a></p></body></html>',
         subtype="html",
     )
-    html_part = message.get_payload()[1]
+    payload = message.get_payload()
+    assert isinstance(payload, list)
+    html_part = payload[1]
+    assert isinstance(html_part, EmailMessage)
     html_part.add_related(png(), "image", "png", cid="<chart@example.com>", filename="chart.png")
     message.add_attachment(PDF, "application", "pdf", filename="report.pdf")
     return message.as_bytes()
