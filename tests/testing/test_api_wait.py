@@ -131,12 +131,21 @@ async def test_since_a_unix_time_counts_messages_stored_after_it(
             400,
             "unknown flag is:'maybe'; use one of is:read, is:tagged, is:unread",
         ),
-        ({"timeout": 301}, 400, "query.timeout: Input should be less than or equal to 300"),
-        ({"timeout": -1}, 400, "query.timeout: Input should be greater than or equal to 0"),
+        (
+            {"timeout": 301},
+            400,
+            "query.timeout: Input should be less than or equal to 300 (got '301')",
+        ),
+        (
+            {"timeout": -1},
+            400,
+            "query.timeout: Input should be greater than or equal to 0 (got '-1')",
+        ),
         (
             {"timeout": "soon"},
             400,
-            "query.timeout: Input should be a valid number, unable to parse string as a number",
+            "query.timeout: Input should be a valid number, unable to parse string as a number"
+            " (got 'soon')",
         ),
         (
             {"since": "no-such-id"},
@@ -148,8 +157,16 @@ async def test_since_a_unix_time_counts_messages_stored_after_it(
             400,
             "since='1e300' is out of range; give a Unix time in seconds or a message id",
         ),
-        ({"timeout": "nan"}, 400, "query.timeout: Input should be less than or equal to 300"),
-        ({"timeout": "inf"}, 400, "query.timeout: Input should be less than or equal to 300"),
+        (
+            {"timeout": "nan"},
+            400,
+            "query.timeout: Input should be less than or equal to 300 (got 'nan')",
+        ),
+        (
+            {"timeout": "inf"},
+            400,
+            "query.timeout: Input should be less than or equal to 300 (got 'inf')",
+        ),
         (
             {"since": "nan"},
             400,

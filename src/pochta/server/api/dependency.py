@@ -17,17 +17,21 @@ from datetime import UTC, tzinfo
 from typing import Annotated, Any, TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import Depends, HTTPException, Path, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ValidationError
 
 from pochta.exceptions import QueryError
 from pochta.store import Store
 
 __all__ = [
+    "MAX_LIMIT",
+    "MAX_START",
     "QUERY_HELP",
     "TZ_HELP",
+    "Limit",
     "MessageID",
     "PartID",
+    "Start",
     "StoreDep",
     "body_schema",
     "get_store",
@@ -50,6 +54,18 @@ StoreDep = Annotated[Store, Depends(get_store)]
 MessageID = Annotated[str, Path(alias="ID", description='Message database ID or "latest"')]
 PartID = Annotated[str, Path(alias="PartID", description="Attachment part ID")]
 BodyT = TypeVar("BodyT", bound=BaseModel)
+
+#: The largest ``start`` a page may ask for: the largest whole number a
+#: JavaScript client reads exactly. A larger one is a 400, not an SQLite
+#: ``OverflowError`` (its integers end at 2**63 - 1); one past the last
+#: message is an empty page.
+MAX_START = 2**53 - 1
+#: The most messages one page may hold.
+MAX_LIMIT = 10_000
+#: The ``start`` of every paged route (the API's and the inbox's): 0 to MAX_START.
+Start = Annotated[int, Query(ge=0, le=MAX_START, description="Pagination offset")]
+#: The ``limit`` of every paged route: 1 to MAX_LIMIT.
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Limit results")]
 
 
 async def json_body(request: Request, model: type[BodyT]) -> BodyT:

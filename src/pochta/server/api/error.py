@@ -67,8 +67,12 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     problems = []
     for item in error.errors():
-        where = ".".join(str(x) for x in item.get("loc", ()) if x != "body") or "body"
-        problems.append(f"{where}: {item.get('msg', 'invalid')}")
+        location = item.get("loc", ())
+        where = ".".join(str(x) for x in location if x != "body") or "body"
+        problem = f"{where}: {item.get('msg', 'invalid')}"
+        if location[:1] in (("query",), ("path",)) and isinstance(item.get("input"), str):
+            problem += f" (got {item['input'][:40]!r})"  # name the value, as every error does
+        problems.append(problem)
     return error_response(400, "; ".join(problems) or "invalid request")
 
 

@@ -19,8 +19,10 @@ from pydantic import BaseModel
 from pochta.exceptions import MessageNotFound, QueryError
 from pochta.server.api.dependency import (
     TZ_HELP,
+    Limit,
     MessageID,
     PartID,
+    Start,
     StoreDep,
     body_schema,
     json_body,
@@ -82,8 +84,8 @@ def _ok() -> PlainTextResponse:
 )
 def list_messages(
     store: StoreDep,
-    start: Annotated[int, Query(ge=0, description="Pagination offset")] = 0,
-    limit: Annotated[int, Query(ge=1, le=10_000, description="Limit results")] = 50,
+    start: Start = 0,
+    limit: Limit = 50,
 ) -> JSON:
     """Return Mailpit's ``MessagesSummary``: totals and one page of summaries."""
     return page_json(store.list_messages(start=start, limit=limit), tags=store.tags())

@@ -20,6 +20,8 @@ from fastapi.responses import PlainTextResponse
 from pochta.server.api.dependency import (
     QUERY_HELP,
     TZ_HELP,
+    Limit,
+    Start,
     StoreDep,
     matching_ids,
     search_text,
@@ -42,8 +44,8 @@ router = APIRouter(prefix="/api/v1", tags=["messages"])
 def search(
     store: StoreDep,
     query: Annotated[str, Query(description=QUERY_HELP)] = "",
-    start: Annotated[int, Query(ge=0, description="Pagination offset")] = 0,
-    limit: Annotated[int, Query(ge=1, le=10_000, description="Limit results")] = 50,
+    start: Start = 0,
+    limit: Limit = 50,
     tz: Annotated[str, Query(description=TZ_HELP)] = "",
 ) -> JSON:
     """Return Mailpit's ``MessagesSummary`` of the messages matching ``query``.

@@ -26,7 +26,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from pochta.exceptions import MessageNotFound
-from pochta.server.api.dependency import StoreDep, resolve
+from pochta.server.api.dependency import Start, StoreDep, resolve
 from pochta.server.web.frame import frame_document, frame_policy, has_remote_images, part_url
 from pochta.server.web.listing import list_page
 from pochta.server.web.render import environment, page_policy
@@ -72,7 +72,7 @@ def inbox(
     request: Request,
     store: StoreDep,
     q: Annotated[str, Query(max_length=1000)] = "",
-    start: Annotated[int, Query(ge=0)] = 0,
+    start: Start = 0,
 ) -> HTMLResponse:
     """Answer the list: newest first, or what the search ``q`` matches."""
     listing = list_page(store, q, start)
