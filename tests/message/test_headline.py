@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pochta.message.headline import MAX_VALUE, read_headline
+from pochta.message.record import Address
 from pochta.store import Envelope, open_store, parse_message
 
 DATA = Path(__file__).parent.parent / "data"
@@ -84,3 +85,14 @@ def test_a_hostile_message_is_stored_and_indexed_whole(tmp_path: Path) -> None:
             "To: 5000 addresses; first 1000 kept",
         )
         assert store.search_ids("to:u999@") == [message_id]
+
+
+def test_control_characters_of_encoded_words_become_u_fffd_in_both_phases() -> None:
+    raw = (
+        b"From: =?UTF-8?Q?Eve=0A?= <eve@example.com>\r\n"
+        b"Subject: =?UTF-8?Q?a=0Db=1Bc=00d=09e?=\r\n\r\nhi\r\n"
+    )
+
+    decoded = [(p.subject, p.from_) for p in (read_headline(raw), parse_message(raw))]
+
+    assert decoded == [("a\ufffdb\ufffdc\ufffdd\te", Address("Eve\ufffd", "eve@example.com"))] * 2

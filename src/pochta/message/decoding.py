@@ -5,6 +5,12 @@ addresses in one To header take seconds. A header value longer than
 ``MAX_STRUCTURED`` characters is decoded with the cheaper ``email.header`` and
 ``email.utils`` functions instead, and at most ``MAX_ADDRESSES`` addresses and
 ``MAX_HEADERS`` headers are kept.
+
+Every decoded value goes through :func:`clean_header`: an encoded word may
+carry any byte (``Subject: Hi =?UTF-8?Q?=0A?=Bcc: x@evil.example``), and a
+line break or other C0 control character but tab in a value the API, the
+inbox or the CLI shows could forge a header line or move the terminal's
+cursor. Each one becomes :data:`CONTROL_STAND_IN`, the same everywhere.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import email.header
 import email.utils
 import functools
 import logging
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.headerregistry import AddressHeader, BaseHeader
@@ -22,12 +29,14 @@ from email.policy import EmailPolicy
 from pochta.message.record import Address
 
 __all__ = [
+    "CONTROL_STAND_IN",
     "MAX_ADDRESSES",
     "MAX_HEADERS",
     "MAX_STRUCTURED",
     "POLICY",
     "CachingPolicy",
     "HeaderReader",
+    "clean_header",
     "clean_text",
     "decode_cheaply",
     "parse_date",
@@ -39,6 +48,10 @@ MAX_STRUCTURED = 4096
 MAX_ADDRESSES = 1000
 MAX_HEADERS = 2000
 _CACHED_UP_TO = 1000  # characters; longer values are rare and would crowd the cache
+#: What each C0 control character but tab becomes in a decoded header value:
+#: U+FFFD, as for undecodable bytes, so the reader sees that something was there.
+CONTROL_STAND_IN = "\ufffd"
+_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f]")
 
 
 class CachingPolicy(EmailPolicy):
@@ -104,7 +117,7 @@ class HeaderReader:
         return parse_date(self.text("Date"))
 
     def _decode(self, name: str, value: str) -> str:
-        return clean_text(self._decode_unclean(name, value))
+        return clean_header(self._decode_unclean(name, value))
 
     def _decode_unclean(self, name: str, value: str) -> str:
         if len(value) > MAX_STRUCTURED:
@@ -123,12 +136,12 @@ class HeaderReader:
                 header = None
             if isinstance(header, AddressHeader):
                 return [
-                    Address(clean_text(a.display_name), clean_text(a.addr_spec))
+                    Address(clean_header(a.display_name), clean_header(a.addr_spec))
                     for a in header.addresses
                 ]
         pairs = email.utils.getaddresses([value.replace("\r\n", "").replace("\n", "")])
         return [
-            Address(clean_text(decode_cheaply(n)), clean_text(a)) for n, a in _non_empty(pairs)
+            Address(clean_header(decode_cheaply(n)), clean_header(a)) for n, a in _non_empty(pairs)
         ]
 
 
@@ -164,3 +177,13 @@ def clean_text(value: str) -> str:
         return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     except UnicodeEncodeError:
         return value.encode("utf-8", "replace").decode("utf-8")
+
+
+def clean_header(value: str) -> str:
+    """Return a decoded header value as text to show: UTF-8, and no C0 control but tab.
+
+    Undecodable bytes become U+FFFD (:func:`clean_text`), and so does each
+    control character (:data:`CONTROL_STAND_IN`): one rule for the API, the
+    inbox and the CLI, which all show what the parser decoded.
+    """
+    return _CONTROLS.sub(CONTROL_STAND_IN, clean_text(value))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import email.utils
 import re
 
-from pochta.message.decoding import MAX_ADDRESSES, clean_text, decode_cheaply, parse_date
+from pochta.message.decoding import MAX_ADDRESSES, clean_header, decode_cheaply, parse_date
 from pochta.message.record import Address, ParsedMessage
 
 __all__ = ["MAX_HEAD", "MAX_VALUE", "read_headline", "split_tags"]
@@ -36,7 +36,7 @@ def read_headline(raw: bytes) -> ParsedMessage:
     Never raises on bad input.
     """
     values = _wanted_values(_header_block(raw))
-    text = {key: clean_text(decode_cheaply(found[0])) for key, found in values.items()}
+    text = {key: clean_header(decode_cheaply(found[0])) for key, found in values.items()}
     addresses = {key: _addresses(values.get(key, [])) for key in _ADDRESS_HEADERS}
     sender = addresses["from"]
     return ParsedMessage(
@@ -118,7 +118,7 @@ def _addresses(values: list[str]) -> tuple[Address, ...]:
     except Exception:  # getaddresses is lenient; be total anyway
         return ()
     found = [
-        Address(clean_text(decode_cheaply(name)), clean_text(address))
+        Address(clean_header(decode_cheaply(name)), clean_header(address))
         for name, address in pairs
         if name or address
     ]

@@ -7,7 +7,7 @@ import email.utils
 from collections.abc import Iterator
 from email.message import EmailMessage, Message
 
-from pochta.message.decoding import clean_text
+from pochta.message.decoding import clean_header, clean_text
 from pochta.message.record import Part
 
 __all__ = ["body_text", "describe", "leaves", "payload"]
@@ -61,11 +61,11 @@ def describe(part_id: str, part: Message, size: int) -> Part:
     """Make the :class:`Part` record of one leaf."""
     return Part(
         part_id=part_id,
-        content_type=clean_text(part.get_content_type()),
-        filename=clean_text(_filename(part)),
-        content_id=clean_text(str(part.get("Content-ID", "")).strip().strip("<>")),
+        content_type=clean_header(part.get_content_type()),
+        filename=clean_header(_filename(part)),
+        content_id=clean_header(str(part.get("Content-ID", "")).strip().strip("<>")),
         size=size,
-        disposition=clean_text(part.get_content_disposition() or ""),
+        disposition=clean_header(part.get_content_disposition() or ""),
     )
 
 
