@@ -17,6 +17,7 @@ pytestmark = pytest.mark.anyio
 
 #: Huge (past SQLite's 64-bit integers), negative, not a number, infinite.
 BAD_NUMBERS = ("99999999999999999999", "-1", "-99999999999999999999", "abc", "1e400", "nan", "inf")
+HELLO = b"Subject: hello\r\n\r\nhello\r\n"
 #: Numeric parameters of the inbox's pages, which the OpenAPI document leaves out.
 PAGE_PARAMETERS = (("/", "start"),)
 #: Every route gets these too, so a search has its text and a wait does not wait.
@@ -47,7 +48,7 @@ def answered_well(answer: httpx.Response) -> bool:
 async def test_every_numeric_parameter_out_of_range_is_a_400(
     api_client: httpx.AsyncClient, api_store: Store
 ) -> None:
-    api_store.add(b"Subject: hello\r\n\r\nhello\r\n", Envelope("a@example.com", ("b@example.com",)))
+    api_store.add(HELLO, Envelope("a@example.com", ("b@example.com",)))
     targets = [*await numeric_parameters(api_client), *PAGE_PARAMETERS]
     assert {name for _, name in targets} >= {"start", "limit", "timeout"}
 
@@ -78,7 +79,7 @@ async def test_a_start_past_sqlite_integers_names_the_value_and_the_limit(
 async def test_a_start_past_the_last_message_is_an_empty_page(
     api_client: httpx.AsyncClient, api_store: Store
 ) -> None:
-    api_store.add(b"Subject: hello\r\n\r\nhello\r\n", Envelope("a@example.com", ("b@example.com",)))
+    api_store.add(HELLO, Envelope("a@example.com", ("b@example.com",)))
 
     answers = [
         await api_client.get(url, params=BASE | {"start": 2**53 - 1})
