@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
+import socket
 import ssl
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from pochta.config import Settings
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from tests.conftest import ServeProcess
 
+SERVE_DOC = Path(__file__).resolve().parents[2] / "docs" / "serve.md"
 MESSAGE = b"From: a@example.com\r\nSubject: guarded\r\n\r\nhello\r\n"
 
 
@@ -97,3 +102,43 @@ def test_verbose_logs_messages_and_requests(launch_serve: Callable[..., ServePro
     log = server.stderr()
     assert f"stored {message_id}: {len(MESSAGE)} bytes from <a@example.com> to 1 recipient" in log
     assert '"GET /api/v1/messages HTTP/1.1" 200' in log
+
+
+def bad_commands_until_closed(address: tuple[str, int], limit: int = 50) -> list[bytes]:
+    """Send ``BOGUS`` until it is answered other than 500; return every reply."""
+    with socket.create_connection(address, timeout=10) as sock, sock.makefile("rb") as replies:
+        assert replies.readline().startswith(b"220 ")
+        answers = []
+        for _ in range(limit):
+            sock.sendall(b"BOGUS\r\n")
+            answers.append(replies.readline())
+            if not answers[-1].startswith(b"500 "):
+                break
+        assert replies.read() == b""  # closed after the last answer
+        return answers
+
+
+def test_bad_commands_close_the_session_at_the_documented_count(
+    launch_serve: Callable[..., ServeProcess],
+) -> None:
+    documented = re.search(
+        r"`--smtp-max-bad-commands` \(default (\d+)\)", SERVE_DOC.read_text(encoding="utf-8")
+    )
+    assert documented is not None, "docs/serve.md no longer says how many bad commands close"
+    count = int(documented.group(1))
+    server = launch_serve()
+
+    answers = bad_commands_until_closed(server.smtp)
+
+    assert count == Settings().smtp_max_bad_commands
+    assert answers == [b"500 5.5.1 Command not recognized\r\n"] * (count - 1) + [
+        b"421 4.7.0 Too many bad commands, closing connection\r\n"
+    ]
+
+
+def test_max_bad_commands_is_a_setting(launch_serve: Callable[..., ServeProcess]) -> None:
+    server = launch_serve("--smtp-max-bad-commands", "3")
+
+    answers = bad_commands_until_closed(server.smtp)
+
+    assert [answer[:3] for answer in answers] == [b"500", b"500", b"421"]

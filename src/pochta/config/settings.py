@@ -130,6 +130,14 @@ class Settings:
         shown="100",
         metavar="COUNT",
     )
+    smtp_max_bad_commands: int = setting(
+        10,
+        "Close an SMTP connection with 421 at this many unknown or malformed commands "
+        "or failed logins.",
+        parse=parse_count,
+        shown="10",
+        metavar="COUNT",
+    )
     smtp_auth_file: Path | None = setting(
         None,
         "File of username:password lines; SMTP clients must log in with one.",
@@ -167,17 +175,21 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
-        for name in ("max", "smtp_max_recipients", "smtp_max_connections"):
+        counts = ("smtp_max_recipients", "smtp_max_connections", "smtp_max_bad_commands")
+        for name in ("max", *counts):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ConfigurationError(
                     f"{flag_of(name)} {value!r} is not a count; give 0 or a positive whole number"
                 )
-        for name in ("smtp_max_recipients", "smtp_max_connections"):
+        for name in counts:
             if getattr(self, name) == 0:
-                raise ConfigurationError(
-                    f"{flag_of(name)} 0 would refuse all mail; give 1 or more"
+                harm = (
+                    "close a connection at its first mistake"
+                    if "bad" in name
+                    else "refuse all mail"
                 )
+                raise ConfigurationError(f"{flag_of(name)} 0 would {harm}; give 1 or more")
         if self.max_message_size <= 0:
             raise ConfigurationError(
                 f"--max-message-size {self.max_message_size!r} must be more than 0; give e.g. 50M"

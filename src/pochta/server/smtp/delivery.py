@@ -41,6 +41,7 @@ def smtp_settings(settings: Settings, *, state_dir: Path) -> SMTPSettings:
         max_message_size=settings.max_message_size,
         max_recipients=settings.smtp_max_recipients,
         max_connections=settings.smtp_max_connections,
+        max_bad_commands=settings.smtp_max_bad_commands,
         tls_context=tls_context,
         require_starttls=settings.smtp_require_starttls,
         auth_accept_any=settings.smtp_auth_accept_any,
