@@ -71,7 +71,10 @@ def test_size_limit_is_announced_and_enforced(
         assert client.esmtp_features["size"] == "1024"
         with pytest.raises(smtplib.SMTPSenderRefused) as refused:
             client.sendmail("a@example.com", ["b@example.com"], MESSAGE + b"x" * 2000)
-        assert refused.value.smtp_code == 552
+        assert (refused.value.smtp_code, refused.value.smtp_error) == (
+            552,
+            b"5.3.4 Message size exceeds the limit of 1024 bytes (1K)",
+        )
         client.sendmail("a@example.com", ["b@example.com"], MESSAGE)
     assert server.get("/api/v1/messages").json()["total"] == 1
 

@@ -7,14 +7,20 @@ import email.policy
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner, Result
 
 import pochta.mail
 from pochta.cli import main
+from pochta.cli.send import _describe_failure
 from tests.mail.smtp_peer import SMTPServer, free_port
+
+if TYPE_CHECKING:
+    from tests.conftest import ServeProcess
 
 LOCMEM = "pochta.mail.backends.locmem.EmailBackend"
 CONSOLE = "pochta.mail.backends.console.EmailBackend"
@@ -127,7 +133,61 @@ def test_refused_connection_names_the_server() -> None:
 
     assert result.exit_code == 1
     assert result.stderr == (
-        f"pochta send: could not send through 127.0.0.1:{port}: [Errno 111] Connection refused\n"
+        f"pochta send: could not send through 127.0.0.1:{port}: [Errno 111] Connection refused; "
+        "nothing listens there. To send to `pochta serve` (port 1025), set EMAIL_PORT=1025: "
+        "EMAIL_PORT=1025 pochta send ...\n"
+    )
+
+
+def test_a_bad_address_is_reported_as_one_before_connecting(smtp_server: SMTPServer) -> None:
+    env = {"EMAIL_HOST": smtp_server.host, "EMAIL_PORT": str(smtp_server.port)}
+
+    answers = [
+        invoke(*args, "--subject", "s", "--body", "b", env=env)
+        for args in (
+            ["--to", "not an address"],
+            ["--to", "a@x.com", "--cc", "two@x.com, three@x.com"],
+            ["--to", "a@x.com", "--from", "me at home"],
+        )
+    ]
+
+    assert [(a.exit_code, a.stderr.split(" is not")[0]) for a in answers] == [
+        (1, "pochta send: --to 'not an address'"),
+        (1, "pochta send: --cc 'two@x.com, three@x.com'"),
+        (1, "pochta send: --from 'me at home'"),
+    ]
+    assert answers[1].stderr == (
+        "pochta send: --cc 'two@x.com, three@x.com' is not an email address (must be a single "
+        "address); give one address such as ann@example.com\n"
+    )
+    assert smtp_server.envelopes == []
+
+
+def test_refused_at_the_pochta_port_asks_whether_pochta_serve_runs() -> None:
+    # Port 1025 may be a real pochta serve on this machine: judge the reply, send nothing.
+    refused = ConnectionRefusedError(111, "Connection refused")
+
+    assert _describe_failure(refused, ("localhost", 1025)) == (
+        "could not send through localhost:1025: [Errno 111] Connection refused; "
+        "is `pochta serve` running? Start it in another terminal"
+    )
+
+
+def test_a_message_over_the_servers_limit_shows_its_552(
+    launch_serve: Callable[..., ServeProcess],
+) -> None:
+    server = launch_serve("--max-message-size", "1K")
+    host, port = server.smtp
+
+    result = invoke(
+        "--to", "a@x.com", "--subject", "big", "--body", "x" * 2000,
+        env={"EMAIL_HOST": host, "EMAIL_PORT": str(port)},
+    )  # fmt: skip
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"pochta send: could not send through {host}:{port}: the server answered 552 5.3.4 "
+        "Message size exceeds the limit of 1024 bytes (1K)\n"
     )
 
 

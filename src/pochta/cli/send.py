@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import smtplib
 import sys
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def send(
 
     if body is not None and body_file is not None:
         raise click.UsageError("give --body or --body-file, not both")
-    where = ""
+    where: tuple[str, int] | None = None
     try:
         if body is None:
             body = body_file.read_text("utf-8") if body_file is not None else sys.stdin.read()
@@ -71,15 +72,61 @@ def send(
         for path in attach_files:
             message.attach_file(path)
         message.message()  # a bad header is reported before any connection is made
+        sender = "--from" if from_email is not None else "DEFAULT_FROM_EMAIL"
+        _check_addresses({sender: (message.from_email,), "--to": to, "--cc": cc, "--bcc": bcc})
         connection = get_connection(backend)
         if hasattr(connection, "host"):
-            where = f" through {connection.host}:{getattr(connection, 'port', '')}"
+            where = (str(connection.host), int(getattr(connection, "port", 0)))
         sent = connection.send_messages([message])
     except (OSError, ValueError, ImportError) as error:
         # PochtaError is a ValueError or ImportError; smtplib's errors are OSErrors.
-        reason = " ".join(str(error).split()) or type(error).__name__
-        click.echo(f"pochta send: could not send{where}: {reason}", err=True)
+        click.echo(f"pochta send: {_describe_failure(error, where)}", err=True)
         sys.exit(1)
     click.echo(
         f"pochta send: sent {sent} message to {len(message.recipients())} recipient(s)", err=True
     )
+
+
+class _BadAddress(ValueError):
+    """An address of the command line (or DEFAULT_FROM_EMAIL) that is not one address."""
+
+
+def _check_addresses(given: dict[str, tuple[str, ...]]) -> None:
+    """Raise _BadAddress for the first address that is not one, naming where it came from."""
+    from pochta.mail.submission import prep_address
+
+    for source, addresses in given.items():
+        for address in addresses:
+            try:
+                prep_address(address)
+            except ValueError as error:
+                reason = str(error).partition(": ")[2] or str(error)
+                raise _BadAddress(
+                    f"{source} {address!r} is not an email address ({reason}); "
+                    f"give one address such as ann@example.com"
+                ) from None
+
+
+def _describe_failure(error: BaseException, where: tuple[str, int] | None) -> str:
+    """Say in one line why sending failed and, for a refused connection, how to reach pochta."""
+    if isinstance(error, _BadAddress):
+        return str(error)
+    if isinstance(error, smtplib.SMTPResponseException):
+        answer = error.smtp_error
+        text = answer.decode("utf-8", "replace") if isinstance(answer, bytes) else answer
+        reason = f"the server answered {error.smtp_code} {text}"
+    else:
+        reason = " ".join(str(error).split()) or type(error).__name__
+    if where is None:
+        return f"could not send: {reason}"
+    host, port = where
+    line = f"could not send through {host}:{port}: {reason}"
+    if isinstance(error, ConnectionRefusedError):
+        if port == 1025:
+            line += "; is `pochta serve` running? Start it in another terminal"
+        else:
+            line += (
+                "; nothing listens there. To send to `pochta serve` (port 1025), "
+                "set EMAIL_PORT=1025: EMAIL_PORT=1025 pochta send ..."
+            )
+    return line

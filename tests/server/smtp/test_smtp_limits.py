@@ -25,7 +25,7 @@ def test_size_parameter_over_the_limit_is_refused_with_552() -> None:
             b"EHLO c\r\nMAIL FROM:<a@b.c> SIZE=1001\r\nMAIL FROM:<a@b.c> SIZE=1000\r\n", 3
         )
         assert replies[1:] == [
-            b"552 5.3.4 Message size exceeds fixed maximum message size\r\n",
+            b"552 5.3.4 Message size exceeds the limit of 1000 bytes\r\n",
             b"250 2.1.0 OK\r\n",
         ]
 
@@ -38,7 +38,7 @@ def test_a_message_over_the_size_limit_is_drained_refused_and_not_stored() -> No
         for _ in range(100):  # 6.4 MB, far over the limit
             client.sock.sendall(b"x" * 64_000 + b"\r\n")
         assert client.send(b".\r\n") == [
-            b"552 5.3.4 Message size exceeds fixed maximum message size\r\n"
+            b"552 5.3.4 Message size exceeds the limit of 10000 bytes\r\n"
         ]
         fits = b"y" * 9_998 + b"\r\n"
         assert client.codes(START[8:] + b"DATA\r\n" + fits + b".\r\n", 4) == [250, 250, 354, 250]

@@ -101,7 +101,7 @@ def _check_mail_params(options: tuple[str, ...], *, max_size: int) -> bool:
             if not value.isascii() or not value.isdigit():
                 raise CommandError(replies.BAD_SIZE)
             if int(value) > max_size:
-                raise CommandError(replies.TOO_BIG)
+                raise CommandError(replies.too_big(max_size))
         elif key == "BODY":  # RFC 6152
             if value.upper() not in _BODY_TYPES:
                 raise CommandError(replies.BAD_BODY)

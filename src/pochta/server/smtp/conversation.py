@@ -84,7 +84,7 @@ class Conversation:
         self._reset_transaction()
         assert mail is not None
         if body is Oversize.MESSAGE:
-            self.replies.append(replies.TOO_BIG)
+            self.replies.append(replies.too_big(self._settings.max_message_size))
             return None
         assert isinstance(body, bytes)
         if self._long_line is not None and self._long_line.search(body):

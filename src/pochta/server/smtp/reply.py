@@ -45,7 +45,6 @@ __all__ = [
     "TIMEOUT",
     "TLS_ALREADY",
     "TLS_NOT_AVAILABLE",
-    "TOO_BIG",
     "TOO_MANY_CONNECTIONS",
     "TOO_MANY_ERRORS",
     "TOO_MANY_RECIPIENTS",
@@ -57,6 +56,7 @@ __all__ = [
     "greeting",
     "helo_reply",
     "stored",
+    "too_big",
 ]
 
 
@@ -103,7 +103,6 @@ AUTH_MECHANISM = b"504 5.5.4 Unrecognized authentication mechanism; use PLAIN or
 AUTH_REQUIRED = b"530 5.7.0 Authentication required\r\n"
 MUST_STARTTLS = b"530 5.7.0 Must issue a STARTTLS command first\r\n"
 AUTH_FAILED = b"535 5.7.8 Authentication credentials invalid\r\n"
-TOO_BIG = b"552 5.3.4 Message size exceeds fixed maximum message size\r\n"
 BAD_MAILBOX = b"553 5.1.3 Mailbox name not allowed: bad address syntax\r\n"
 NON_ASCII_ADDRESS = b"553 5.6.7 Non-ASCII addresses need the SMTPUTF8 parameter\r\n"
 BAD_SIZE = b"501 5.5.4 SIZE must be a decimal number\r\n"
@@ -139,3 +138,13 @@ def auth_challenge(prompt: bytes) -> bytes:
 def stored(message_id: str) -> bytes:
     """Return the 250 sent once a message is durably in the store."""
     return f"250 2.0.0 OK: queued as {message_id}\r\n".encode()
+
+
+def too_big(limit: int) -> bytes:
+    """Return the 552 for a message over ``limit`` bytes, naming the limit (RFC 1870 6.1)."""
+    shown = f"{limit} bytes"
+    for unit, size in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+        if limit % size == 0:  # as --max-message-size writes it: 50M
+            shown += f" ({limit // size}{unit})"
+            break
+    return f"552 5.3.4 Message size exceeds the limit of {shown}\r\n".encode()
