@@ -164,6 +164,36 @@ class Settings:
         False,
         "Refuse mail until the client has used STARTTLS (self-signed if no --smtp-tls-cert).",
     )
+    pop3: HostPort | None = setting(
+        None,
+        "Address of a POP3 server over the stored mail; off unless given (or "
+        "127.0.0.1:1110 with --pop3-auth-file).",
+        parse=parse_host_port,
+        metavar="HOST:PORT",
+    )
+    pop3_auth_file: Path | None = setting(
+        None,
+        "File of username:password lines for POP3 logins; without it any login works.",
+        parse=parse_path,
+        metavar="PATH",
+    )
+    pop3_tls_cert: Path | None = setting(
+        None,
+        "PEM certificate; with it the POP3 port speaks TLS from the first byte (POP3S).",
+        parse=parse_path,
+        metavar="PATH",
+    )
+    pop3_tls_key: Path | None = setting(
+        None,
+        "PEM private key of --pop3-tls-cert.",
+        parse=parse_path,
+        metavar="PATH",
+    )
+    pop3_stls: bool = setting(
+        False,
+        "Offer STLS on a plain POP3 port and take logins only after it (self-signed if "
+        "no --pop3-tls-cert).",
+    )
     allowed_host: tuple[str, ...] = setting(
         (),
         "Another Host name the web server answers to (repeat, or separate with commas).",
@@ -199,6 +229,10 @@ class Settings:
                 "--smtp-tls-cert and --smtp-tls-key go together; give both, or neither "
                 "for a self-signed certificate"
             )
+        if (self.pop3_tls_cert is None) != (self.pop3_tls_key is None):
+            raise ConfigurationError(
+                "--pop3-tls-cert and --pop3-tls-key go together; give both, or neither"
+            )
         if self.smtp_auth_file is not None and self.smtp_auth_accept_any:
             raise ConfigurationError(
                 "--smtp-auth-file and --smtp-auth-accept-any contradict each other; give one"
@@ -218,6 +252,13 @@ class Settings:
     def smtp_auth_required(self) -> bool:
         """Tell whether SMTP clients must log in before sending."""
         return self.smtp_auth_file is not None
+
+    @property
+    def pop3_address(self) -> HostPort | None:
+        """Return where POP3 listens, or None when it is off."""
+        if self.pop3 is None and self.pop3_auth_file is not None:
+            return HostPort("127.0.0.1", 1110)  # Mailpit's port; a login file turns it on
+        return self.pop3
 
 
 _FIELDS = {spec.name: spec for spec in dataclasses.fields(Settings)}

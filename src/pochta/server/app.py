@@ -49,6 +49,8 @@ from pochta.server.api.send import router as send_router
 from pochta.server.api.tag import router as tags_router
 from pochta.server.api.view import router as view_router
 from pochta.server.api.wait import router as wait_router
+from pochta.server.pop3.launch import pop3_address, start_pop3
+from pochta.server.pop3.server import POP3Server
 from pochta.server.smtp.delivery import smtp_address, start_smtp
 from pochta.server.smtp.server import SMTPServer
 from pochta.server.web import router as web_router
@@ -169,6 +171,12 @@ def exposure_warnings(settings: Settings) -> list[str]:
             f"SMTP on {settings.smtp} accepts mail from anyone who can reach it; "
             f"give --smtp-auth-file to require a login"
         )
+    pop3 = settings.pop3_address
+    if pop3 is not None and not pop3.is_loopback and settings.pop3_auth_file is None:
+        warnings.append(
+            f"POP3 on {pop3} lets anyone who can reach it read and delete the mail; "
+            f"give --pop3-auth-file to require a login"
+        )
     if not settings.listen.is_loopback:
         warnings.append(
             f"the API and inbox on {settings.listen} have no login: anyone who can "
@@ -188,9 +196,13 @@ class Catcher:
         sock: socket.socket,
         *,
         prune_interval: float = PRUNE_INTERVAL,
+        pop3: POP3Server | None = None,
     ) -> None:
         self.store = store
         self.smtp_address = smtp_address(smtp)
+        self.pop3_address = pop3_address(pop3) if pop3 is not None else None
+        self.pop3_scheme = pop3.scheme if pop3 is not None else "pop3"
+        self._pop3 = pop3
         self.http_address = _bound(sock)
         self._smtp = smtp
         self._http = http
@@ -231,7 +243,10 @@ class Catcher:
         self._http.config.timeout_graceful_shutdown = int(grace)
         self._http.should_exit = True
         try:
-            await asyncio.gather(self._smtp.aclose(grace=grace), self._http_task)
+            closing = [self._smtp.aclose(grace=grace), self._http_task]
+            if self._pop3 is not None:
+                closing.append(self._pop3.aclose(grace=grace))
+            await asyncio.gather(*closing)
         finally:
             if self.watcher is not None:
                 await asyncio.to_thread(self.watcher.close)
@@ -262,6 +277,13 @@ async def start(
         sock.close()
         await asyncio.to_thread(store.close)
         raise
+    try:
+        pop3 = await start_pop3(store, settings, state_dir=database.parent)
+    except BaseException:
+        sock.close()
+        await smtp.aclose(grace=0)
+        await asyncio.to_thread(store.close)
+        raise
     hosts = {settings.listen.host, *settings.allowed_host}
     config = uvicorn.Config(
         create_app(store, allowed_hosts=hosts, send_limit=settings.max_message_size),
@@ -271,7 +293,9 @@ async def start(
         server_header=False,
         timeout_graceful_shutdown=int(SHUTDOWN_GRACE),
     )
-    catcher = Catcher(store, smtp, _HTTPServer(config), sock, prune_interval=prune_interval)
+    catcher = Catcher(
+        store, smtp, _HTTPServer(config), sock, prune_interval=prune_interval, pop3=pop3
+    )
     try:
         if settings.watch:
             catcher.watcher = Watcher(store, settings.watch)
