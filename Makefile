@@ -11,9 +11,10 @@ STAMP  := $(VENV)/.pochta-dev
 serve: $(STAMP)
 	$(VENV)/bin/pochta serve
 
-## test: install what the tests need (Python packages, Debian's Chromium) and run the whole suite
+## test: install what the tests need (Python packages, Debian's Chromium and mail programs) and run the whole suite
 test: $(STAMP)
 	scripts/install-browser
+	scripts/install-mail-programs
 	$(PYTHON) -m pytest
 
 ## lint: ruff on everything, mypy --strict on the package and the tests

@@ -44,6 +44,7 @@ class ServeProcess:
     url: str
     stderr_text: str = ""
     client: httpx.Client | None = None
+    pop3: tuple[str, int] | None = None
 
     def get(self, path: str, **kwargs: object) -> httpx.Response:
         """GET ``path`` from the server's HTTP side."""
@@ -116,7 +117,7 @@ def start_serve(
         failed = ServeProcess(process, Path(), ("", 0), "")
         failed.kill()
         raise RuntimeError(f"pochta serve did not start: {failed.stderr()}") from None
-    return ServeProcess(process, startup.database, startup.smtp, startup.url)
+    return ServeProcess(process, startup.database, startup.smtp, startup.url, pop3=startup.pop3)
 
 
 @pytest.fixture

@@ -34,7 +34,9 @@ __all__ = ["STARTUP_TIMEOUT", "PochtaServer", "ServeStartup", "read_startup"]
 
 #: Seconds :meth:`PochtaServer.start` waits for the server to print its addresses.
 STARTUP_TIMEOUT = 30.0
-_ADDRESS = re.compile(r"^(SMTP|Inbox) +(smtp|http)://(?P<host>\[[^\]]+\]|[^:]+):(?P<port>\d+)$")
+_ADDRESS = re.compile(
+    r"^(SMTP|POP3|Inbox) +(smtp|pop3s?|http)://(?P<host>\[[^\]]+\]|[^:]+):(?P<port>\d+)$"
+)
 
 
 class PochtaServer:
@@ -162,6 +164,8 @@ class ServeStartup:
     smtp: tuple[str, int]
     url: str
     database: Path
+    pop3: tuple[str, int] | None = None
+    """The POP3 address, when ``pochta serve`` was started with ``--pop3``."""
 
 
 def read_startup(process: subprocess.Popen[str]) -> ServeStartup:
@@ -175,6 +179,7 @@ def read_startup(process: subprocess.Popen[str]) -> ServeStartup:
     lines: queue.Queue[str | None] = queue.Queue()
     threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True).start()
     smtp: tuple[str, int] | None = None
+    pop3: tuple[str, int] | None = None
     url = ""
     database: Path | None = None
     while smtp is None or not url or database is None:
@@ -185,13 +190,14 @@ def read_startup(process: subprocess.Popen[str]) -> ServeStartup:
         if line is None:
             raise ServeError(f"pochta serve ended with code {process.wait()}")
         match = _ADDRESS.match(line.strip())
-        if match and match[1] == "SMTP":
-            smtp = (match["host"].strip("[]"), int(match["port"]))
+        if match and match[1] in ("SMTP", "POP3"):
+            address = (match["host"].strip("[]"), int(match["port"]))
+            smtp, pop3 = (address, pop3) if match[1] == "SMTP" else (smtp, address)
         elif match:
             url = f"http://{match['host']}:{match['port']}"
         elif line.startswith("Store "):
             database = Path(line.removeprefix("Store ").strip())
-    return ServeStartup(smtp, url, database)
+    return ServeStartup(smtp, url, database, pop3)
 
 
 def _pump(stdout: IO[str] | None, lines: queue.Queue[str | None]) -> None:
