@@ -68,7 +68,7 @@ def test_stls_twice_is_refused(stls: RunningPOP3, client_context: ssl.SSLContext
     client = stls.pop3()
     client.stls(client_context)
     with pytest.raises(poplib.error_proto, match="-ERR TLS is already active"):
-        client._shortcmd("STLS")  # client.stls() itself refuses to send it
+        client._shortcmd("STLS")  # type: ignore[attr-defined]  # client.stls() refuses to send it
 
 
 def test_commands_sent_in_plain_text_with_stls_are_dropped(
