@@ -12,6 +12,7 @@
     │   ├── StoreFormatError               the file is not a pochta store, or a newer one
     │   └── MessageNotFound (KeyError)     no message with that id
     ├── ServeError                         ``pochta serve`` could not start (port in use, ...)
+    ├── RelayError                         the relay or forward host refused a message, or is down
     ├── APIError                           the catcher's API answered with an error
     └── MailAssertionError (AssertionError)  a test's expected message, link or code is not there
 """
@@ -27,6 +28,7 @@ __all__ = [
     "MessageNotFound",
     "PochtaError",
     "QueryError",
+    "RelayError",
     "ServeError",
     "StoreError",
     "StoreFormatError",
@@ -76,6 +78,18 @@ class MessageNotFound(StoreError, KeyError):
 
 class ServeError(PochtaError):
     """``pochta serve`` could not start; nothing was left half-running."""
+
+
+class RelayError(PochtaError):
+    """Sending a message on through the relay (or forward) host failed.
+
+    ``reply`` is the upstream's own SMTP reply (``550 5.1.1 <a@b>: no such
+    user``) when it gave one, else empty (it could not be reached).
+    """
+
+    def __init__(self, text: str, *, reply: str = "") -> None:
+        super().__init__(text)
+        self.reply = reply
 
 
 class APIError(PochtaError):

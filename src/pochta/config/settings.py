@@ -28,7 +28,10 @@ from pochta.config.value import (
     parse_duration,
     parse_host_port,
     parse_path,
+    parse_regex,
     parse_size,
+    parse_text,
+    parse_url,
 )
 from pochta.exceptions import ConfigurationError
 
@@ -203,10 +206,56 @@ class Settings:
         False,
         "Log each message stored and each HTTP request to stderr.",
     )
+    # Mailpit's ways out (docs/relay.md) and SMTP options: relay, forward, webhook, tags.
+    smtp_relay_config: Path | None = setting(
+        None, "Mailpit's relay YAML (host:, port:, ...): enables release.", metavar="FILE",
+        parse=parse_path,
+    )  # fmt: skip
+    smtp_relay_all: bool = setting(False, "Relay every new message to its envelope recipients.")
+    smtp_relay_matching: str = setting(
+        "", "Relay new messages to the envelope recipients matching this.", metavar="REGEX",
+        parse=parse_regex,
+    )  # fmt: skip
+    smtp_forward_config: Path | None = setting(
+        None, "Mailpit's forward YAML (to:, host:, ...): copy every message.", metavar="FILE",
+        parse=parse_path,
+    )  # fmt: skip
+    webhook_url: str = setting(
+        "", "POST each new message's summary JSON to this URL.", parse=parse_url, metavar="URL"
+    )
+    webhook_limit: int = setting(
+        1, "Most webhook calls a second; more are dropped (0: no limit).", parse=parse_count,
+        shown="1", metavar="COUNT",
+    )  # fmt: skip
+    webhook_delay: int = setting(
+        0, "Seconds to wait before each webhook call.", parse=parse_count, shown="0",
+        metavar="SECONDS",
+    )  # fmt: skip
+    smtp_allowed_recipients: str = setting(
+        "", "Refuse (550) SMTP recipients not matching this.", parse=parse_regex, metavar="REGEX"
+    )
+    smtp_ignore_rejected_recipients: bool = setting(
+        False, "Answer 250 to recipients --smtp-allowed-recipients refuses, and drop them."
+    )
+    ignore_duplicate_ids: bool = setting(
+        False, "Drop a message whose Message-ID is already stored."
+    )
+    label: str = setting(
+        "", "Name of this catcher, in the inbox title and /api/v1/webui.", parse=parse_text,
+        metavar="TEXT",
+    )  # fmt: skip
+    tag: str = setting(
+        "", 'Tag rules: tags=search, e.g. "Tag 1,urgent"=subject:urgent.', parse=parse_text,
+        metavar="RULES",
+    )  # fmt: skip
+    tags_config: Path | None = setting(
+        None, "Mailpit's tags YAML (filters: - match: ... tags: ...).", parse=parse_path,
+        metavar="FILE",
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         counts = ("smtp_max_recipients", "smtp_max_connections", "smtp_max_bad_commands")
-        for name in ("max", *counts):
+        for name in ("max", "webhook_limit", *counts):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ConfigurationError(
@@ -242,6 +291,9 @@ class Settings:
                 raise ConfigurationError(
                     f"--watch {folder} is a file; give the folder EMAIL_FILE_PATH names"
                 )
+        for name in ("smtp_relay_matching", "smtp_allowed_recipients"):
+            parse_regex(getattr(self, name), name=flag_of(name))
+        parse_url(self.webhook_url, name="--webhook-url")
         for host in self.allowed_host:
             if not re.fullmatch(r"[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]", host):
                 raise ConfigurationError(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import re
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,10 @@ __all__ = [
     "parse_duration",
     "parse_host_port",
     "parse_path",
+    "parse_regex",
     "parse_size",
+    "parse_text",
+    "parse_url",
 ]
 
 MIB = 1024 * 1024
@@ -116,3 +120,34 @@ def parse_count(text: str, *, name: str = "count") -> int:
 def parse_path(text: str, *, name: str = "path") -> Path:
     """Read a path (any text is one)."""
     return Path(text)
+
+
+def parse_text(text: str, *, name: str = "text") -> str:
+    """Read a line of text: whitespace runs become one space, the ends are trimmed."""
+    return " ".join(text.split())
+
+
+def parse_regex(text: str, *, name: str = "pattern") -> str:
+    """Read a regular expression (Python's ``re``, unanchored); empty means none."""
+    try:
+        re.compile(text)
+    except re.error as error:
+        raise ConfigurationError(
+            f"{name} {text!r} is not a regular expression ({error}); "
+            f"give one like '@example\\.com$'"
+        ) from None
+    return text
+
+
+def parse_url(text: str, *, name: str = "url") -> str:
+    """Read an http or https URL; empty means none."""
+    url = text.strip()
+    if not url:
+        return ""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"{name} {text!r} does not appear to be a valid URL; give one like "
+            f"http://127.0.0.1:8000/hook"
+        )
+    return url

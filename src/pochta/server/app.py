@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import errno
 import logging
+import os
 import signal
 import socket
 import tempfile
@@ -38,10 +39,12 @@ from pochta.ingest.watch import Watcher
 from pochta.server.api.error import install_error_handlers
 from pochta.server.api.event import EventHub
 from pochta.server.api.event import router as events_router
+from pochta.server.api.feature import Features
 from pochta.server.api.health import router as health_router
 from pochta.server.api.info import router as info_router
 from pochta.server.api.message import router as messages_router
 from pochta.server.api.model import describe_errors_as_400
+from pochta.server.api.release import router as release_router
 from pochta.server.api.search import router as search_router
 from pochta.server.api.security import DEFAULT_BODY_LIMIT, RequestGuard
 from pochta.server.api.send import DEFAULT_SEND_LIMIT
@@ -49,6 +52,7 @@ from pochta.server.api.send import router as send_router
 from pochta.server.api.tag import router as tags_router
 from pochta.server.api.view import router as view_router
 from pochta.server.api.wait import router as wait_router
+from pochta.server.extension import Extensions, start_extensions
 from pochta.server.pop3.launch import pop3_address, start_pop3
 from pochta.server.pop3.server import POP3Server
 from pochta.server.smtp.delivery import smtp_address, start_smtp
@@ -65,6 +69,7 @@ logger = logging.getLogger(__name__)
 ROUTERS = (
     health_router,
     messages_router,
+    release_router,
     search_router,
     tags_router,
     info_router,
@@ -88,11 +93,13 @@ def create_app(
     allowed_hosts: Iterable[str] = (),
     body_limit: int = DEFAULT_BODY_LIMIT,
     send_limit: int = DEFAULT_SEND_LIMIT,
+    features: Features | None = None,
 ) -> FastAPI:
     """Build the HTTP application around ``store``: every route, behind the request guard.
 
     ``send_limit`` caps the body and the message of ``POST /api/v1/send``
     (``--max-message-size``); every other body is capped at ``body_limit``.
+    ``features`` tells the routes of the relay, the label and the ingest pipeline.
     """
     app = FastAPI(
         title="pochta",
@@ -104,6 +111,7 @@ def create_app(
     )
     app.state.store = store
     app.state.send_limit = send_limit
+    app.state.features = features or Features()
     app.state.events = EventHub(store)
     install_error_handlers(app)
     for router in ROUTERS:
@@ -197,8 +205,10 @@ class Catcher:
         *,
         prune_interval: float = PRUNE_INTERVAL,
         pop3: POP3Server | None = None,
+        extensions: Extensions | None = None,
     ) -> None:
         self.store = store
+        self.extensions = extensions
         self.smtp_address = smtp_address(smtp)
         self.pop3_address = pop3_address(pop3) if pop3 is not None else None
         self.pop3_scheme = pop3.scheme if pop3 is not None else "pop3"
@@ -250,6 +260,8 @@ class Catcher:
         finally:
             if self.watcher is not None:
                 await asyncio.to_thread(self.watcher.close)
+            if self.extensions is not None:
+                await asyncio.to_thread(self.extensions.close)
             await asyncio.to_thread(self._follower.close)
             await asyncio.to_thread(self.store.close)
 
@@ -271,10 +283,16 @@ async def start(
     except BaseException:
         sock.close()
         raise
+    extensions = None
     try:
-        smtp = await start_smtp(store, settings, state_dir=database.parent)
+        extensions = start_extensions(store, settings, os.environ)
+        smtp = await start_smtp(
+            store, settings, state_dir=database.parent, deliver=extensions.pipeline.adeliver
+        )
     except BaseException:
         sock.close()
+        if extensions is not None:
+            await asyncio.to_thread(extensions.close)
         await asyncio.to_thread(store.close)
         raise
     try:
@@ -282,11 +300,17 @@ async def start(
     except BaseException:
         sock.close()
         await smtp.aclose(grace=0)
+        await asyncio.to_thread(extensions.close)
         await asyncio.to_thread(store.close)
         raise
     hosts = {settings.listen.host, *settings.allowed_host}
     config = uvicorn.Config(
-        create_app(store, allowed_hosts=hosts, send_limit=settings.max_message_size),
+        create_app(
+            store,
+            allowed_hosts=hosts,
+            send_limit=settings.max_message_size,
+            features=extensions.features,
+        ),
         log_config=None,
         access_log=settings.verbose,
         lifespan="off",
@@ -294,7 +318,13 @@ async def start(
         timeout_graceful_shutdown=int(SHUTDOWN_GRACE),
     )
     catcher = Catcher(
-        store, smtp, _HTTPServer(config), sock, prune_interval=prune_interval, pop3=pop3
+        store,
+        smtp,
+        _HTTPServer(config),
+        sock,
+        prune_interval=prune_interval,
+        pop3=pop3,
+        extensions=extensions,
     )
     try:
         if settings.watch:

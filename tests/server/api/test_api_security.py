@@ -158,6 +158,7 @@ MAILPIT_PATHS = [
     "/api/v1/message/{ID}/headers",
     "/api/v1/message/{ID}/part/{PartID}",
     "/api/v1/message/{ID}/raw",
+    "/api/v1/message/{ID}/release",
     "/api/v1/messages",
     "/api/v1/search",
     "/api/v1/send",

@@ -8,7 +8,9 @@ never calls out to the network); ``SMTPRejected`` and ``SMTPIgnored`` are 0
 (the SMTP server answers refusals itself and ignores no duplicates).
 
 ``/api/v1/webui`` answers the settings of Mailpit's web UI that pochta has:
-no relay, no SpamAssassin, no chaos, duplicates kept.
+the ``--label``, the relay of ``--smtp-relay-config`` (``MessageRelay``, with
+Mailpit's deprecated ``RecipientAllowlist`` key that its clients expect) and
+``--ignore-duplicate-ids``; no SpamAssassin, no chaos.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from fastapi import APIRouter, Request
 from pochta import __version__
 from pochta.server.api.dependency import StoreDep
 from pochta.server.api.event import EventHub
+from pochta.server.api.feature import FeaturesDep
 from pochta.server.api.model import AppInformation, WebUIConfiguration, documented
 from pochta.server.api.shape import JSON
+from pochta.server.relay.config import RelayConfig
 
-__all__ = ["resident_memory", "router"]
+__all__ = ["message_relay_json", "resident_memory", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["application"])
 
@@ -77,21 +81,31 @@ def info(request: Request, store: StoreDep) -> JSON:
     response_model=None,
     responses=documented(WebUIConfiguration),
 )
-def webui() -> JSON:
-    """Return Mailpit's ``WebUIConfiguration`` with pochta's (fixed) answers."""
+def webui(features: FeaturesDep) -> JSON:
+    """Return Mailpit's ``WebUIConfiguration``: label, relay, duplicates."""
     return {
-        "Label": "",
-        "MessageRelay": {
-            "Enabled": False,
-            "SMTPServer": "",
-            "ReturnPath": "",
-            "AllowedRecipients": "",
-            "BlockedRecipients": "",
-            "OverrideFrom": "",
-            "PreserveMessageIDs": False,
-        },
+        "Label": features.label,
+        "MessageRelay": message_relay_json(features.relay),
         "SpamAssassin": False,
         "ChaosEnabled": False,
-        "DuplicatesIgnored": False,
+        "DuplicatesIgnored": features.duplicates_ignored,
         "HideDeleteAllButton": False,
+    }
+
+
+def message_relay_json(relay: RelayConfig | None) -> JSON:
+    """Return Mailpit's ``MessageRelay`` (all zero values when release is off)."""
+    upstream = relay.upstream if relay is not None else None
+    allowed = relay.allowed_recipients if relay is not None else None
+    blocked = relay.blocked_recipients if relay is not None else None
+    allowed_text = allowed.pattern if allowed is not None else ""
+    return {
+        "Enabled": relay is not None,
+        "SMTPServer": upstream.address if upstream is not None else "",
+        "ReturnPath": upstream.return_path if upstream is not None else "",
+        "AllowedRecipients": allowed_text,
+        "BlockedRecipients": blocked.pattern if blocked is not None else "",
+        "OverrideFrom": upstream.override_from if upstream is not None else "",
+        "PreserveMessageIDs": relay.preserve_message_ids if relay is not None else False,
+        "RecipientAllowlist": allowed_text,
     }

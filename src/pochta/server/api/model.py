@@ -146,7 +146,7 @@ class AppInformation(BaseModel):
 
 
 class MessageRelay(BaseModel):
-    """Message relay settings (pochta relays nothing)."""
+    """Message relay settings (``--smtp-relay-config``; zero values when release is off)."""
 
     Enabled: bool
     SMTPServer: str
@@ -155,6 +155,7 @@ class MessageRelay(BaseModel):
     BlockedRecipients: str
     OverrideFrom: str
     PreserveMessageIDs: bool
+    RecipientAllowlist: str
 
 
 class WebUIConfiguration(BaseModel):

@@ -37,6 +37,7 @@ from pydantic import BaseModel
 from pochta.exceptions import BadHeaderError, QueryError
 from pochta.mail import EmailMultiAlternatives, make_msgid
 from pochta.server.api.dependency import body_schema, get_store, json_body
+from pochta.server.api.feature import FeaturesDep
 from pochta.server.api.model import SendMessageConfirmation, documented
 from pochta.store import Envelope, Store
 
@@ -207,6 +208,7 @@ def send(
     request: Request,
     store: Annotated[Store, Depends(get_store)],
     body: Annotated[SendBody, Depends(_send_body)],
+    features: FeaturesDep,
 ) -> dict[str, str]:
     """Compose and store the message; answer Mailpit's ``{"ID": ...}``."""
     raw, envelope = compose(body)
@@ -215,4 +217,5 @@ def send(
         raise HTTPException(413, f"the composed message is larger than {limit} bytes")
     client = request.client.host if request.client else ""
     envelope = Envelope(envelope.mail_from, envelope.rcpt_tos, client_address=client, source="api")
-    return {"ID": store.add(raw, envelope)}
+    deliver = features.deliver or store.add
+    return {"ID": deliver(raw, envelope)}

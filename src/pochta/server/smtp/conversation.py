@@ -58,6 +58,7 @@ class Conversation:
         self._auth: AuthExchange | None = None
         self._mail: MailFrom | None = None
         self._rcpts: list[str] = []
+        self._dropped = 0  # recipients refused, answered 250 (ignore_rejected_recipients)
 
     def handle(self, line: bytes | Oversize) -> Next:
         """Answer one command line (CRLF removed) or an over-long line."""
@@ -87,6 +88,9 @@ class Conversation:
             self.replies.append(replies.too_big(self._settings.max_message_size))
             return None
         assert isinstance(body, bytes)
+        if not rcpts:  # every recipient was refused quietly: accept, keep nothing (Mailpit)
+            self.replies.append(replies.OK_QUEUED)
+            return None
         if self._long_line is not None and self._long_line.search(body):
             self.replies.append(replies.LINE_TOO_LONG)
             return None
@@ -136,6 +140,7 @@ class Conversation:
     def _reset_transaction(self) -> None:
         self._mail = None
         self._rcpts = []
+        self._dropped = 0
 
     # -- the verbs -------------------------------------------------------------
 
@@ -169,9 +174,16 @@ class Conversation:
     def _verb_rcpt(self, arg: str) -> None:
         if self._mail is None:
             raise CommandError(replies.NEED_MAIL)
-        if len(self._rcpts) >= self._settings.max_recipients:
+        if len(self._rcpts) + self._dropped >= self._settings.max_recipients:
             raise CommandError(replies.TOO_MANY_RECIPIENTS)
-        self._rcpts.append(parse_rcpt(arg, smtputf8=self._mail.smtputf8))
+        address = parse_rcpt(arg, smtputf8=self._mail.smtputf8)
+        allowed = self._settings.allowed_recipients
+        if allowed is not None and not allowed.search(address):
+            if not self._settings.ignore_rejected_recipients:
+                raise CommandError(replies.RECIPIENT_REFUSED)
+            self._dropped += 1
+        else:
+            self._rcpts.append(address)
         self.replies.append(replies.OK_RCPT)
 
     def _verb_data(self, arg: str) -> Next:
@@ -179,7 +191,7 @@ class Conversation:
             raise CommandError(replies.SYNTAX_ARGS)
         if self._mail is None:
             raise CommandError(replies.NEED_MAIL)
-        if not self._rcpts:
+        if not self._rcpts and not self._dropped:
             raise CommandError(replies.NEED_RCPT)
         self.replies.append(replies.DATA_GO_AHEAD)
         return Next.DATA

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import socket
 from pathlib import Path
 
@@ -46,11 +47,23 @@ def smtp_settings(settings: Settings, *, state_dir: Path) -> SMTPSettings:
         require_starttls=settings.smtp_require_starttls,
         auth_accept_any=settings.smtp_auth_accept_any,
         auth_credentials=credentials,
+        allowed_recipients=(
+            re.compile(settings.smtp_allowed_recipients)
+            if settings.smtp_allowed_recipients
+            else None
+        ),
+        ignore_rejected_recipients=settings.smtp_ignore_rejected_recipients,
     )
 
 
-async def start_smtp(store: Store, settings: Settings, *, state_dir: Path) -> SMTPServer:
-    """Start SMTP on ``settings.smtp`` delivering into ``store``, or raise :class:`ServeError`."""
+async def start_smtp(
+    store: Store, settings: Settings, *, state_dir: Path, deliver: Deliver | None = None
+) -> SMTPServer:
+    """Start SMTP on ``settings.smtp`` delivering into ``store``, or raise :class:`ServeError`.
+
+    ``deliver`` replaces the plain ``store.aadd`` (e.g. a
+    :class:`~pochta.server.pipeline.Pipeline`'s ``adeliver``).
+    """
     try:
         config = smtp_settings(settings, state_dir=state_dir)
     except ConfigurationError as error:
@@ -58,7 +71,7 @@ async def start_smtp(store: Store, settings: Settings, *, state_dir: Path) -> SM
     address = settings.smtp
     try:
         return await start_smtp_server(
-            _logging_deliver(store), config, host=address.host, port=address.port
+            deliver or _logging_deliver(store), config, host=address.host, port=address.port
         )
     except OSError as error:
         hint = (

@@ -8,6 +8,8 @@ built by the small functions at the end.
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "AUTH_ABORTED",
     "AUTH_ALREADY",
@@ -34,9 +36,11 @@ __all__ = [
     "NON_ASCII_ADDRESS",
     "OK_MAIL",
     "OK_NOOP",
+    "OK_QUEUED",
     "OK_RCPT",
     "OK_RESET",
     "READY_TLS",
+    "RECIPIENT_REFUSED",
     "SHUTTING_DOWN",
     "STORE_FULL",
     "SYNTAX_ARGS",
@@ -48,6 +52,7 @@ __all__ = [
     "TOO_MANY_CONNECTIONS",
     "TOO_MANY_ERRORS",
     "TOO_MANY_RECIPIENTS",
+    "UNABLE_TO_PROCESS",
     "UNKNOWN_COMMAND",
     "UNKNOWN_PARAMS",
     "VRFY_CANNOT",
@@ -57,6 +62,7 @@ __all__ = [
     "helo_reply",
     "stored",
     "too_big",
+    "upstream_reply",
 ]
 
 
@@ -65,6 +71,7 @@ OK_MAIL = b"250 2.1.0 OK\r\n"
 OK_RCPT = b"250 2.1.5 OK\r\n"
 OK_RESET = b"250 2.0.0 OK\r\n"
 OK_NOOP = b"250 2.0.0 OK\r\n"
+OK_QUEUED = b"250 2.0.0 OK: queued\r\n"  # accepted and dropped: no recipient left, or a duplicate
 BYE = b"221 2.0.0 Bye\r\n"
 HELP = b"214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP AUTH STARTTLS\r\n"
 READY_TLS = b"220 2.0.0 Ready to start TLS\r\n"
@@ -79,6 +86,7 @@ SHUTTING_DOWN = b"421 4.3.2 Service shutting down, closing connection\r\n"
 TIMEOUT = b"421 4.4.2 Idle for too long, closing connection\r\n"
 TOO_MANY_CONNECTIONS = b"421 4.7.0 Too many connections, try again later\r\n"
 TOO_MANY_ERRORS = b"421 4.7.0 Too many bad commands, closing connection\r\n"
+UNABLE_TO_PROCESS = b"451 4.3.5 Unable to process mail\r\n"  # relay failed, no upstream reply
 LOCAL_ERROR = b"451 4.3.0 Local error in processing: message not stored\r\n"
 STORE_FULL = b"452 4.3.1 Insufficient system storage\r\n"
 TOO_MANY_RECIPIENTS = b"452 4.5.3 Too many recipients\r\n"
@@ -103,6 +111,7 @@ AUTH_MECHANISM = b"504 5.5.4 Unrecognized authentication mechanism; use PLAIN or
 AUTH_REQUIRED = b"530 5.7.0 Authentication required\r\n"
 MUST_STARTTLS = b"530 5.7.0 Must issue a STARTTLS command first\r\n"
 AUTH_FAILED = b"535 5.7.8 Authentication credentials invalid\r\n"
+RECIPIENT_REFUSED = b"550 5.1.0 Requested action not taken: mailbox unavailable\r\n"
 BAD_MAILBOX = b"553 5.1.3 Mailbox name not allowed: bad address syntax\r\n"
 NON_ASCII_ADDRESS = b"553 5.6.7 Non-ASCII addresses need the SMTPUTF8 parameter\r\n"
 BAD_SIZE = b"501 5.5.4 SIZE must be a decimal number\r\n"
@@ -136,7 +145,9 @@ def auth_challenge(prompt: bytes) -> bytes:
 
 
 def stored(message_id: str) -> bytes:
-    """Return the 250 sent once a message is durably in the store."""
+    """Return the 250 sent once a message is durably in the store ("" id: it was dropped)."""
+    if not message_id:
+        return OK_QUEUED
     return f"250 2.0.0 OK: queued as {message_id}\r\n".encode()
 
 
@@ -148,3 +159,11 @@ def too_big(limit: int) -> bytes:
             shown += f" ({limit // size}{unit})"
             break
     return f"552 5.3.4 Message size exceeds the limit of {shown}\r\n".encode()
+
+
+def upstream_reply(text: str) -> bytes:
+    """Return an upstream server's reply (``550 5.1.1 ...``) as ours, or 451 if it is not one."""
+    line = " ".join(text.split())
+    if re.fullmatch(r"[2-5][0-9]{2}[ -].+", line) and line.isascii():
+        return line[:3].encode() + b" " + line[4:510].encode() + b"\r\n"
+    return UNABLE_TO_PROCESS

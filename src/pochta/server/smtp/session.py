@@ -18,7 +18,7 @@ import ssl
 from collections.abc import Coroutine
 from typing import Any, cast
 
-from pochta.exceptions import StoreFullError
+from pochta.exceptions import RelayError, StoreFullError
 from pochta.message.envelope import Envelope
 from pochta.server.smtp import reply as replies
 from pochta.server.smtp.conversation import Conversation, Next
@@ -245,6 +245,9 @@ class SMTPSession(asyncio.Protocol):
             message_id = await self._deliver(raw, envelope)
         except StoreFullError:
             self._out.append(replies.STORE_FULL)
+        except RelayError as error:  # forward-smtp-errors: the upstream's refusal, verbatim
+            logger.warning("SMTP: a message from %s was refused upstream: %s", self._peer, error)
+            self._out.append(replies.upstream_reply(error.reply))
         except Exception:
             logger.exception("SMTP: storing a message from %s failed", self._peer)
             self._out.append(replies.LOCAL_ERROR)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -66,6 +67,10 @@ class SMTPSettings:
     """Offer AUTH PLAIN/LOGIN and accept any user name and password; AUTH stays optional."""
     auth_credentials: Mapping[str, str] | None = None
     """Users and passwords (``--smtp-auth-file``); when given, AUTH is required."""
+    allowed_recipients: re.Pattern[str] | None = None
+    """Recipients must match (unanchored ``search``); others get 550 5.1.0."""
+    ignore_rejected_recipients: bool = False
+    """Answer 250 to recipients ``allowed_recipients`` refuses, and leave them out."""
 
     def __post_init__(self) -> None:
         if self.auth_accept_any and self.auth_credentials is not None:

@@ -1,0 +1,125 @@
+"""What happens to each accepted message before it is stored: duplicates, auto-relay, forward.
+
+Mailpit's order (its ``SaveToDatabase``): with ``--ignore-duplicate-ids`` a
+message whose Message-ID is already stored is dropped (answered as if
+stored, with no id); then it is auto-relayed (``--smtp-relay-all`` or
+``--smtp-relay-matching``, to its envelope recipients minus
+``blocked-recipients``, as it came) and forwarded (``--smtp-forward-config``,
+to the fixed addresses); then it is stored. A failed relay or forward is
+logged and the message still stored, unless the upstream's
+``forward-smtp-errors`` is set: then nothing is stored and the SMTP client
+gets the upstream's refusal (:class:`~pochta.exceptions.RelayError`). SMTP
+clients wait for the upstream, as in Mailpit; the event loop does not (the
+sending runs on a worker thread).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.parser
+import email.policy
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pochta.exceptions import RelayError
+from pochta.message.envelope import Envelope
+from pochta.server.relay.client import send_upstream
+from pochta.server.relay.config import ForwardConfig, RelayConfig, Upstream
+from pochta.store import Store
+from pochta.store.query import Query, Term
+
+__all__ = ["Pipeline"]
+
+logger = logging.getLogger(__name__)
+
+_HEADERS = email.parser.BytesHeaderParser(policy=email.policy.compat32)
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """Deliver accepted messages into ``store``, relaying and forwarding them as configured."""
+
+    store: Store
+    relay: RelayConfig | None = None
+    relay_all: bool = False
+    relay_matching: re.Pattern[str] | None = None
+    forward: ForwardConfig | None = None
+    ignore_duplicate_ids: bool = False
+
+    @property
+    def sends(self) -> bool:
+        """Tell whether any message may leave (auto-relay or forward is on)."""
+        auto = self.relay is not None and (self.relay_all or self.relay_matching is not None)
+        return auto or self.forward is not None
+
+    async def adeliver(self, raw: bytes, envelope: Envelope) -> str:
+        """Store ``raw`` from the event loop; return its id ("" for an ignored duplicate)."""
+        if self.ignore_duplicate_ids and await asyncio.to_thread(self._duplicate, raw):
+            return ""
+        if self.sends:
+            await asyncio.to_thread(self._send_on, raw, envelope)
+        message_id = await self.store.aadd(raw, envelope)
+        _log_stored(message_id, raw, envelope)
+        return message_id
+
+    def deliver(self, raw: bytes, envelope: Envelope) -> str:
+        """Store ``raw`` from a worker thread (``POST /api/v1/send``); "" for a duplicate."""
+        if self.ignore_duplicate_ids and self._duplicate(raw):
+            return ""
+        if self.sends:
+            self._send_on(raw, envelope)
+        return self.store.add(raw, envelope)
+
+    def _duplicate(self, raw: bytes) -> bool:
+        head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+        value = _HEADERS.parsebytes(head).get("Message-ID")
+        message_id = " ".join(str(value or "").split()).strip("<>").strip()
+        if not message_id:
+            return False
+        if not self.store.search_ids(Query((Term("message-id", message_id),))):
+            return False
+        logger.info("ignored a message with the duplicate Message-ID <%s>", message_id)
+        return True
+
+    def _send_on(self, raw: bytes, envelope: Envelope) -> None:
+        if self.relay is not None:
+            recipients = self._relay_recipients(self.relay, envelope)
+            if recipients:
+                self._send(self.relay.upstream, "relay", envelope.mail_from, recipients, raw)
+        if self.forward is not None:
+            upstream = self.forward.upstream
+            self._send(upstream, "forward", envelope.mail_from, self.forward.to, raw)
+
+    def _relay_recipients(self, relay: RelayConfig, envelope: Envelope) -> list[str]:
+        blocked = relay.blocked_recipients
+        recipients = [r for r in envelope.rcpt_tos if blocked is None or not blocked.search(r)]
+        if self.relay_all:
+            return recipients
+        if self.relay_matching is not None:
+            return [r for r in recipients if self.relay_matching.search(r)]
+        return []
+
+    def _send(
+        self, upstream: Upstream, what: str, sender: str, recipients: Sequence[str], raw: bytes
+    ) -> None:
+        try:
+            send_upstream(upstream, sender, recipients, raw)
+        except RelayError as error:
+            if upstream.forward_smtp_errors:
+                raise
+            logger.warning("%s of a message from <%s> failed: %s", what, sender, error)
+        else:
+            logger.info("%s: sent a message from <%s> via %s", what, sender, upstream.address)
+
+
+def _log_stored(message_id: str, raw: bytes, envelope: Envelope) -> None:
+    logger.info(
+        "stored %s: %d bytes from <%s> to %d recipient(s), client %s",
+        message_id,
+        len(raw),
+        envelope.mail_from,
+        len(envelope.rcpt_tos),
+        envelope.client_address or "?",
+    )
