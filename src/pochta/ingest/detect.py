@@ -1,9 +1,15 @@
 """Tell what each input is: a message file, an mbox, a Maildir, a file-backend log, or none.
 
 A folder is a Maildir when it holds ``cur`` and ``new``; any other folder is
-walked (sorted, hidden names skipped) and each file is judged by its first
-bytes: ``From `` starts an mbox; a line of 79 dashes (or the ``.log`` suffix)
-makes a file-backend log; a header block (see :func:`header_block`) a message file.
+walked (hidden names skipped) and each file is judged by its first bytes:
+``From `` starts an mbox; a line of 79 dashes (or the ``.log`` suffix) makes a
+file-backend log; a header block (see :func:`header_block`) a message file.
+
+The inputs found in a folder are read in the order they were written (last
+modification time, then name): Django's file backend names its logs
+``YYYYMMDD-HHMMSS-<id>.log``, and two connections in the same second give
+names that sort either way, so name order could make the first message sent
+the newest. Paths given one by one keep the order they were given in.
 """
 
 from __future__ import annotations
@@ -65,7 +71,7 @@ def plan(paths: Sequence[Path]) -> tuple[list[Planned], list[Skipped], list[str]
             missing.append(str(path))
             continue
         before = len(planned) + len(skipped)
-        for item in _judge_tree(path):
+        for item in sorted(_judge_tree(path), key=_write_order):
             if isinstance(item, Planned):
                 real = item.path.resolve()
                 if real in seen:
@@ -80,10 +86,17 @@ def plan(paths: Sequence[Path]) -> tuple[list[Planned], list[Skipped], list[str]
     return planned, skipped, missing
 
 
+def _write_order(item: Planned | Skipped) -> tuple[int, str]:
+    # sorted() is stable and skips carry no time: they stay where the walk met them.
+    if isinstance(item, Skipped):
+        return (0, "")
+    return (item.written, str(item.path))
+
+
 def _judge_tree(path: Path, walked: set[Path] | None = None) -> Iterator[Planned | Skipped]:
     if path.is_dir():
         if (path / "cur").is_dir() and (path / "new").is_dir():
-            yield Planned(path, "maildir", _folder_size(path))
+            yield Planned(path, "maildir", *_folder_size(path))
             return
         walked = set() if walked is None else walked
         if path.resolve() in walked:  # a link back up the tree
@@ -107,7 +120,8 @@ def _judge_file(path: Path) -> Planned | Skipped:
     try:
         with path.open("rb") as file:
             head = file.read(HEAD)
-            size = os.fstat(file.fileno()).st_size
+            stat = os.fstat(file.fileno())
+            size, written = stat.st_size, stat.st_mtime_ns
     except OSError as error:
         return Skipped(str(path), f"cannot read the file ({error.strerror})")
     if not head.strip():
@@ -115,17 +129,20 @@ def _judge_file(path: Path) -> Planned | Skipped:
     if b"\x00" in head:
         return Skipped(str(path), "binary file, not mail")
     if head.startswith(b"From "):
-        return Planned(path, "mbox", size)
+        return Planned(path, "mbox", size, written)
     if looks_like_message(head):
         is_log = SEPARATOR_LINE.search(head) is not None or path.suffix == ".log"
-        return Planned(path, "log" if is_log else "eml", size)
+        return Planned(path, "log" if is_log else "eml", size, written)
     return Skipped(str(path), "not a message (it does not start with mail headers)")
 
 
-def _folder_size(path: Path) -> int:
-    total = 0
+def _folder_size(path: Path) -> tuple[int, int]:
+    """Return the bytes of a Maildir's messages and when the newest was written."""
+    total = newest = 0
     for sub in ("cur", "new"):
         for entry in os.scandir(path / sub):
             if entry.is_file():
-                total += entry.stat().st_size
-    return total
+                stat = entry.stat()
+                total += stat.st_size
+                newest = max(newest, stat.st_mtime_ns)
+    return total, newest

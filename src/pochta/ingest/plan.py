@@ -18,11 +18,16 @@ FORMAT_NAMES = {
 
 @dataclass(frozen=True, slots=True)
 class Planned:
-    """One input to read: a file (or Maildir folder), its format and size in bytes."""
+    """One input to read: a file (or Maildir folder), its format and size in bytes.
+
+    ``written`` is when it was last written (``st_mtime_ns``; for a Maildir its
+    newest message): the files of a folder are imported in that order.
+    """
 
     path: Path
     format: str
     size: int
+    written: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,10 @@
-"""Import inputs into a store: read, check, and store in groups that share commits."""
+"""Import inputs into a store: read, check, and store in groups that share commits.
+
+Messages are stored in the order they were found (see :mod:`pochta.ingest.detect`
+for the order of files; a file's messages in their order in it), so the list
+shows the last one written as the newest. Many are handed to the store at
+once, to share its commits; :func:`add_in_order` keeps them in order.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,11 @@ from pathlib import Path
 from pochta.ingest.detect import plan
 from pochta.ingest.formats import read_input
 from pochta.ingest.plan import Found, ImportReport, Planned, Skipped
-from pochta.message.envelope import envelope_for
+from pochta.message.envelope import Envelope, envelope_for
 from pochta.store import Store
+from pochta.store.sqlite.store import PREPARE_INLINE_BELOW
 
-__all__ = ["DEFAULT_MAX_SIZE", "WINDOW", "import_paths", "import_planned"]
+__all__ = ["DEFAULT_MAX_SIZE", "WINDOW", "add_in_order", "import_paths", "import_planned"]
 
 DEFAULT_MAX_SIZE = 50 * 1024 * 1024
 """Largest message imported, in bytes: the default of ``pochta serve --max-message-size``."""
@@ -68,7 +75,7 @@ async def import_planned(
                     )
                     _collect(done)
                 envelope = envelope_for(found.raw, source=source)
-                pending.add(asyncio.create_task(store.aadd(found.raw, envelope)))
+                pending.add(await add_in_order(store, found.raw, envelope))
                 report.imported[found.format] = report.imported.get(found.format, 0) + 1
             if progress is not None:
                 progress(item.size)
@@ -81,6 +88,21 @@ async def import_planned(
             raise result
     # Every message indexed and announced before the store is closed.
     await asyncio.to_thread(store.flush)
+
+
+async def add_in_order(store: Store, raw: bytes, envelope: Envelope) -> asyncio.Task[str]:
+    """Hand ``raw`` to ``store`` after every message handed over before it; return its task.
+
+    Tasks start in the order they were made, and a small message joins the
+    store's queue as its task starts, so small messages keep their order while
+    they share commits. A large one is first compressed on a worker thread
+    (``PREPARE_INLINE_BELOW``), where later messages could overtake it: it is
+    awaited before anything after it is handed over.
+    """
+    task = asyncio.create_task(store.aadd(raw, envelope))
+    if len(raw) >= PREPARE_INLINE_BELOW:
+        await asyncio.wait({task})
+    return task
 
 
 def _collect(done: set[asyncio.Task[str]]) -> None:

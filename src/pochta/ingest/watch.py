@@ -4,7 +4,9 @@ Django's file email backend (and pochta's) appends each message, then a line
 of 79 dashes, to one ``.log`` file per connection. The :class:`Watcher`
 looks at its folders every :data:`INTERVAL` seconds and stores every message
 whose separator line has been written; the text after the last separator
-(a message still being written) waits for its separator. A line of dashes
+(a message still being written) waits for its separator. Files are read in
+the order they were last written (then by name), and each file's messages in
+their order in it, so the last message written is the newest. A line of dashes
 at the very end of a log counts once the file has been still for
 :data:`QUIET` seconds (until then it could end a body still being written). Other files that
 start with mail headers are taken as one message each (``.eml`` files),
@@ -33,6 +35,7 @@ from stat import S_ISREG
 
 from pochta.ingest.detect import HEAD, SEPARATOR_LINE, looks_like_message
 from pochta.ingest.filelog import split_log
+from pochta.ingest.run import add_in_order
 from pochta.message.envelope import envelope_for
 from pochta.store import Store
 
@@ -112,12 +115,14 @@ class Watcher:
             return stored
 
     def _files(self) -> list[Path]:
+        """Return the files of every watched folder, in the order they were written."""
         files: list[Path] = []
         for folder in self._folders:
             for root, dirs, names in os.walk(folder):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                files.extend(Path(root, n) for n in sorted(names) if self._wanted(Path(root, n)))
-        return files
+                files.extend(Path(root, n) for n in names if self._wanted(Path(root, n)))
+        # Django names logs YYYYMMDD-HHMMSS-<id>.log: in one second names sort either way.
+        return sorted(files, key=_write_order)
 
     def _wanted(self, path: Path) -> bool:
         """Leave out hidden files and the store's own (mail.db, -wal, .watch.json)."""
@@ -174,12 +179,21 @@ class Watcher:
 
     def _store_all(self, messages: list[bytes]) -> None:
         async def store_all() -> None:
-            # Handed over together, they share the store's commits.
-            await asyncio.gather(
-                *(self._store.aadd(raw, envelope_for(raw, source="watch")) for raw in messages)
-            )
+            # Handed over together, in order, they share the store's commits.
+            tasks = [
+                await add_in_order(self._store, raw, envelope_for(raw, source="watch"))
+                for raw in messages
+            ]
+            await asyncio.gather(*tasks)
 
         asyncio.run(store_all())
+
+
+def _write_order(path: Path) -> tuple[int, str]:
+    try:
+        return (path.stat().st_mtime_ns, str(path))
+    except OSError:  # gone already: _take will find out
+        return (0, str(path))
 
 
 def _load(path: Path) -> _State:
