@@ -27,6 +27,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from pochta.exceptions import MessageNotFound
 from pochta.server.api.dependency import Start, StoreDep, resolve
+from pochta.server.api.feature import get_features
 from pochta.server.web.frame import frame_document, frame_policy, has_remote_images, part_url
 from pochta.server.web.listing import list_page
 from pochta.server.web.render import environment, page_policy
@@ -49,7 +50,7 @@ _VERSIONS = {name: hashlib.sha256(data).hexdigest()[:12] for name, data in _STAT
 
 
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    context.update(request=request, versions=_VERSIONS)
+    context.update(request=request, versions=_VERSIONS, features=get_features(request))
     html = _ENV.get_template(template).render(context)
     headers = {"content-security-policy": page_policy(request.url.netloc)}
     return HTMLResponse(html, status_code=status, headers=headers)

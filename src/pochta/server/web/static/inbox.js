@@ -232,7 +232,39 @@
     "delete-all": () => { confirmDialog.returnValue = ""; confirmDialog.showModal(); },
     "toggle-read": toggleRead,
     delete: deleteSelected,
+    release: () => {
+      const dialog = document.getElementById("release");
+      dialog.querySelector(".release-answer").textContent = "";
+      dialog.showModal();
+    },
+    "release-cancel": () => document.getElementById("release").close(),
   };
+  const releaseForm = document.querySelector(".release-form");
+  if (releaseForm) {
+    releaseForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const answer = releaseForm.querySelector(".release-answer");
+      const to = releaseForm.elements.to.value.split(",").map((a) => a.trim()).filter(Boolean);
+      answer.textContent = "Sending…";
+      answer.classList.remove("failed");
+      try {
+        const reply = await fetch(`/api/v1/message/${releaseForm.dataset.id}/release`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ To: to }),
+        });
+        if (reply.ok) {
+          answer.textContent = `Released to ${to.join(", ")}.`;
+          return;
+        }
+        const problem = await reply.json().catch(() => ({ Error: reply.statusText }));
+        answer.textContent = problem.Error || `failed (${reply.status})`;
+      } catch (error) {
+        answer.textContent = `failed: ${error.message}`;
+      }
+      answer.classList.add("failed");
+    });
+  }
   document.addEventListener("click", (event) => {
     const button = event.target.closest("[data-action]");
     if (button && actions[button.dataset.action]) actions[button.dataset.action]();
