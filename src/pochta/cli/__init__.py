@@ -1,12 +1,13 @@
 """The ``pochta`` command: the click group and one module per command family.
 
-=================  ==========================================================
+=================  ===================================================================
 ``serve``          :mod:`pochta.cli.serve` (options from :mod:`pochta.cli.option`)
 ``send``           :mod:`pochta.cli.send`
+``sendmail``       :mod:`pochta.cli.sendmail` (delivery in :mod:`pochta.cli.handoff`)
 ``import``         :mod:`pochta.cli.ingest`
 ``ls``, ``show``   :mod:`pochta.cli.read`
 ``demo``           :mod:`pochta.cli.demo`
-=================  ==========================================================
+=================  ===================================================================
 
 Each command imports what it runs only when it runs, so ``pochta --help``
 and ``pochta send`` start without loading the server.
@@ -21,6 +22,7 @@ from pochta.cli.demo import demo
 from pochta.cli.ingest import import_
 from pochta.cli.read import ls, show
 from pochta.cli.send import send
+from pochta.cli.sendmail import sendmail
 from pochta.cli.serve import serve
 
 __all__ = ["main"]
@@ -32,5 +34,5 @@ def main() -> None:
     """Send email the way Django does, and catch, read and test every message offline."""
 
 
-for command in (serve, send, import_, ls, show, demo):
+for command in (serve, send, sendmail, import_, ls, show, demo):
     main.add_command(command)
