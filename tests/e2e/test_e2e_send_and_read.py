@@ -10,7 +10,8 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from typing import TYPE_CHECKING, Any
 
-from pochta.mail import EmailMultiAlternatives, get_connection
+from pochta.mail import EmailMultiAlternatives
+from pochta.mail.backends import smtp
 
 if TYPE_CHECKING:
     from tests.conftest import ServeProcess
@@ -83,7 +84,8 @@ def test_pochta_smtp_backend(serve_process: ServeProcess) -> None:
     )
     message.attach_alternative("<b>HTML part</b>", "text/html")
     message.attach("blob.bin", BLOB, "application/octet-stream")
-    with get_connection("pochta.mail.backends.smtp.EmailBackend", host=host, port=port) as conn:
+    # As mailers makes it for MAILERS = {"catcher": {"OPTIONS": {"host": ..., "port": ...}}}.
+    with smtp.EmailBackend(alias="catcher", host=host, port=port) as conn:
         assert conn.send_messages([message]) == 1
 
     summary = find(serve_process, "Sent by pochta.mail")

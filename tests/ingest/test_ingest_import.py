@@ -15,7 +15,8 @@ import httpx
 from click.testing import CliRunner
 
 from pochta.cli import main
-from pochta.mail import EmailMessage, get_connection
+from pochta.mail import EmailMessage
+from pochta.mail.backends import filebased
 from pochta.store import Envelope, open_store
 from tests.ingest.mail_writers import run_import, stored_subjects, write_with_django
 
@@ -59,7 +60,7 @@ def test_pochta_file_backend_logs_come_back_byte_for_byte(tmp_path: Path) -> Non
     messages = [
         EmailMessage(f"p{n}", f"Body {n}\n", "a@example.com", ["b@example.com"]) for n in range(3)
     ]
-    with get_connection("pochta.mail.backends.filebased.EmailBackend", file_path=folder) as c:
+    with filebased.EmailBackend(file_path=folder) as c:
         c.send_messages(messages)
     [log] = folder.iterdir()
     chunks = log.read_bytes().split(b"\n" + b"-" * 79 + b"\n")

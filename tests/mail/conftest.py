@@ -15,8 +15,8 @@ from tests.mail.smtp_peer import SMTPServer, start_server
 
 @pytest.fixture(autouse=True)
 def clean_mail_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Each test starts with no configured settings, no EMAIL_* variables, no outbox."""
-    for name in settings.DEFAULTS:
+    """Each test starts with no configured settings, no EMAIL_*/MAILERS variables, no outbox."""
+    for name in (*settings.DEFAULTS, "MAILERS"):
         monkeypatch.delenv(name, raising=False)
     settings.reset()
     if hasattr(pochta.mail, "outbox"):

@@ -1,4 +1,8 @@
-"""send_mail, send_mass_mail, mail_admins, mail_managers, get_connection."""
+"""send_mail, send_mass_mail, mail_admins, mail_managers, get_connection: Django 6.0's way.
+
+Without ``MAILERS`` all of it keeps working (the Django 6.1 deprecation warnings
+it gives are tested in test_deprecation.py); the mailers are in test_mailers.py.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +28,12 @@ from pochta.mail import (
 )
 from pochta.mail.backends import console, locmem, smtp
 from pochta.mail.backends.base import BaseEmailBackend, SendableMessage
+from tests.mail.smtp_peer import free_port
 
 LOCMEM = "pochta.mail.backends.locmem.EmailBackend"
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::pochta.mail.deprecation.RemovedInDjango2028Warning"
+)
 
 
 class RecordingBackend(BaseEmailBackend):
@@ -34,7 +42,9 @@ class RecordingBackend(BaseEmailBackend):
     instances: ClassVar[list[RecordingBackend]] = []
 
     def __init__(self, fail_silently: bool = False, **kwargs: object) -> None:
-        super().__init__(fail_silently=fail_silently)
+        # It takes every option itself, so nothing is left for the base class.
+        super().__init__()
+        self.fail_silently = fail_silently
         self.kwargs = kwargs
         self.batches: list[list[str]] = []
         RecordingBackend.instances.append(self)
@@ -71,9 +81,9 @@ def test_custom_backend_by_dotted_path() -> None:
 @pytest.mark.parametrize(
     ("path", "fragment"),
     [
-        ("pochta.mail.backends.nosuch.EmailBackend", "cannot be imported"),
-        ("pochta.mail.backends.console.NoSuchBackend", "has no 'NoSuchBackend'"),
-        ("nonsense", "is not a dotted path"),
+        ("pochta.mail.backends.nosuch.EmailBackend", "No module named"),
+        ("pochta.mail.backends.console.NoSuchBackend", 'define a "NoSuchBackend" attribute'),
+        ("nonsense", "doesn't look like a module path"),
     ],
 )
 def test_unknown_backend_path_is_backend_not_found(path: str, fragment: str) -> None:
@@ -188,12 +198,34 @@ def test_admins_that_are_not_addresses_are_a_configuration_error() -> None:
         mail_admins("s", "b")
 
 
-def test_message_send_uses_fail_silently_for_its_connection() -> None:
-    configure(EMAIL_BACKEND="pochta.mail.backends.dummy.EmailBackend")
+def test_message_send_passes_fail_silently_to_its_backend() -> None:
+    configure(EMAIL_HOST="127.0.0.1", EMAIL_PORT=free_port())
     message = EmailMessage("s", "b", "a@x.com", ["b@x.com"])
 
-    assert message.send(fail_silently=True) == 1
-    assert message.get_connection().fail_silently is True
+    assert message.send(fail_silently=True) == 0
+    with pytest.raises(ConnectionRefusedError):
+        message.send()
+    assert "connection" not in vars(message)  # Django 6.1 no longer keeps the backend
+
+
+def test_fail_silently_with_a_connection_is_a_type_error() -> None:
+    connection = get_connection(LOCMEM)
+
+    with pytest.raises(TypeError, match=r"^fail_silently cannot be used with a connection"):
+        send_mail("s", "b", "a@x.com", ["b@x.com"], fail_silently=True, connection=connection)
+    with pytest.raises(TypeError, match=r"^auth_user and auth_password cannot be used"):
+        send_mass_mail([], auth_user="u", connection=connection)
+    with pytest.raises(TypeError, match=r"^fail_silently cannot be used with a connection"):
+        EmailMessage("s", "b", None, ["b@x.com"], connection=connection).send(True)
+    assert pochta.mail.outbox == []
+
+
+def test_get_connection_without_fail_silently_passes_none_to_the_backend() -> None:
+    # Django 6.1 passes fail_silently only when it is true.
+    connection = get_connection(f"{__name__}.RecordingBackend")
+
+    assert isinstance(connection, RecordingBackend)
+    assert (connection.fail_silently, connection.kwargs) == (False, {})
 
 
 def test_a_backend_module_added_later_loads_by_its_dotted_path(
@@ -219,6 +251,11 @@ def test_public_names_and_signatures_match_django() -> None:
     import inspect
 
     from django.core import mail as django_mail
+
+    import django
+
+    if django.VERSION < (6, 1):
+        pytest.skip("pochta.mail has Django 6.1's names and signatures")
 
     deprecated = {
         "BadHeaderError",

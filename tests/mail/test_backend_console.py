@@ -11,6 +11,8 @@ from pochta.exceptions import BadHeaderError
 from pochta.mail import EmailMessage, configure, send_mail
 from pochta.mail.backends import console
 
+CONSOLE = "pochta.mail.backends.console.EmailBackend"
+
 SEPARATOR = "-" * 79
 
 
@@ -47,20 +49,15 @@ def test_long_reset_link_appears_whole() -> None:
     link = "http://127.0.0.1:8000/auth/reset/MQ/" + "c8k2m4-" * 17 + "/"
     assert len(link) > 150
     stream = io.StringIO()
+    configure(MAILERS={"default": {"BACKEND": CONSOLE, "OPTIONS": {"stream": stream}}})
 
-    send_mail(
-        "Password reset",
-        f"Перейдите по ссылке:\n{link}\n",
-        "a@x.com",
-        ["b@x.com"],
-        connection=console.EmailBackend(stream=stream),
-    )
+    send_mail("Password reset", f"Перейдите по ссылке:\n{link}\n", "a@x.com", ["b@x.com"])
 
     assert link in stream.getvalue().splitlines()
 
 
 def test_stdout_is_the_default_stream(capsys: pytest.CaptureFixture[str]) -> None:
-    configure(EMAIL_BACKEND="pochta.mail.backends.console.EmailBackend")
+    configure(MAILERS={"default": {"BACKEND": CONSOLE}})
 
     assert send_mail("Hi", "Body", "a@x.com", ["b@x.com"]) == 1
 

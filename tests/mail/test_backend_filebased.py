@@ -1,4 +1,4 @@
-"""The file backend: one .log file per backend session in EMAIL_FILE_PATH."""
+"""The file backend: one .log file per backend session in the ``file_path`` folder."""
 
 from __future__ import annotations
 
@@ -10,17 +10,23 @@ from pathlib import Path
 
 import pytest
 
-from pochta.exceptions import BadHeaderError, ConfigurationError
-from pochta.mail import EmailMessage, configure, get_connection, send_mail
+from pochta.exceptions import BadHeaderError, ConfigurationError, InvalidMailer
+from pochta.mail import EmailMessage, configure, mailers, send_mail
 from pochta.mail.backends import filebased
 
 SEPARATOR = b"-" * 79
 FILE_NAME = re.compile(r"^\d{8}-\d{6}-\d+\.log$")
+FILEBASED = "pochta.mail.backends.filebased.EmailBackend"
+LEGACY = pytest.mark.filterwarnings("ignore::pochta.mail.deprecation.RemovedInDjango2028Warning")
+
+
+def files_mailer(folder: object) -> dict[str, object]:
+    return {"BACKEND": FILEBASED, "OPTIONS": {"file_path": folder}}
 
 
 def test_missing_folder_is_created_and_file_named_like_django(tmp_path: Path) -> None:
     folder = tmp_path / "sent_emails" / "nested"
-    configure(EMAIL_BACKEND="pochta.mail.backends.filebased.EmailBackend", EMAIL_FILE_PATH=folder)
+    configure(MAILERS={"default": files_mailer(folder)})
 
     assert send_mail("Another Beatles member", "Текст", "a@x.com", ["b@x.com"]) == 1
 
@@ -40,9 +46,8 @@ def test_missing_folder_is_created_and_file_named_like_django(tmp_path: Path) ->
 
 
 def test_one_file_per_session_messages_separated_by_dashes(tmp_path: Path) -> None:
-    with get_connection(
-        "pochta.mail.backends.filebased.EmailBackend", file_path=tmp_path
-    ) as connection:
+    configure(MAILERS={"files": files_mailer(tmp_path)})
+    with mailers["files"] as connection:
         connection.send_messages([EmailMessage("one", "1", "a@x.com", ["b@x.com"])])
         connection.send_messages([EmailMessage("two", "2", "a@x.com", ["b@x.com"])])
     other = filebased.EmailBackend(file_path=str(tmp_path))
@@ -61,9 +66,9 @@ def test_one_file_per_session_messages_separated_by_dashes(tmp_path: Path) -> No
 
 def test_long_link_is_whole_in_the_file(tmp_path: Path) -> None:
     link = "https://task.local/reset/" + "Zx9-" * 40
-    connection = filebased.EmailBackend(file_path=tmp_path)
+    configure(MAILERS={"default": files_mailer(tmp_path)})
 
-    send_mail("Reset", f"Ссылка: {link}", "a@x.com", ["b@x.com"], connection=connection)
+    send_mail("Reset", f"Ссылка: {link}", "a@x.com", ["b@x.com"])
 
     [log] = tmp_path.iterdir()
     assert f"Ссылка: {link}".encode() in log.read_bytes().splitlines()
@@ -73,26 +78,75 @@ def test_file_path_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
     not_a_folder = tmp_path / "sent_emails"
     not_a_folder.write_text("I am a file")
 
-    with pytest.raises(ConfigurationError, match=r"sent_emails' exists but is not a folder"):
+    with pytest.raises(ConfigurationError) as error:
         filebased.EmailBackend(file_path=not_a_folder)
-    with pytest.raises(ConfigurationError, match="could not create the folder"):
+    assert str(error.value) == (
+        f"Path for saving email messages exists, but is not a directory: {not_a_folder}; "
+        "give a folder"
+    )
+    with pytest.raises(ConfigurationError, match=r"^Could not create directory for saving"):
         filebased.EmailBackend(file_path=not_a_folder / "inside")
 
 
+@LEGACY
 def test_missing_setting_is_a_clear_error() -> None:
-    with pytest.raises(ConfigurationError, match="EMAIL_FILE_PATH is not set"):
+    with pytest.raises(ConfigurationError, match=r"^The EMAIL_FILE_PATH setting must be set"):
         filebased.EmailBackend()
 
 
-def test_read_only_folder_is_a_clear_error(tmp_path: Path) -> None:
+@LEGACY
+def test_email_file_path_is_the_folder_without_mailers(tmp_path: Path) -> None:
+    configure(EMAIL_BACKEND=FILEBASED, EMAIL_FILE_PATH=tmp_path / "sent_emails")
+
+    assert send_mail("s", "b", "a@x.com", ["b@x.com"]) == 1
+    assert len(list((tmp_path / "sent_emails").iterdir())) == 1
+
+
+def unwritable(tmp_path: Path) -> Path:
     # chmod does not stop root, but a process folder under /proc is read-only for everyone.
-    read_only = Path("/proc/1") if os.geteuid() == 0 else tmp_path
+    return Path("/proc/1") if os.geteuid() == 0 else tmp_path
+
+
+def test_read_only_folder_is_a_clear_error(tmp_path: Path) -> None:
+    read_only = unwritable(tmp_path)
     tmp_path.chmod(0o500)
     try:
-        with pytest.raises(ConfigurationError, match="is not writable"):
+        with pytest.raises(ConfigurationError, match=r"^Could not write to directory: "):
             filebased.EmailBackend(file_path=read_only)
     finally:
         tmp_path.chmod(0o700)
+
+
+def test_mailer_errors_name_the_mailer_and_the_option(tmp_path: Path) -> None:
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    configure(
+        MAILERS={
+            "nopath": {"BACKEND": FILEBASED},
+            "isfile": files_mailer(a_file),
+            "inside": files_mailer(a_file / "inside"),
+            "readonly": files_mailer(unwritable(tmp_path)),
+        }
+    )
+
+    messages = {}
+    for alias in ("nopath", "isfile", "inside", "readonly"):
+        with pytest.raises(InvalidMailer) as error:
+            mailers[alias]
+        messages[alias] = str(error.value)
+    assert messages["nopath"] == "MAILERS['nopath']: OPTIONS must define 'file_path'."
+    assert messages["isfile"] == f"MAILERS['isfile']: 'file_path' is not a directory: {a_file}"
+    assert messages["inside"].startswith(
+        f"MAILERS['inside']: Could not create 'file_path': {a_file}"
+    )
+    assert messages["readonly"].startswith("MAILERS['readonly']: 'file_path' is not writable: ")
+
+
+@pytest.mark.parametrize("alias", [None, "files"])
+def test_file_path_that_is_not_a_path_is_pythons_type_error(alias: str | None) -> None:
+    expected = r"^expected str, bytes or os.PathLike object, not object$"
+    with pytest.raises(TypeError, match=expected):
+        filebased.EmailBackend(alias=alias, file_path=object())  # type: ignore[arg-type]
 
 
 def test_bad_header_leaves_no_file(tmp_path: Path) -> None:

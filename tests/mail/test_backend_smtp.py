@@ -1,4 +1,8 @@
-"""The SMTP backend against a real aiosmtpd server on 127.0.0.1."""
+"""The SMTP backend against a real aiosmtpd server on 127.0.0.1.
+
+Backends are made as ``mailers`` makes them (with an alias, options only);
+the tests marked LEGACY make them the Django 6.0 way, from ``EMAIL_*`` settings.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from pochta.mail.backends import smtp
 from tests.mail.smtp_peer import SMTPServer, free_port, start_server
 
 USER, PASSWORD = "mailer", "s3cret"
+LEGACY = pytest.mark.filterwarnings("ignore::pochta.mail.deprecation.RemovedInDjango2028Warning")
 
 
 def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> Any:
@@ -32,7 +37,7 @@ def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth_
 
 
 def backend(server: SMTPServer, **kwargs: Any) -> smtp.EmailBackend:
-    return smtp.EmailBackend(host=server.host, port=server.port, timeout=5, **kwargs)
+    return smtp.EmailBackend(alias="smtp", host=server.host, port=server.port, timeout=5, **kwargs)
 
 
 def received(server: SMTPServer) -> list[tuple[str, list[str], email.message.EmailMessage]]:
@@ -141,6 +146,7 @@ def test_wire_bytes_use_crlf_and_dot_lines_survive(smtp_server: SMTPServer) -> N
     assert b"\n" not in envelope.original_content.replace(b"\r\n", b"")
 
 
+@LEGACY  # the connection argument
 def test_one_connection_for_a_whole_mass_mailing(smtp_server: SMTPServer) -> None:
     connection = backend(smtp_server)
     opened: list[bool | None] = []
@@ -192,7 +198,7 @@ def test_command_injection_through_addresses_is_refused_before_connecting(
     sender: str, recipient: str
 ) -> None:
     # Nothing listens on this port: reaching the network would be a ConnectionRefusedError.
-    connection = smtp.EmailBackend(host="127.0.0.1", port=free_port())
+    connection = smtp.EmailBackend(alias="smtp", host="127.0.0.1", port=free_port())
     message = EmailMessage("s", "b", sender, [recipient])
 
     with pytest.raises(BadHeaderError):
@@ -212,13 +218,10 @@ def test_bad_header_sends_nothing(smtp_server: SMTPServer) -> None:
 
 
 def test_login_then_send(auth_server: SMTPServer) -> None:
-    sent = send_mail(
-        "s",
-        "b",
-        "a@x.com",
-        ["b@x.com"],
-        connection=backend(auth_server, username=USER, password=PASSWORD),
-    )
+    options = {"host": auth_server.host, "port": auth_server.port, "timeout": 5}
+    configure(MAILERS={"auth": {"OPTIONS": {**options, "username": USER, "password": PASSWORD}}})
+
+    sent = send_mail("s", "b", "a@x.com", ["b@x.com"], using="auth")
 
     assert sent == 1
     assert len(auth_server.envelopes) == 1
@@ -256,8 +259,7 @@ def test_starttls_refuses_an_untrusted_certificate(starttls_server: SMTPServer) 
 def test_implicit_tls_with_auth(
     implicit_tls_server: SMTPServer, client_tls_context: ssl.SSLContext
 ) -> None:
-    configure(EMAIL_USE_SSL=True, EMAIL_HOST_USER=USER, EMAIL_HOST_PASSWORD=PASSWORD)
-    connection = backend(implicit_tls_server)
+    connection = backend(implicit_tls_server, use_ssl=True, username=USER, password=PASSWORD)
     connection.ssl_context = client_tls_context
 
     assert connection.connection_class is smtplib.SMTP_SSL
@@ -269,11 +271,19 @@ def test_connection_refused_raises_unless_fail_silently() -> None:
     port = free_port()
     message = EmailMessage("s", "b", "a@x.com", ["b@x.com"])
 
+    options = {"host": "127.0.0.1", "port": port}
+    configure(
+        MAILERS={
+            "loud": {"OPTIONS": options},
+            "quiet": {"OPTIONS": options | {"fail_silently": True}},
+        }
+    )
+
     with pytest.raises(ConnectionRefusedError):
-        smtp.EmailBackend(host="127.0.0.1", port=port).send_messages([message])
-    quiet = smtp.EmailBackend(host="127.0.0.1", port=port, fail_silently=True)
+        send_mail("s", "b", "a@x.com", ["b@x.com"], using="loud")
+    assert send_mail("s", "b", "a@x.com", ["b@x.com"], using="quiet") == 0
+    quiet = smtp.EmailBackend(alias="x", host="127.0.0.1", port=port, fail_silently=True)
     assert quiet.send_messages([message]) == 0
-    assert send_mail("s", "b", "a@x.com", ["b@x.com"], fail_silently=True, connection=quiet) == 0
 
 
 def test_silent_server_times_out_unless_fail_silently(silent_server: tuple[str, int]) -> None:
@@ -282,11 +292,12 @@ def test_silent_server_times_out_unless_fail_silently(silent_server: tuple[str, 
 
     # smtplib reports the timeout as a dropped connection.
     with pytest.raises(smtplib.SMTPServerDisconnected, match="timed out"):
-        smtp.EmailBackend(host=host, port=port, timeout=0.3).send_messages([message])
-    quiet = smtp.EmailBackend(host=host, port=port, timeout=0.3, fail_silently=True)
+        smtp.EmailBackend(alias="x", host=host, port=port, timeout=0.3).send_messages([message])
+    quiet = smtp.EmailBackend(alias="x", host=host, port=port, timeout=0.3, fail_silently=True)
     assert quiet.send_messages([message]) == 0
 
 
+@LEGACY
 def test_use_tls_with_use_ssl_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError) as error:
         smtp.EmailBackend(use_tls=True, use_ssl=True)
@@ -297,13 +308,13 @@ def test_use_tls_with_use_ssl_is_a_configuration_error() -> None:
     assert isinstance(error.value, ValueError)
 
 
+@LEGACY
 def test_settings_fill_unset_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EMAIL_HOST", "mail.example.com")
-    monkeypatch.setenv("EMAIL_PORT", "587")
     monkeypatch.setenv("EMAIL_USE_TLS", "true")
     monkeypatch.setenv("EMAIL_HOST_USER", "env-user")
     monkeypatch.setenv("EMAIL_TIMEOUT", "7.5")
-    configure(EMAIL_HOST_PASSWORD="configured")
+    configure(EMAIL_HOST_PASSWORD="configured", EMAIL_SSL_CERTFILE="c.pem", EMAIL_SSL_KEYFILE="k")
 
     connection = smtp.EmailBackend()
 
@@ -315,11 +326,39 @@ def test_settings_fill_unset_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
         connection.username,
         connection.password,
         connection.timeout,
-    ) == ("mail.example.com", 587, True, False, "env-user", "configured", 7.5)
+        connection.ssl_certfile,
+        connection.ssl_keyfile,
+    ) == ("mail.example.com", 25, True, False, "env-user", "configured", 7.5, "c.pem", "k")
+
+
+def test_mailer_options_fill_nothing_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMAIL_HOST_USER", "env-user")
+    monkeypatch.setenv("EMAIL_TIMEOUT", "7.5")
+
+    connection = smtp.EmailBackend(alias="default", host="mail.example.com", use_tls=True)
+
+    assert (
+        connection.alias,
+        connection.host,
+        connection.port,
+        connection.use_tls,
+        connection.use_ssl,
+        connection.username,
+        connection.password,
+        connection.timeout,
+        connection.ssl_certfile,
+    ) == ("default", "mail.example.com", 587, True, False, None, None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("options", "port"), [({}, 25), ({"use_tls": True}, 587), ({"use_ssl": True}, 465)]
+)
+def test_mailer_port_defaults_by_security(options: dict[str, Any], port: int) -> None:
+    assert smtp.EmailBackend(alias="default", host="h", **options).port == port
 
 
 def test_empty_batch_and_no_recipients_return_zero_without_connecting() -> None:
-    connection = smtp.EmailBackend(host="127.0.0.1", port=free_port())
+    connection = smtp.EmailBackend(alias="smtp", host="127.0.0.1", port=free_port())
 
     assert connection.send_messages([]) == 0
     assert connection.send_messages([EmailMessage("s", "b", "a@x.com", [])]) == 0
@@ -342,7 +381,7 @@ def test_refused_recipient_raises_unless_fail_silently(smtp_server: SMTPServer) 
     ]
 
 
-def test_client_certificate_from_settings_is_presented(
+def test_client_certificate_from_options_is_presented(
     ca: trustme.CA, server_tls_context: ssl.SSLContext, tmp_path: Path
 ) -> None:
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -353,14 +392,14 @@ def test_client_certificate_from_settings_is_presented(
     client = ca.issue_cert("client.example.com")
     client.cert_chain_pems[0].write_to_path(str(tmp_path / "client.pem"))
     client.private_key_pem.write_to_path(str(tmp_path / "client.key"))
-    anonymous = backend(server, use_tls=True)  # made before the settings name a certificate
+    anonymous = backend(server, use_tls=True)
     ca.configure_trust(anonymous.ssl_context)
-    configure(
-        EMAIL_SSL_CERTFILE=str(tmp_path / "client.pem"),
-        EMAIL_SSL_KEYFILE=str(tmp_path / "client.key"),
-    )
+    files = {
+        "ssl_certfile": str(tmp_path / "client.pem"),
+        "ssl_keyfile": str(tmp_path / "client.key"),
+    }
     try:
-        connection = backend(server, use_tls=True)
+        connection = backend(server, use_tls=True, **files)
         ca.configure_trust(connection.ssl_context)
         sent = connection.send_messages([EmailMessage("cert", "b", "a@x.com", ["b@x.com"])])
         with pytest.raises((ssl.SSLError, smtplib.SMTPServerDisconnected)):

@@ -14,7 +14,7 @@ import pytest
 
 from pochta.config import DEFAULT_DATABASE
 from pochta.exceptions import BadHeaderError, ConfigurationError, StoreFormatError
-from pochta.mail import EmailMessage, EmailMultiAlternatives, configure, get_connection, send_mail
+from pochta.mail import EmailMessage, EmailMultiAlternatives, configure, mailers, send_mail
 from pochta.mail.backends import store as store_backend
 from pochta.mail.submission import build_submission
 from pochta.store import Envelope, open_store
@@ -23,7 +23,9 @@ BACKEND = "pochta.mail.backends.store.EmailBackend"
 
 
 def backend(**options: Any) -> store_backend.EmailBackend:
-    connection = get_connection(BACKEND, **options)
+    """The store backend as ``mailers`` makes it, with these OPTIONS."""
+    configure(MAILERS={"store": {"BACKEND": BACKEND, "OPTIONS": options}})
+    connection = mailers["store"]
     assert isinstance(connection, store_backend.EmailBackend)
     return connection
 
@@ -47,7 +49,7 @@ def test_writes_the_smtp_bytes_and_envelope_with_bcc(tmp_path: Path) -> None:
         cc=["cc@example.com"], bcc=["hidden@example.com"], headers=headers,
     )  # fmt: skip
 
-    sent = get_connection(BACKEND, database=database).send_messages([message])
+    sent = backend(database=database).send_messages([message])
 
     assert sent == 1
     [(raw, envelope)] = stored(database)
@@ -64,7 +66,7 @@ def test_multipart_mail_is_stored_with_crlf_and_reads_back(tmp_path: Path) -> No
     message = EmailMultiAlternatives("Привет", "Тело", "app@example.com", ["ann@example.com"])
     message.attach_alternative("<p>Тело</p>", "text/html")
     message.attach("notes.txt", "a note\n", "text/plain")
-    get_connection(BACKEND, database=database).send_messages([message])
+    backend(database=database).send_messages([message])
     with open_store(database) as store:
         [summary] = store.list_messages().messages
         parsed = store.parsed(summary.id)
@@ -89,7 +91,7 @@ def test_database_comes_from_configure_then_environment(
     assert backend().database == tmp_path / "configured.db"
     assert backend(file_path=tmp_path / "kw.db").database == tmp_path / "kw.db"
     with pytest.raises(ConfigurationError, match="not both"):
-        get_connection(BACKEND, file_path="a.db", database="b.db")
+        backend(file_path="a.db", database="b.db")
 
 
 def test_default_database_is_the_one_pochta_serve_uses(
@@ -97,7 +99,7 @@ def test_default_database_is_the_one_pochta_serve_uses(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     assert store_backend.DEFAULT_DATABASE == DEFAULT_DATABASE
-    configure(EMAIL_BACKEND=BACKEND)
+    configure(MAILERS={"default": {"BACKEND": BACKEND}})
     assert send_mail("Hi", "Body", "a@example.com", ["b@example.com"]) == 1
     assert [envelope.rcpt_tos for _, envelope in stored(tmp_path / ".pochta" / "mail.db")] == [
         ("b@example.com",)
@@ -124,7 +126,7 @@ print(send_mail("Από Django", "σώμα", "site@example.com", ["user@example.
 
 def test_contract_empty_no_recipients_and_one_store_per_with_block(tmp_path: Path) -> None:
     database = tmp_path / "mail.db"
-    unopened = get_connection(BACKEND, database=database)
+    unopened = backend(database=database)
     assert unopened.send_messages([]) == 0
     assert unopened.send_messages([EmailMessage("No one", "x", "a@example.com", [])]) == 0
     assert not database.exists()
@@ -144,11 +146,8 @@ def test_bad_header_stores_nothing_of_the_batch(tmp_path: Path) -> None:
     good = EmailMessage("fine", "x", "a@example.com", ["b@example.com"])
     bad = EmailMessage("evil\nBcc: x@example.com", "x", "a@example.com", ["b@example.com"])
     with pytest.raises(BadHeaderError):
-        get_connection(BACKEND, database=database).send_messages([good, bad])
-    assert (
-        get_connection(BACKEND, database=database, fail_silently=True).send_messages([good, bad])
-        == 0
-    )
+        backend(database=database).send_messages([good, bad])
+    assert backend(database=database, fail_silently=True).send_messages([good, bad]) == 0
     assert stored(database) == []
 
 
@@ -157,11 +156,8 @@ def test_a_file_that_is_not_a_store_fails_loudly_or_silently(tmp_path: Path) -> 
     database.write_text("my notes, not a database\n")
     message = EmailMessage("s", "x", "a@example.com", ["b@example.com"])
     with pytest.raises(StoreFormatError, match="not a pochta store"):
-        get_connection(BACKEND, database=database).send_messages([message])
-    assert (
-        get_connection(BACKEND, database=database, fail_silently=True).send_messages([message])
-        == 0
-    )
+        backend(database=database).send_messages([message])
+    assert backend(database=database, fail_silently=True).send_messages([message]) == 0
     assert database.read_text() == "my notes, not a database\n"
 
 
@@ -182,9 +178,11 @@ def test_a_running_server_shows_the_messages_live(tmp_path: Path, launch_serve) 
     )
     waiting.start()
     time.sleep(0.5)  # let the wait request reach the server first (not an assertion)
+    mailer = {"BACKEND": BACKEND, "OPTIONS": {"database": str(database)}}
     script = f"""
-from pochta.mail import EmailMessage, get_connection
-with get_connection({BACKEND!r}, database={str(database)!r}) as connection:
+from pochta.mail import EmailMessage, configure, mailers
+configure(MAILERS={{"store": {mailer!r}}})
+with mailers["store"] as connection:
     for n in range(3):
         connection.send_messages([EmailMessage(f"from the backend {{n}}", "body",
                                                "app@example.com", ["ann@example.com"])])

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import pochta.mail
 from pochta.exceptions import BadHeaderError
 from pochta.mail import (
     EmailAlternative,
@@ -350,11 +351,13 @@ def test_body_contains_checks_every_text_alternative() -> None:
     assert message.body_contains("world") is False
 
 
-def test_send_without_recipients_returns_zero_and_opens_nothing() -> None:
+def test_send_without_recipients_returns_zero_and_makes_no_backend() -> None:
+    configure(MAILERS={"default": {"BACKEND": "pochta.mail.backends.locmem.EmailBackend"}})
     message = EmailMessage("s", "b", "a@x.com", [])
 
     assert message.send() == 0
-    assert message.connection is None
+    assert message.send(using="no-such-mailer") == 0  # not even looked up
+    assert not hasattr(pochta.mail, "outbox")
 
 
 # Round trips: compose -> message() -> bytes -> parse back.

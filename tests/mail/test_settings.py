@@ -13,6 +13,11 @@ from pochta.exceptions import ConfigurationError
 from pochta.mail import configure, reset
 from pochta.mail.settings import DEFAULTS, get_list, get_setting
 
+# Django 6.0's settings, kept working; their Django 6.1 warnings are in test_deprecation.py.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::pochta.mail.deprecation.RemovedInDjango2028Warning"
+)
+
 
 def test_defaults_are_djangos() -> None:
     assert {name: get_setting(name) for name in DEFAULTS} == {

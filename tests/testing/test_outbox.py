@@ -36,6 +36,7 @@ def test_an_outbox_that_did_not_exist_is_gone_again(monkeypatch: pytest.MonkeyPa
     assert not hasattr(pochta.mail, "outbox")
 
 
+@pytest.mark.filterwarnings("ignore::pochta.mail.deprecation.RemovedInDjango2028Warning")
 def test_configured_values_come_back_even_after_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pochta.mail, "outbox", ["earlier"], raising=False)
     saved = save_mail_settings()
@@ -49,5 +50,21 @@ def test_configured_values_come_back_even_after_an_error(monkeypatch: pytest.Mon
             2,
         ]
         assert pochta.mail.outbox == ["earlier"]
+    finally:
+        restore_mail_settings(saved)
+
+
+def test_with_mailers_every_alias_is_captured_and_named() -> None:
+    saved = save_mail_settings()
+    smtp = {"BACKEND": "pochta.mail.backends.smtp.EmailBackend", "OPTIONS": {"host": "x.invalid"}}
+    pochta.mail.configure(MAILERS={"default": smtp, "bulk": smtp})
+    try:
+        with captured_mail() as outbox:
+            send_mail("One", "Body", "a@example.com", ["b@example.com"])
+            send_mail("Two", "Body", "a@example.com", ["b@example.com"], using="bulk")
+            with pytest.raises(pochta.mail.MailerDoesNotExist):
+                send_mail("Three", "Body", "a@example.com", ["b@example.com"], using="nope")
+        assert [(m.subject, m.sent_using) for m in outbox] == [("One", "default"), ("Two", "bulk")]
+        assert get_setting("MAILERS") == {"default": smtp, "bulk": smtp}
     finally:
         restore_mail_settings(saved)

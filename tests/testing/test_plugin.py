@@ -19,20 +19,30 @@ from pochta.mail import send_mail
 from pochta.mail.settings import get_setting
 
 
+USER_MAILERS = {
+    "default": {"BACKEND": "pochta.mail.backends.dummy.EmailBackend"},
+    "bulk": {"OPTIONS": {"host": "smtp.example.com"}},
+}
+
+
 def test_outbox_catches_pochta_mail(mailoutbox, pochta_outbox):
     send_mail("Welcome", "Hi Ann", "app@example.com", ["ann@example.com"])
+    send_mail("News", "Hi Bob", "app@example.com", ["bob@example.com"], using="bulk")
     assert mailoutbox is pochta_outbox
-    assert [(m.subject, m.to) for m in mailoutbox] == [("Welcome", ["ann@example.com"])]
+    assert [(m.subject, m.to, m.sent_using) for m in mailoutbox] == [
+        ("Welcome", ["ann@example.com"], "default"),
+        ("News", ["bob@example.com"], "bulk"),
+    ]
 
 
-def test_outbox_is_empty_again_and_configure_values_come_back(mailoutbox):
+def test_outbox_is_empty_again_and_every_mailer_is_a_locmem_one(mailoutbox):
     assert mailoutbox == []
-    assert get_setting("EMAIL_HOST") == "smtp.example.com"
+    locmem = {"BACKEND": "pochta.mail.backends.locmem.EmailBackend"}
+    assert get_setting("MAILERS") == {"default": locmem, "bulk": locmem}
 
 
 def test_after_the_fixture_the_user_settings_are_intact():
-    assert get_setting("EMAIL_BACKEND") == "pochta.mail.backends.dummy.EmailBackend"
-    assert get_setting("EMAIL_HOST") == "smtp.example.com"
+    assert get_setting("MAILERS") == USER_MAILERS
     assert pochta.mail.outbox == ["kept"]
 
 
@@ -52,7 +62,7 @@ def test_server_is_empty_for_each_test(pochta_server, pochta_mailbox):
 
 def test_one_server_per_session(pochta_catcher, pochta_server):
     assert pochta_catcher is pochta_server
-    assert get_setting("EMAIL_HOST") == "smtp.example.com"
+    assert get_setting("MAILERS") == USER_MAILERS
 
 
 def test_a_wrong_expectation_fails_readably(pochta_server):
@@ -66,7 +76,10 @@ USER_CONFTEST = """
 import pochta.mail
 
 pochta.mail.configure(
-    EMAIL_BACKEND="pochta.mail.backends.dummy.EmailBackend", EMAIL_HOST="smtp.example.com"
+    MAILERS={
+        "default": {"BACKEND": "pochta.mail.backends.dummy.EmailBackend"},
+        "bulk": {"OPTIONS": {"host": "smtp.example.com"}},
+    }
 )
 pochta.mail.outbox = ["kept"]
 """

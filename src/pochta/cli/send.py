@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import smtplib
 import sys
+import warnings
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -34,7 +36,14 @@ __all__ = ["send"]
     type=Path,
     help="Attach FILE; repeatable.",
 )
-@click.option("--backend", metavar="DOTTED.PATH", help="Email backend (default: EMAIL_BACKEND).")
+@click.option(
+    "--using", metavar="ALIAS", help="The MAILERS entry to send with (default: default)."
+)
+@click.option(
+    "--backend",
+    metavar="DOTTED.PATH",
+    help="Email backend when MAILERS is not set (default: EMAIL_BACKEND).",
+)
 def send(
     to: tuple[str, ...],
     subject: str,
@@ -45,46 +54,66 @@ def send(
     body_file: Path | None,
     html_file: Path | None,
     attach_files: tuple[Path, ...],
+    using: str | None,
     backend: str | None,
 ) -> None:
     """Send one message with pochta.mail, as Django's send_mail would.
 
     The text body comes from --body, --body-file or standard input; files are
     read as UTF-8. Settings come from environment variables with Django's
-    names: EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER,
-    EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL, DEFAULT_FROM_EMAIL, ...
+    names: MAILERS (JSON), or EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT,
+    EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL; and
+    DEFAULT_FROM_EMAIL, ...
 
     \b
     Example:
         EMAIL_PORT=1025 pochta send --to ann@example.com --subject Hi --body Hello
     """
-    from pochta.mail import EmailMultiAlternatives, get_connection
+    from pochta.mail import EmailMultiAlternatives
+    from pochta.mail.deprecation import RemovedInDjango2028Warning
 
     if body is not None and body_file is not None:
         raise click.UsageError("give --body or --body-file, not both")
+    if using is not None and backend is not None:
+        raise click.UsageError("give --using or --backend, not both")
     where: tuple[str, int] | None = None
-    try:
-        if body is None:
-            body = body_file.read_text("utf-8") if body_file is not None else sys.stdin.read()
-        message = EmailMultiAlternatives(subject, body, from_email, to, cc=cc, bcc=bcc)
-        if html_file is not None:
-            message.attach_alternative(html_file.read_text("utf-8"), "text/html")
-        for path in attach_files:
-            message.attach_file(path)
-        message.message()  # a bad header is reported before any connection is made
-        sender = "--from" if from_email is not None else "DEFAULT_FROM_EMAIL"
-        _check_addresses({sender: (message.from_email,), "--to": to, "--cc": cc, "--bcc": bcc})
-        connection = get_connection(backend)
-        if hasattr(connection, "host"):
-            where = (str(connection.host), int(getattr(connection, "port", 0)))
-        sent = connection.send_messages([message])
-    except (OSError, ValueError, ImportError) as error:
-        # PochtaError is a ValueError or ImportError; smtplib's errors are OSErrors.
-        click.echo(f"pochta send: {_describe_failure(error, where)}", err=True)
-        sys.exit(1)
+    # The EMAIL_* variables are this command's interface; Django 6.1's deprecation of
+    # those settings is news for Python code, not for a shell.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RemovedInDjango2028Warning)
+        try:
+            if body is None:
+                body = body_file.read_text("utf-8") if body_file is not None else sys.stdin.read()
+            message = EmailMultiAlternatives(subject, body, from_email, to, cc=cc, bcc=bcc)
+            if html_file is not None:
+                message.attach_alternative(html_file.read_text("utf-8"), "text/html")
+            for path in attach_files:
+                message.attach_file(path)
+            message.message()  # a bad header is reported before any connection is made
+            sender = "--from" if from_email is not None else "DEFAULT_FROM_EMAIL"
+            _check_addresses({sender: (message.from_email,), "--to": to, "--cc": cc, "--bcc": bcc})
+            connection = _backend(using, backend)
+            if hasattr(connection, "host"):
+                where = (str(connection.host), int(getattr(connection, "port", 0)))
+            sent = connection.send_messages([message])
+        except (OSError, ValueError, ImportError) as error:
+            # PochtaError is a ValueError or ImportError; smtplib's errors are OSErrors.
+            click.echo(f"pochta send: {_describe_failure(error, where)}", err=True)
+            sys.exit(1)
     click.echo(
         f"pochta send: sent {sent} message to {len(message.recipients())} recipient(s)", err=True
     )
+
+
+def _backend(using: str | None, backend: str | None) -> Any:
+    """Return the backend to send with: a MAILERS entry, or ``--backend``/``EMAIL_BACKEND``."""
+    from pochta.mail import get_connection, mailers
+
+    if backend is None:
+        return mailers.default if using is None else mailers[using]
+    if mailers.is_configured:
+        raise click.UsageError("--backend is not for MAILERS; name an entry with --using")
+    return get_connection(backend)
 
 
 class _BadAddress(ValueError):
@@ -116,7 +145,9 @@ def _describe_failure(error: BaseException, where: tuple[str, int] | None) -> st
         text = answer.decode("utf-8", "replace") if isinstance(answer, bytes) else answer
         reason = f"the server answered {error.smtp_code} {text}"
     else:
-        reason = " ".join(str(error).split()) or type(error).__name__
+        # A KeyError (MailerDoesNotExist) would be quoted by str().
+        text = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
+        reason = " ".join(str(text).split()) or type(error).__name__
     if where is None:
         return f"could not send: {reason}"
     host, port = where

@@ -20,6 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pochta.mail import settings
+from pochta.mail.deprecation import (
+    CONNECTION_ARG_WARNING,
+    FAIL_SILENTLY_ARG_WARNING,
+    deprecate_posargs,
+    report_using_incompatibility,
+    warn_external,
+)
 from pochta.mail.header import (
     DNS_NAME,
     check_header_value,
@@ -79,12 +86,14 @@ class EmailMessage:
     # The charset of text/* parts; None means the DEFAULT_CHARSET setting.
     encoding: str | None = None
 
+    @deprecate_posargs(["bcc", "connection", "attachments", "headers", "cc", "reply_to"])
     def __init__(
         self,
         subject: str = "",
         body: str = "",
         from_email: str | None = None,
         to: Sequence[str] | None = None,
+        *,
         bcc: Sequence[str] | None = None,
         connection: BaseEmailBackend | None = None,
         attachments: Iterable[Any] | None = None,
@@ -92,6 +101,8 @@ class EmailMessage:
         cc: Sequence[str] | None = None,
         reply_to: Sequence[str] | None = None,
     ) -> None:
+        if connection is not None:
+            warn_external(CONNECTION_ARG_WARNING, skip_prefixes=(f"{__name__}.",))
         self.to = _as_list("to", to)
         self.cc = _as_list("cc", cc)
         self.bcc = _as_list("bcc", bcc)
@@ -106,15 +117,21 @@ class EmailMessage:
             else:
                 self.attach(*attachment)
         self.extra_headers: dict[str, Any] = dict(headers or {})
-        self.connection = connection
+        self._connection = connection
 
-    def get_connection(self, fail_silently: bool = False) -> BaseEmailBackend:
-        """Return this message's backend, making one from the settings if it has none."""
-        from pochta.mail.api import get_connection
+    @property
+    def connection(self) -> BaseEmailBackend | None:
+        """The backend given to the constructor, if any (deprecated in Django 6.1)."""
+        warn_external("The EmailMessage.connection attribute is deprecated.")
+        return self._connection
 
-        if not self.connection:
-            self.connection = get_connection(fail_silently=fail_silently)
-        return self.connection
+    @connection.setter
+    def connection(self, value: BaseEmailBackend | None) -> None:
+        warn_external(
+            "The EmailMessage.connection attribute is deprecated. "
+            "Switch to EmailMessage.send(using=...) with a MAILERS alias."
+        )
+        self._connection = value
 
     def message(self, *, policy: Policy = email.policy.default) -> email.message.EmailMessage:
         """Return the message as a standard library ``email.message.EmailMessage``.
@@ -122,6 +139,11 @@ class EmailMessage:
         Raises BadHeaderError if any header, address or attachment file name would
         hold a line break.
         """
+        if any(name.lower() == "bcc" for name in self.extra_headers):
+            raise ValueError(
+                'Bcc is not a valid email header. Use the "bcc" argument to specify '
+                "blind carbon copy recipients."
+            )
         msg = email.message.EmailMessage(policy=policy)
         self._add_bodies(msg)
         self._add_attachments(msg)
@@ -150,12 +172,36 @@ class EmailMessage:
         """Return every recipient address: To, then Cc, then Bcc."""
         return [address for address in (*self.to, *self.cc, *self.bcc) if address]
 
-    def send(self, fail_silently: bool = False) -> int:
-        """Send the message; return 1 if it was sent, 0 if not (or if it has no recipients)."""
+    def send(self, fail_silently: bool = False, *, using: str | None = None) -> int:
+        """Send the message; return 1 if it was sent, 0 if not (or if it has no recipients).
+
+        ``using`` names the ``MAILERS`` entry (default: the default mailer);
+        ``fail_silently`` is deprecated (Django 6.1) and cannot go with ``using``.
+        """
         if not self.recipients():
-            # No recipient: do not even open a connection.
+            # No recipient: do not even make a backend.
             return 0
-        return self.get_connection(fail_silently).send_messages([self])
+        from pochta.mail import api
+
+        if fail_silently:
+            warn_external(FAIL_SILENTLY_ARG_WARNING)
+        if hasattr(self, "get_connection"):
+            raise AttributeError(
+                "EmailMessage no longer supports the undocumented get_connection() method."
+            )
+        if using is not None:
+            report_using_incompatibility(self._connection, fail_silently)
+            connection = api.mailers[using]
+        elif self._connection is not None:
+            if fail_silently:
+                raise TypeError(
+                    "fail_silently cannot be used with a connection. "
+                    "Pass fail_silently to get_connection() instead."
+                )
+            connection = self._connection
+        else:
+            connection = api.get_connection(fail_silently=fail_silently)
+        return connection.send_messages([self])
 
     def attach(
         self,
@@ -210,6 +256,11 @@ class EmailMessage:
     def _add_attachments(self, msg: email.message.EmailMessage) -> None:
         if not self.attachments:
             return
+        if hasattr(self, "mixed_subtype"):
+            # Django 6.0 dropped it; ignoring it would send a different structure.
+            raise AttributeError(
+                "EmailMessage no longer supports the undocumented `mixed_subtype` attribute"
+            )
         msg.make_mixed()
         for attachment in self.attachments:
             if isinstance(attachment, email.message.Message):
@@ -232,12 +283,16 @@ class EmailMultiAlternatives(EmailMessage):
         msg.send()
     """
 
+    @deprecate_posargs(
+        ["bcc", "connection", "attachments", "headers", "alternatives", "cc", "reply_to"]
+    )
     def __init__(
         self,
         subject: str = "",
         body: str = "",
         from_email: str | None = None,
         to: Sequence[str] | None = None,
+        *,
         bcc: Sequence[str] | None = None,
         connection: BaseEmailBackend | None = None,
         attachments: Iterable[Any] | None = None,
@@ -281,6 +336,11 @@ class EmailMultiAlternatives(EmailMessage):
             super()._add_bodies(msg)
         if not self.alternatives:
             return
+        if hasattr(self, "alternative_subtype"):
+            raise AttributeError(
+                "EmailMultiAlternatives no longer supports the undocumented "
+                "`alternative_subtype` attribute"
+            )
         msg.make_alternative()
         charset = self._charset()
         for content, mimetype in self.alternatives:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pochta.mail
@@ -25,6 +26,7 @@ __all__ = [
     "DJANGO_LOCMEM",
     "POCHTA_LOCMEM",
     "captured_mail",
+    "locmem_mailers",
     "restore_mail_settings",
     "save_mail_settings",
 ]
@@ -45,6 +47,22 @@ def restore_mail_settings(saved: dict[str, Any]) -> None:
     pochta.mail.configure(**saved)
 
 
+def locmem_mailers(aliases: Iterable[str], backend: str) -> dict[str, dict[str, Any]]:
+    """Return a ``MAILERS`` with every alias sending to ``backend`` (no options)."""
+    return {alias: {"BACKEND": backend} for alias in aliases}
+
+
+def _capture_pochta_mail(saved: dict[str, Any]) -> None:
+    """Point pochta.mail at its locmem backend: every mailer, or EMAIL_BACKEND."""
+    mailers = mail_settings.get_mailers()
+    pochta.mail.reset()
+    if mailers is None:
+        pochta.mail.configure(**{**saved, "EMAIL_BACKEND": POCHTA_LOCMEM})
+        return
+    kept = {k: v for k, v in saved.items() if k not in mail_settings.DEPRECATED_EMAIL_SETTINGS}
+    pochta.mail.configure(**{**kept, "MAILERS": locmem_mailers(mailers, POCHTA_LOCMEM)})
+
+
 def _django_settings() -> Any:
     """Return ``django.conf.settings`` if Django is imported and configured, else None."""
     conf = sys.modules.get("django.conf")
@@ -62,14 +80,26 @@ def _django_outbox(outbox: list[Any]) -> Iterator[None]:
         return
     from django.core import mail as django_mail
 
-    backend = settings.EMAIL_BACKEND
+    # Django 6.1 with MAILERS: swap the mailers; otherwise the one EMAIL_BACKEND.
+    name = "MAILERS" if hasattr(django_mail, "mailers") and hasattr(settings, "MAILERS") else None
+    with warnings.catch_warnings():
+        # Django 6.1 warns whoever touches EMAIL_BACKEND; this is the test runner's move.
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        value: Any = DJANGO_LOCMEM
+        if name is None:
+            name = "EMAIL_BACKEND"
+        else:
+            value = locmem_mailers(settings.MAILERS, DJANGO_LOCMEM)
+        saved = getattr(settings, name)
+        setattr(settings, name, value)
     previous: Any = getattr(django_mail, "outbox", _MISSING)
-    settings.EMAIL_BACKEND = DJANGO_LOCMEM
     django_mail.outbox = outbox
     try:
         yield
     finally:
-        settings.EMAIL_BACKEND = backend
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            setattr(settings, name, saved)
         if previous is _MISSING:
             vars(django_mail).pop("outbox", None)
         else:
@@ -82,7 +112,7 @@ def captured_mail() -> Iterator[list[Any]]:
     saved = save_mail_settings()
     previous: Any = getattr(pochta.mail, "outbox", _MISSING)
     outbox: list[Any] = []
-    pochta.mail.configure(EMAIL_BACKEND=POCHTA_LOCMEM)
+    _capture_pochta_mail(saved)
     pochta.mail.outbox = outbox
     try:
         with _django_outbox(outbox):

@@ -28,6 +28,7 @@ from typing import IO, Any
 
 import pochta.mail
 from pochta.exceptions import ServeError
+from pochta.mail import settings as mail_settings
 from pochta.testing.mailbox import Mailbox
 
 __all__ = ["STARTUP_TIMEOUT", "PochtaServer", "ServeStartup", "read_startup"]
@@ -104,6 +105,19 @@ class PochtaServer:
         }
 
     @property
+    def mailer(self) -> dict[str, Any]:
+        """Return a ``MAILERS`` entry (Django 6.1, or pochta.mail) that sends to this server.
+
+        ::
+
+            @override_settings(MAILERS={"default": pochta_server.mailer})
+        """
+        return {
+            "BACKEND": "pochta.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": self.smtp_host, "port": self.smtp_port},
+        }
+
+    @property
     def connection_kwargs(self) -> dict[str, Any]:
         """Return ``get_connection()`` keyword arguments for an smtp backend to this server."""
         return {
@@ -116,9 +130,17 @@ class PochtaServer:
             "use_ssl": False,
         }
 
-    def configure_pochta_mail(self) -> None:
-        """Send this process's ``pochta.mail`` through this server (``pochta.mail.configure``)."""
-        pochta.mail.configure(**self.email_settings)
+    def configure_pochta_mail(self, alias: str = "default") -> None:
+        """Send this process's ``pochta.mail`` through this server (``pochta.mail.configure``).
+
+        With ``MAILERS`` defined, the mailer ``alias`` becomes :attr:`mailer`
+        (the others stay); without it, the ``EMAIL_*`` settings point here.
+        """
+        mailers = mail_settings.get_mailers()
+        if mailers is None:
+            pochta.mail.configure(**self.email_settings)
+        else:
+            pochta.mail.configure(MAILERS={**mailers, alias: self.mailer})
 
     def error_output(self) -> str:
         """Return what the server wrote to stderr so far (warnings, errors, --verbose logs)."""

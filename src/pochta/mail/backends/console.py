@@ -23,14 +23,16 @@ def render_message(message: SendableMessage) -> bytes:
 class EmailBackend(BaseEmailBackend):
     """Print messages instead of sending them, followed by a line of 79 dashes.
 
-    ``stream`` (default ``sys.stdout`` at creation) receives the text; writes are
-    serialised with a lock, so threads do not interleave messages.
+    Options: ``stream`` (default ``sys.stdout`` at creation) receives the text;
+    ``fail_silently``. Writes are serialised with a lock, so threads do not
+    interleave messages.
     """
 
     def __init__(
         self, fail_silently: bool = False, *, stream: TextIO | None = None, **kwargs: Any
     ) -> None:
-        super().__init__(fail_silently=fail_silently, **kwargs)
+        super().__init__(**kwargs)
+        self.fail_silently = fail_silently
         self.stream: Any = sys.stdout if stream is None else stream
         self._lock = threading.RLock()
 

@@ -10,7 +10,7 @@ __all__ = ["EmailBackend"]
 
 
 class EmailBackend(BaseEmailBackend):
-    """Send nothing, and report every message as sent."""
+    """Send nothing, and report every message as sent. It takes no options."""
 
     def send_messages(self, email_messages: Sequence[SendableMessage]) -> int:
         """Return the number of messages, doing nothing with them."""

@@ -16,11 +16,14 @@ class EmailBackend(BaseEmailBackend):
     """Keep sent messages in ``pochta.mail.outbox`` instead of sending them.
 
     The list is created when the first backend of this kind is made (as Django
-    does), and holds a copy of each message object as it was when sent.
+    does), and holds a copy of each message object as it was when sent, whose
+    ``sent_using`` is this backend's alias (``None`` when it was made without
+    ``MAILERS``). It takes no options (not even ``fail_silently``), as Django's.
     """
 
-    def __init__(self, fail_silently: bool = False, **kwargs: Any) -> None:
-        super().__init__(fail_silently=fail_silently, **kwargs)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Django 6.1 keeps *args here until Django 2028 (a positional fail_silently).
+        super().__init__(*args, **kwargs)
         if not hasattr(pochta.mail, "outbox"):
             pochta.mail.outbox = []
 
@@ -33,5 +36,9 @@ class EmailBackend(BaseEmailBackend):
         messages = list(email_messages)
         for message in messages:
             message.message()
-        pochta.mail.outbox.extend(copy.deepcopy(message) for message in messages)
-        return len(messages)
+        copies = [copy.deepcopy(message) for message in messages]
+        for sent in copies:
+            # Django 6.1: which mailer sent it (tests assert on it).
+            sent.sent_using = self.alias  # type: ignore[attr-defined]
+        pochta.mail.outbox.extend(copies)
+        return len(copies)

@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
-from pochta.exceptions import ConfigurationError
+from pochta.exceptions import ConfigurationError, InvalidMailer
 from pochta.mail import settings
 from pochta.mail.backends.base import BaseEmailBackend, SendableMessage
+from pochta.mail.deprecation import warn_external
 from pochta.mail.header import DNS_NAME
 from pochta.mail.submission import Submission, build_submission, prep_address
 
@@ -24,9 +25,13 @@ logger = logging.getLogger(__name__)
 class EmailBackend(BaseEmailBackend):
     """Send messages through an SMTP server, as Django's SMTP backend.
 
-    Every argument left as None takes its ``EMAIL_*`` setting. ``use_tls`` means
-    STARTTLS, ``use_ssl`` implicit TLS; they exclude each other. Set
-    :attr:`ssl_context` before opening to trust a private CA.
+    As a ``MAILERS`` backend its options are ``host`` (required), ``port``
+    (default 465 with ``use_ssl``, 587 with ``use_tls``, else 25),
+    ``username``, ``password``, ``use_tls`` (STARTTLS), ``use_ssl`` (implicit
+    TLS; not both), ``timeout``, ``ssl_keyfile``, ``ssl_certfile`` and
+    ``fail_silently``. Made the old way (no alias), every argument left as
+    None takes its ``EMAIL_*`` setting, and the port stays ``EMAIL_PORT``.
+    Set :attr:`ssl_context` before opening to trust a private CA.
     """
 
     def __init__(
@@ -43,30 +48,63 @@ class EmailBackend(BaseEmailBackend):
         ssl_certfile: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(fail_silently=fail_silently)
-        self.host: str = host or settings.get_str("EMAIL_HOST")
-        self.port: int = port or int(settings.get_setting("EMAIL_PORT"))
-        self.username = settings.get_str("EMAIL_HOST_USER") if username is None else username
-        self.password = settings.get_str("EMAIL_HOST_PASSWORD") if password is None else password
+        if "alias" not in kwargs:
+            warn_external(
+                "Directly creating EmailBackend instances is deprecated. Use mail.mailers instead."
+            )
+        super().__init__(**kwargs)
+        self.fail_silently = fail_silently
+        self.connection: smtplib.SMTP | None = None
+        self._partial_connection: smtplib.SMTP | None = None
+        self._lock = threading.RLock()
+        self.host: str
+        self.port: int
+        self.username: str | None = username
+        self.password: str | None = password
+        self.timeout: float | None = timeout
+        self.ssl_keyfile: str | None = ssl_keyfile
+        self.ssl_certfile: str | None = ssl_certfile
+        if self.alias is None:
+            self._from_settings(host, port, use_tls, use_ssl)
+            return
+        self.use_tls = bool(use_tls)
+        self.use_ssl = bool(use_ssl)
+        if host is None:
+            raise InvalidMailer("OPTIONS must define 'host'.", alias=self.alias)
+        if self.use_ssl and self.use_tls:
+            raise InvalidMailer(
+                "The 'use_ssl' and 'use_tls' OPTIONS are incompatible. "
+                "Set at most one of them to True.",
+                alias=self.alias,
+            )
+        self.host = host
+        self.port = (
+            port if port is not None else 465 if self.use_ssl else 587 if self.use_tls else 25
+        )
+
+    def _from_settings(
+        self, host: str | None, port: int | None, use_tls: bool | None, use_ssl: bool | None
+    ) -> None:
+        """Fill what was not given from the ``EMAIL_*`` settings (no alias: the old way)."""
+        self.host = host or settings.get_str("EMAIL_HOST")
+        self.port = port or int(settings.get_setting("EMAIL_PORT"))
+        if self.username is None:
+            self.username = settings.get_str("EMAIL_HOST_USER")
+        if self.password is None:
+            self.password = settings.get_str("EMAIL_HOST_PASSWORD")
         self.use_tls = settings.get_bool("EMAIL_USE_TLS") if use_tls is None else use_tls
         self.use_ssl = settings.get_bool("EMAIL_USE_SSL") if use_ssl is None else use_ssl
-        self.timeout: float | None = (
-            settings.get_setting("EMAIL_TIMEOUT") if timeout is None else timeout
-        )
-        self.ssl_keyfile = (
-            settings.get_setting("EMAIL_SSL_KEYFILE") if ssl_keyfile is None else ssl_keyfile
-        )
-        self.ssl_certfile = (
-            settings.get_setting("EMAIL_SSL_CERTFILE") if ssl_certfile is None else ssl_certfile
-        )
+        if self.timeout is None:
+            self.timeout = settings.get_setting("EMAIL_TIMEOUT")
+        if self.ssl_keyfile is None:
+            self.ssl_keyfile = settings.get_setting("EMAIL_SSL_KEYFILE")
+        if self.ssl_certfile is None:
+            self.ssl_certfile = settings.get_setting("EMAIL_SSL_CERTFILE")
         if self.use_ssl and self.use_tls:
             raise ConfigurationError(
                 "EMAIL_USE_TLS/EMAIL_USE_SSL are mutually exclusive, so only set "
                 "one of those settings to True."
             )
-        self.connection: smtplib.SMTP | None = None
-        self._partial_connection: smtplib.SMTP | None = None
-        self._lock = threading.RLock()
 
     @property
     def connection_class(self) -> type[smtplib.SMTP]:
@@ -78,7 +116,7 @@ class EmailBackend(BaseEmailBackend):
         """The TLS context: system CAs, plus the client certificate when one is set."""
         context = ssl.create_default_context()
         if self.ssl_certfile or self.ssl_keyfile:
-            context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile)
+            context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile)  # type: ignore[arg-type]
         return context
 
     def open(self) -> bool | None:

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pochta.exceptions import ConfigurationError
+from pochta.exceptions import ConfigurationError, InvalidMailer
 from pochta.mail import settings
 from pochta.mail.backends.base import BaseEmailBackend, SendableMessage
 from pochta.mail.submission import build_submission
@@ -69,10 +69,19 @@ class EmailBackend(BaseEmailBackend):
         file_path: str | os.PathLike[str] | None = None,
         **kwargs: Any,
     ) -> None:
-        """Choose the store file (see the module docstring); nothing is opened yet."""
-        super().__init__(fail_silently=fail_silently, **kwargs)
+        """Choose the store file (see the module docstring); nothing is opened yet.
+
+        As a ``MAILERS`` backend its options are ``database`` (or ``file_path``)
+        and ``fail_silently``; without them the ``POCHTA_DATABASE`` setting is
+        read in both ways of making the backend (it is pochta's, not Django's).
+        """
+        super().__init__(**kwargs)
+        self.fail_silently = fail_silently
         if database is not None and file_path is not None:
-            raise ConfigurationError("give database= or file_path= (the same thing), not both")
+            message = "give database= or file_path= (the same thing), not both"
+            if self.alias is not None:
+                raise InvalidMailer(message, alias=self.alias)
+            raise ConfigurationError(message)
         chosen = database if database is not None else file_path
         self.database = Path(chosen) if chosen is not None else database_setting()
         self.store: Store | None = None
