@@ -127,10 +127,11 @@ class Settings:
         metavar="COUNT",
     )
     smtp_max_connections: int = setting(
-        100,
-        "Most SMTP connections open at once; more are answered 421.",
+        0,
+        "Most SMTP connections open at once; more are answered 421. 0: as many as "
+        "the open-file limit allows, keeping a quarter for the store and HTTP (at most 10000).",
         parse=parse_count,
-        shown="100",
+        shown="0",
         metavar="COUNT",
     )
     smtp_max_bad_commands: int = setting(
@@ -261,7 +262,7 @@ class Settings:
                 raise ConfigurationError(
                     f"{flag_of(name)} {value!r} is not a count; give 0 or a positive whole number"
                 )
-        for name in counts:
+        for name in ("smtp_max_recipients", "smtp_max_bad_commands"):
             if getattr(self, name) == 0:
                 harm = (
                     "close a connection at its first mistake"

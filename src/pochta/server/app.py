@@ -1,9 +1,11 @@
 """One process, one event loop: the store, the SMTP server and the HTTP server.
 
 :func:`create_app` holds the one route table. :func:`start` brings the three
-parts up in an order that never leaves half a server: the HTTP socket is
-bound first (a port in use fails before anything else happens), then the
-store is opened, then SMTP starts, then HTTP starts serving. Any failure
+parts up in an order that never leaves half a server: the HTTP port is
+bound first but not yet listened on (a port in use fails before anything
+else happens, and a client that waits for the HTTP port is not let in early),
+then the store is opened, then SMTP starts listening, then HTTP listens and
+serves. So once the HTTP port answers, SMTP does too. Any failure
 undoes what was done and raises :class:`~pochta.exceptions.ServeError` (or the
 store's own error) with the fix in its message.
 
@@ -52,6 +54,7 @@ from pochta.server.api.send import router as send_router
 from pochta.server.api.tag import router as tags_router
 from pochta.server.api.view import router as view_router
 from pochta.server.api.wait import router as wait_router
+from pochta.server.descriptor import raise_open_file_limit
 from pochta.server.extension import Extensions, start_extensions
 from pochta.server.pop3.launch import pop3_address, start_pop3
 from pochta.server.pop3.server import POP3Server
@@ -135,7 +138,7 @@ class _HTTPServer(uvicorn.Server):
 
 
 def bind(address: HostPort, *, what: str, flag: str) -> socket.socket:
-    """Listen on ``address`` now, or raise :class:`ServeError` saying what to change."""
+    """Bind ``address`` now (uvicorn listens on it last), or raise :class:`ServeError`."""
     try:
         infos = socket.getaddrinfo(address.host, address.port, type=socket.SOCK_STREAM)
         family, _, _, _, sockaddr = infos[0]
@@ -150,8 +153,7 @@ def bind(address: HostPort, *, what: str, flag: str) -> socket.socket:
         # Accepted sockets inherit this: without it a keep-alive client waits
         # ~40 ms per request (uvicorn writes head and body apart; delayed ACK).
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind(sockaddr)
-        sock.listen(128)
+        sock.bind(sockaddr)  # uvicorn listens on it once SMTP listens (its backlog: 2048)
     except OSError as error:
         sock.close()
         hint = (
@@ -354,6 +356,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Catcher], None] | Non
     HTTP requests in flight finish (up to :data:`SHUTDOWN_GRACE` seconds, then
     ``421``), close the store, and return.
     """
+    raise_open_file_limit()  # hundreds of SMTP clients at once; see server/descriptor.py
     with _database(settings) as database:
         catcher = await start(settings, database=database)
         stop = asyncio.Event()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pochta.config import HostPort, Settings
 from pochta.exceptions import ConfigurationError, ServeError
+from pochta.server.descriptor import default_max_connections
 from pochta.server.smtp.auth import load_credentials
 from pochta.server.smtp.server import Deliver, SMTPServer, SMTPSettings, start_smtp_server
 from pochta.server.tls import load_or_create_tls_context
@@ -41,7 +42,7 @@ def smtp_settings(settings: Settings, *, state_dir: Path) -> SMTPSettings:
         hostname=socket.gethostname() or "pochta",
         max_message_size=settings.max_message_size,
         max_recipients=settings.smtp_max_recipients,
-        max_connections=settings.smtp_max_connections,
+        max_connections=settings.smtp_max_connections or default_max_connections(),
         max_bad_commands=settings.smtp_max_bad_commands,
         tls_context=tls_context,
         require_starttls=settings.smtp_require_starttls,

@@ -8,6 +8,11 @@ Example::
     ...
     await server.aclose()
 
+Connections are accepted by a :class:`~pochta.server.listener.Listener`,
+which answers ``421`` even when no descriptor is left, with a listen queue as
+long as ``max_connections`` (:func:`~pochta.server.descriptor.listen_backlog`),
+so hundreds of clients connecting at once are each greeted or refused at once.
+
 The other parts are listed in :mod:`pochta.server.smtp`.
 """
 
@@ -17,6 +22,9 @@ import asyncio
 import logging
 import socket
 
+from pochta.server.descriptor import listen_backlog
+from pochta.server.listener import Listener, listening_socket
+from pochta.server.smtp import reply as replies
 from pochta.server.smtp.session import SMTPSession
 from pochta.server.smtp.settings import Deliver, SMTPSettings
 
@@ -28,20 +36,21 @@ logger = logging.getLogger(__name__)
 class SMTPServer:
     """A listening SMTP server; made by :func:`start_smtp_server`, ended by :meth:`aclose`."""
 
-    def __init__(self, server: asyncio.Server, sessions: set[SMTPSession]) -> None:
+    def __init__(self, server: Listener, sessions: set[SMTPSession]) -> None:
         self._server = server
         self._sessions = sessions
+        host, port = server.sockets[0].getsockname()[:2]
+        self._address = (str(host), int(port))
 
     @property
     def sockets(self) -> tuple[socket.socket, ...]:
-        """The listening sockets."""
+        """The listening sockets (none once closed)."""
         return tuple(self._server.sockets)
 
     @property
     def address(self) -> tuple[str, int]:
         """The (host, port) actually bound; with port 0 this holds the port chosen."""
-        host, port = self._server.sockets[0].getsockname()[:2]
-        return str(host), int(port)
+        return self._address
 
     @property
     def port(self) -> int:
@@ -93,10 +102,15 @@ async def start_smtp_server(
     Raises :class:`OSError` when the address cannot be bound.
     """
     sessions: set[SMTPSession] = set()
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(
-        lambda: SMTPSession(deliver, settings, sessions), host=host, port=port
+    backlog = listen_backlog(settings.max_connections)
+    sock = listening_socket(host, port, backlog=backlog)
+    listener = Listener(
+        sock,
+        lambda: SMTPSession(deliver, settings, sessions),
+        refusal=replies.TOO_MANY_CONNECTIONS,
+        backlog=backlog,
     )
-    smtp_server = SMTPServer(server, sessions)
+    listener.start()
+    smtp_server = SMTPServer(listener, sessions)
     logger.info("SMTP server listening on %s:%d", *smtp_server.address)
     return smtp_server
