@@ -6,6 +6,7 @@
 ``sendmail``       :mod:`pochta.cli.sendmail` (delivery in :mod:`pochta.cli.handoff`)
 ``import``         :mod:`pochta.cli.ingest`
 ``ls``, ``show``   :mod:`pochta.cli.read`
+``dump``           :mod:`pochta.cli.dump` (``--http`` in :mod:`pochta.cli.remote`)
 ``demo``           :mod:`pochta.cli.demo`
 =================  ===================================================================
 
@@ -19,6 +20,7 @@ import click
 
 from pochta import __version__
 from pochta.cli.demo import demo
+from pochta.cli.dump import dump
 from pochta.cli.ingest import import_
 from pochta.cli.read import ls, show
 from pochta.cli.send import send
@@ -34,5 +36,5 @@ def main() -> None:
     """Send email the way Django does, and catch, read and test every message offline."""
 
 
-for command in (serve, send, sendmail, import_, ls, show, demo):
+for command in (serve, send, sendmail, import_, ls, show, dump, demo):
     main.add_command(command)

@@ -20,11 +20,11 @@ from pochta.config import DEFAULT_DATABASE
 from pochta.exceptions import PochtaError
 from pochta.store import Address, Store, Summary, open_store
 
-__all__ = ["ls", "show"]
+__all__ = ["database_option", "existing_store", "ls", "show"]
 
 VIEWS = ("summary", "text", "html", "headers", "raw", "links", "json")
 
-_database_option = click.option(
+database_option = click.option(
     "--database",
     type=Path,
     default=DEFAULT_DATABASE,
@@ -32,10 +32,12 @@ _database_option = click.option(
     envvar="POCHTA_DATABASE",
     help="The store to read (env POCHTA_DATABASE).",
 )
+"""The ``--database`` option of every command that reads a store file."""
 
 
 @contextmanager
-def _existing_store(database: Path) -> Iterator[Store]:
+def existing_store(database: Path) -> Iterator[Store]:
+    """Open the store at ``database`` for a command, or fail with what to do (no new file)."""
     if not database.is_file():
         raise click.ClickException(
             f"no store at '{database}'; start `pochta serve` there first, or give --database"
@@ -72,14 +74,14 @@ def _line(summary: Summary) -> str:
     show_default=True,
     help="How many messages to print at most.",
 )
-@_database_option
+@database_option
 def ls(query: tuple[str, ...], limit: int, database: Path) -> None:
     """List stored messages, newest first; unread ones are marked with *.
 
     QUERY is optional search text in the inbox's language, for example
     `pochta ls from:alice has:attachment` or `pochta ls "password reset"`.
     """
-    with _existing_store(database) as store:
+    with existing_store(database) as store:
         text = " ".join(query)
         try:
             if text:
@@ -105,10 +107,10 @@ def ls(query: tuple[str, ...], limit: int, database: Path) -> None:
     help="What to print: headers summary and text, one body, all headers, the raw "
     "source, the links, or the parsed message as JSON.",
 )
-@_database_option
+@database_option
 def show(message_id: str, view: str, database: Path) -> None:
     """Print one stored message; ID may be `latest`."""
-    with _existing_store(database) as store:
+    with existing_store(database) as store:
         try:
             found = store.resolve_id(message_id)
             if view == "raw":
