@@ -158,7 +158,7 @@ def test_a_receiver_that_is_down_is_logged(
             time.sleep(0.02)
 
     assert hook.stats.failed == 1
-    assert "ConnectError" in caplog.text
+    assert "ConnectionRefusedError" in caplog.text
 
 
 def test_the_limit_drops_calls_over_n_a_second(
