@@ -8,6 +8,8 @@
 ``ls``, ``show``   :mod:`pochta.cli.read`
 ``dump``           :mod:`pochta.cli.dump` (``--http`` in :mod:`pochta.cli.remote`)
 ``demo``           :mod:`pochta.cli.demo`
+``worker``         :mod:`pochta.cli.worker`
+``queue``          :mod:`pochta.cli.queue`
 =================  ===================================================================
 
 Each command imports what it runs only when it runs, so ``pochta --help``
@@ -22,10 +24,12 @@ from pochta import __version__
 from pochta.cli.demo import demo
 from pochta.cli.dump import dump
 from pochta.cli.ingest import import_
+from pochta.cli.queue import queue
 from pochta.cli.read import ls, show
 from pochta.cli.send import send
 from pochta.cli.sendmail import sendmail
 from pochta.cli.serve import serve
+from pochta.cli.worker import worker
 
 __all__ = ["main"]
 
@@ -36,5 +40,5 @@ def main() -> None:
     """Send email the way Django does, and catch, read and test every message offline."""
 
 
-for command in (serve, send, sendmail, import_, ls, show, dump, demo):
+for command in (serve, send, sendmail, import_, ls, show, dump, demo, worker, queue):
     main.add_command(command)

@@ -79,6 +79,11 @@ DEFAULTS: Mapping[str, Any] = {
     "MANAGERS": [],
     "EMAIL_USE_LOCALTIME": False,
     "DEFAULT_CHARSET": "utf-8",
+    # The queue backend and ``pochta worker`` (docs/sending.md).
+    "EMAIL_QUEUE_PATH": ".pochta/queue.db",
+    "EMAIL_QUEUE_BACKEND": "pochta.mail.backends.smtp.EmailBackend",
+    "EMAIL_QUEUE_MAX_ATTEMPTS": 8,
+    "EMAIL_QUEUE_RETRY_DELAY": 30.0,
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -192,6 +197,15 @@ def _parse_timeout(name: str, text: str) -> float | None:
         ) from None
 
 
+def _parse_float(name: str, text: str) -> float:
+    try:
+        return float(text.strip())
+    except ValueError:
+        raise ConfigurationError(
+            f"environment variable {name}={text!r} is not a number; use e.g. {name}=30"
+        ) from None
+
+
 def _parse_list(name: str, text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
@@ -212,6 +226,8 @@ def _parser_for(name: str) -> Callable[[str, str], Any]:
         return _parse_bool
     if isinstance(default, int):
         return _parse_int
+    if isinstance(default, float):
+        return _parse_float
     if isinstance(default, list):
         return _parse_list
     if default is None:

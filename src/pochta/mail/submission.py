@@ -2,12 +2,16 @@
 
 Every backend that sends or stores bytes (smtp, store, queue) builds its
 :class:`Submission` here, so all of them check addresses and headers alike
-before anything is opened.
+before anything is opened. A message object that already is on the wire
+(the send queue's :class:`~pochta.mail.queue.QueuedEmail`) hands over its
+own with a ``submission()`` method, so its exact bytes are sent.
 """
 
 from __future__ import annotations
 
 import email.generator
+import email.parser
+import email.policy
 import io
 from email.headerregistry import Address, AddressHeader
 from typing import NamedTuple
@@ -29,6 +33,15 @@ class Submission(NamedTuple):
     mail_from: str
     rcpt_tos: list[str]
     content: bytes
+
+    @property
+    def message_id(self) -> str:
+        """The Message-ID header of the bytes, unfolded, or ``""`` when there is none."""
+        value = _HEADERS.parsebytes(self.content).get("Message-ID", "")
+        return " ".join(str(value).split())
+
+
+_HEADERS = email.parser.BytesHeaderParser(policy=email.policy.compat32)
 
 
 def prep_address(address: str, force_ascii: bool = True) -> str:
@@ -59,6 +72,10 @@ def prep_address(address: str, force_ascii: bool = True) -> str:
 
 def build_submission(message: SendableMessage) -> Submission:
     """Turn a message into its envelope and CRLF bytes; raise on any bad address/header."""
+    prepared = getattr(message, "submission", None)
+    if callable(prepared):
+        submission: Submission = prepared()
+        return submission
     mail_from = prep_address(message.from_email)
     rcpt_tos = [prep_address(address) for address in message.recipients()]
     msg = message.message()

@@ -1,0 +1,201 @@
+"""The worker: deliver queued messages through the real backend, retrying what may pass later.
+
+Example::
+
+    with open_queue() as queue:
+        report = Worker(queue, concurrency=4).run(until_empty=True)
+    print(report.sent, report.failed)
+
+Each of the ``concurrency`` threads leases one message at a time and keeps
+one open backend per backend name, so an SMTP connection carries message
+after message; a failed try closes it and the next message opens a new one.
+A message counts as sent only once the backend accepted it: a worker killed
+mid-send leaves a lease that runs out (at once, for a dead process of this
+machine) and the message is sent again, with the same Message-ID.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from pochta.mail import settings
+from pochta.mail.backends.base import BaseEmailBackend
+from pochta.mail.log import backend_label, log_send, logged_by_caller
+from pochta.mail.queue.delivery import QueuedEmail, open_backend
+from pochta.mail.queue.failure import Failure, classify, retry_delay
+from pochta.mail.queue.file import Claim, MailQueue
+from pochta.mail.queue.lease import owner_name
+from pochta.mail.queue.record import State
+
+__all__ = ["DEFAULT_LEASE", "Worker", "WorkerReport"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LEASE = 300.0
+"""Seconds a worker holds a message before another may take it (longer than any send)."""
+
+
+@dataclass(slots=True)
+class WorkerReport:
+    """What a worker did: messages sent, tries deferred for a retry, messages failed."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count(self, outcome: str) -> None:
+        """Add one ``sent``, ``retried`` or ``failed``."""
+        with self._lock:
+            setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+class Worker:
+    """Deliver the messages of ``queue``: :meth:`run` until stopped, or drained.
+
+    ``retry_delay`` defaults to ``EMAIL_QUEUE_RETRY_DELAY``; ``poll`` is the
+    longest nap when nothing is due (a new message is noticed within it).
+    """
+
+    def __init__(
+        self,
+        queue: MailQueue,
+        *,
+        concurrency: int = 1,
+        lease: float = DEFAULT_LEASE,
+        poll: float = 1.0,
+        retry_delay: float | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency {concurrency!r} must be at least 1")
+        self.queue = queue
+        self.concurrency = concurrency
+        self.lease = lease
+        self.poll = poll
+        self.retry_delay = (
+            float(settings.get_setting("EMAIL_QUEUE_RETRY_DELAY"))
+            if retry_delay is None
+            else retry_delay
+        )
+        self.report = WorkerReport()
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        """Ask every thread to stop after the message in hand (safe from a signal handler)."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        """True once :meth:`stop` was called."""
+        return self._stop.is_set()
+
+    def run(self, *, until_empty: bool = False) -> WorkerReport:
+        """Deliver until :meth:`stop`, or until nothing is pending or being sent.
+
+        Blocks the calling thread; signal handlers still run (it waits in
+        short joins).
+        """
+        threads = [
+            threading.Thread(
+                target=self._loop, args=(until_empty,), name=f"pochta-worker-{n}", daemon=True
+            )
+            for n in range(self.concurrency)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)
+        return self.report
+
+    def _loop(self, until_empty: bool) -> None:
+        owner = owner_name()
+        backends: dict[str, BaseEmailBackend] = {}
+        try:
+            while not self._stop.is_set():
+                claim = self.queue.claim(owner, lease=self.lease)
+                if claim is not None:
+                    self._deliver(claim, backends)
+                elif until_empty and self.queue.counts().unfinished == 0:
+                    return
+                else:
+                    self._stop.wait(self._nap())
+        finally:
+            for backend in backends.values():
+                _close(backend)
+
+    def _nap(self) -> float:
+        due = self.queue.next_due()
+        if due is None:
+            return self.poll
+        return min(self.poll, max(due - time.time(), 0.01))
+
+    def _deliver(self, claim: Claim, backends: dict[str, BaseEmailBackend]) -> None:
+        name = claim.message.backend
+        started = time.monotonic()
+        try:
+            backend = backends.get(name)
+            if backend is None:
+                backend = backends[name] = open_backend(name)
+                backend.open()
+            with logged_by_caller():
+                accepted = backend.send_messages([QueuedEmail(claim.submission)])
+            if accepted != 1:
+                raise RuntimeError(f"backend {name} accepted nothing and raised nothing")
+        except Exception as error:
+            stale = backends.pop(name, None)
+            if stale is not None:
+                _close(stale)
+            self._settle(claim, classify(error), started)
+            return
+        if self.queue.mark_sent(claim):
+            self.report.count("sent")
+            label = f"{backend_label(backend)} (queue)"
+            attempt = f"attempt {claim.message.attempts}"
+            log_send(
+                claim.submission, backend=label, outcome="sent", started=started, reason=attempt
+            )
+        else:
+            logger.warning("message %d was sent but its lease had passed on", claim.message.id)
+
+    def _settle(self, claim: Claim, failure: Failure, started: float) -> None:
+        message = claim.message
+        attempt = f"attempt {message.attempts} of {message.max_attempts}"
+        if failure.transient:
+            delay = retry_delay(message.attempts, self.retry_delay)
+            if self.queue.defer(claim, error=failure.reason, delay=delay) is State.PENDING:
+                self.report.count("retried")
+                reason = f"{failure.reason}; {attempt}, next in {delay:.2f} s"
+                log_send(
+                    claim.submission,
+                    backend=_label(message.backend),
+                    outcome="retry",
+                    started=started,
+                    reason=reason,
+                )
+                return
+        else:
+            self.queue.fail(claim, error=failure.reason)
+        self.report.count("failed")
+        log_send(
+            claim.submission,
+            backend=_label(message.backend),
+            outcome="failed",
+            started=started,
+            reason=f"{failure.reason}; {attempt}",
+        )
+
+
+def _label(name: str) -> str:
+    short = name.removeprefix("pochta.mail.backends.").removesuffix(".EmailBackend")
+    return f"{short} (queue)"
+
+
+def _close(backend: BaseEmailBackend) -> None:
+    try:
+        backend.close()
+    except Exception:  # a connection that broke may not even QUIT
+        logger.debug("closing %r failed", backend, exc_info=True)
