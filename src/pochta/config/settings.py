@@ -198,6 +198,29 @@ class Settings:
         "Offer STLS on a plain POP3 port and take logins only after it (self-signed if "
         "no --pop3-tls-cert).",
     )
+    # Chaos (docs/sending.md): SMTP failures on purpose, Mailpit's and pochta's.
+    enable_chaos: bool = setting(
+        False,
+        "Turn chaos on: GET/PUT /api/v1/chaos set failures while serving.",
+    )
+    chaos_triggers: str | None = setting(
+        None,
+        "Mailpit's triggers, e.g. Sender:451:50,Recipient:451:50 (turns chaos on).",
+        parse=lambda text, name: text,
+        metavar="TRIGGERS",
+    )
+    chaos_rules: Path | None = setting(
+        None,
+        "JSON file of pochta's deterministic chaos rules (turns chaos on).",
+        parse=parse_path,
+        metavar="FILE",
+    )
+    chaos_seed: int | None = setting(
+        None,
+        "Seed of every chaos draw, to replay a run (default: the rules' seed, else random).",
+        parse=parse_count,
+        metavar="N",
+    )
     allowed_host: tuple[str, ...] = setting(
         (),
         "Another Host name the web server answers to (repeat, or separate with commas).",

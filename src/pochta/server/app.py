@@ -38,6 +38,7 @@ from pochta import __version__
 from pochta.config import HostPort, Settings
 from pochta.exceptions import ServeError
 from pochta.ingest.watch import Watcher
+from pochta.server.api.chaos import router as chaos_router
 from pochta.server.api.error import install_error_handlers
 from pochta.server.api.event import EventHub
 from pochta.server.api.event import router as events_router
@@ -58,7 +59,8 @@ from pochta.server.descriptor import raise_open_file_limit
 from pochta.server.extension import Extensions, start_extensions
 from pochta.server.pop3.launch import pop3_address, start_pop3
 from pochta.server.pop3.server import POP3Server
-from pochta.server.smtp.delivery import smtp_address, start_smtp
+from pochta.server.smtp.chaos import Chaos
+from pochta.server.smtp.delivery import chaos_from_settings, smtp_address, start_smtp
 from pochta.server.smtp.server import SMTPServer
 from pochta.server.web import router as web_router
 from pochta.store import Store, open_store
@@ -80,6 +82,7 @@ ROUTERS = (
     view_router,
     events_router,
     wait_router,
+    chaos_router,
     web_router,
 )
 
@@ -97,6 +100,7 @@ def create_app(
     body_limit: int = DEFAULT_BODY_LIMIT,
     send_limit: int = DEFAULT_SEND_LIMIT,
     features: Features | None = None,
+    chaos: Chaos | None = None,
 ) -> FastAPI:
     """Build the HTTP application around ``store``: every route, behind the request guard.
 
@@ -115,6 +119,7 @@ def create_app(
     app.state.store = store
     app.state.send_limit = send_limit
     app.state.features = features or Features()
+    app.state.chaos = chaos or Chaos()  # /api/v1/chaos: off unless the SMTP server shares one
     app.state.events = EventHub(store)
     install_error_handlers(app)
     for router in ROUTERS:
@@ -277,6 +282,7 @@ async def start(
     :class:`~pochta.exceptions.StoreError` / ``StoreFormatError``; nothing is
     left listening or open when it raises.
     """
+    chaos = chaos_from_settings(settings)
     sock = bind(settings.listen, what="HTTP", flag="--listen")
     try:
         store = await asyncio.to_thread(
@@ -289,7 +295,11 @@ async def start(
     try:
         extensions = start_extensions(store, settings, os.environ)
         smtp = await start_smtp(
-            store, settings, state_dir=database.parent, deliver=extensions.pipeline.adeliver
+            store,
+            settings,
+            state_dir=database.parent,
+            deliver=extensions.pipeline.adeliver,
+            chaos=chaos,
         )
     except BaseException:
         sock.close()
@@ -312,6 +322,7 @@ async def start(
             allowed_hosts=hosts,
             send_limit=settings.max_message_size,
             features=extensions.features,
+            chaos=chaos,
         ),
         log_config=None,
         access_log=settings.verbose,

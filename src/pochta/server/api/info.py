@@ -9,8 +9,8 @@ never calls out to the network); ``SMTPRejected`` and ``SMTPIgnored`` are 0
 
 ``/api/v1/webui`` answers the settings of Mailpit's web UI that pochta has:
 the ``--label``, the relay of ``--smtp-relay-config`` (``MessageRelay``, with
-Mailpit's deprecated ``RecipientAllowlist`` key that its clients expect) and
-``--ignore-duplicate-ids``; no SpamAssassin, no chaos.
+Mailpit's deprecated ``RecipientAllowlist`` key that its clients expect),
+``--ignore-duplicate-ids`` and whether chaos is on; no SpamAssassin.
 """
 
 from __future__ import annotations
@@ -81,13 +81,13 @@ def info(request: Request, store: StoreDep) -> JSON:
     response_model=None,
     responses=documented(WebUIConfiguration),
 )
-def webui(features: FeaturesDep) -> JSON:
-    """Return Mailpit's ``WebUIConfiguration``: label, relay, duplicates."""
+def webui(request: Request, features: FeaturesDep) -> JSON:
+    """Return Mailpit's ``WebUIConfiguration``: label, relay, duplicates, chaos."""
     return {
         "Label": features.label,
         "MessageRelay": message_relay_json(features.relay),
         "SpamAssassin": False,
-        "ChaosEnabled": False,
+        "ChaosEnabled": bool(request.app.state.chaos.enabled),
         "DuplicatesIgnored": features.duplicates_ignored,
         "HideDeleteAllButton": False,
     }

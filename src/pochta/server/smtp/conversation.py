@@ -15,6 +15,7 @@ import re
 from pochta.message.envelope import Envelope
 from pochta.server.smtp import reply as replies
 from pochta.server.smtp.auth import MECHANISMS, Authenticator, AuthExchange
+from pochta.server.smtp.chaos import Action
 from pochta.server.smtp.command import CommandError, MailFrom, parse_helo, parse_mail, parse_rcpt
 from pochta.server.smtp.framing import Oversize
 from pochta.server.smtp.settings import SMTPSettings
@@ -30,6 +31,8 @@ _NEED_AUTH = frozenset({"MAIL", "RCPT", "DATA"})
 # Unknown or malformed commands and failed logins count towards max_bad_commands;
 # 503s do not: one refused MAIL in a pipeline makes every later command a 503.
 _BAD_CODES = (b"500", b"501", b"535")
+# Verbs that ask chaos at their own stage; every other one asks the "any" rules.
+_CHAOS_VERBS = frozenset({"MAIL", "RCPT", "DATA", "AUTH"})
 
 
 class Next(enum.Enum):
@@ -59,6 +62,14 @@ class Conversation:
         self._mail: MailFrom | None = None
         self._rcpts: list[str] = []
         self._dropped = 0  # recipients refused, answered 250 (ignore_rejected_recipients)
+        self._chaos = settings.chaos
+        self._data_chaos = Action()
+        self.delay = 0.0
+        """Chaos: seconds the session waits before writing the replies just made."""
+        self.drop = False
+        """Chaos: the session closes the connection instead of writing the replies."""
+        self.drop_in_data = False
+        """Chaos: the session closes the connection as soon as body bytes arrive."""
 
     def handle(self, line: bytes | Oversize) -> Next:
         """Answer one command line (CRLF removed) or an over-long line."""
@@ -81,9 +92,13 @@ class Conversation:
         bytes are stored exactly as sent and the envelope carries the trace
         (client address, HELO name, TLS, login).
         """
-        mail, rcpts = self._mail, tuple(self._rcpts)
+        mail, rcpts, chaos = self._mail, tuple(self._rcpts), self._data_chaos
         self._reset_transaction()
         assert mail is not None
+        self.delay = chaos.delay
+        if chaos.reply is not None:
+            self.replies.append(chaos.reply)
+            return None
         if body is Oversize.MESSAGE:
             self.replies.append(replies.too_big(self._settings.max_message_size))
             return None
@@ -125,6 +140,8 @@ class Conversation:
             raise CommandError(replies.MUST_STARTTLS)
         if verb in _NEED_AUTH and self._settings.auth_required and self._auth_user is None:
             raise CommandError(replies.AUTH_REQUIRED)
+        if self._chaos is not None and verb not in _CHAOS_VERBS:
+            self._follow_chaos(self._chaos.on_any())
         next_step: Next | None = getattr(self, "_verb_" + verb.lower())(arg)
         return next_step
 
@@ -141,6 +158,20 @@ class Conversation:
         self._mail = None
         self._rcpts = []
         self._dropped = 0
+        self._data_chaos = Action()
+        self.drop_in_data = False
+
+    def take_chaos(self) -> tuple[float, bool]:
+        """Return and forget what chaos asked of the replies just made: (delay, drop)."""
+        asked = (self.delay, self.drop)
+        self.delay, self.drop = 0.0, False
+        return asked
+
+    def _follow_chaos(self, action: Action) -> None:
+        self.delay = max(self.delay, action.delay)
+        self.drop = self.drop or action.close
+        if action.reply is not None:
+            raise CommandError(action.reply)
 
     # -- the verbs -------------------------------------------------------------
 
@@ -168,22 +199,27 @@ class Conversation:
             raise CommandError(replies.NEED_HELO)
         if self._mail is not None:
             raise CommandError(replies.NESTED_MAIL)
-        self._mail = parse_mail(arg, max_size=self._settings.max_message_size)
+        mail = parse_mail(arg, max_size=self._settings.max_message_size)
+        if self._chaos is not None:
+            self._follow_chaos(self._chaos.on_mail(mail.address))
+        self._mail = mail
         self.replies.append(replies.OK_MAIL)
 
     def _verb_rcpt(self, arg: str) -> None:
         if self._mail is None:
             raise CommandError(replies.NEED_MAIL)
+        rcpt = parse_rcpt(arg, smtputf8=self._mail.smtputf8)
+        if self._chaos is not None:  # Mailpit asks chaos before the recipient limit
+            self._follow_chaos(self._chaos.on_rcpt(self._mail.address, rcpt))
         if len(self._rcpts) + self._dropped >= self._settings.max_recipients:
             raise CommandError(replies.TOO_MANY_RECIPIENTS)
-        address = parse_rcpt(arg, smtputf8=self._mail.smtputf8)
         allowed = self._settings.allowed_recipients
-        if allowed is not None and not allowed.search(address):
+        if allowed is not None and not allowed.search(rcpt):
             if not self._settings.ignore_rejected_recipients:
                 raise CommandError(replies.RECIPIENT_REFUSED)
             self._dropped += 1
         else:
-            self._rcpts.append(address)
+            self._rcpts.append(rcpt)
         self.replies.append(replies.OK_RCPT)
 
     def _verb_data(self, arg: str) -> Next:
@@ -193,6 +229,9 @@ class Conversation:
             raise CommandError(replies.NEED_MAIL)
         if not self._rcpts and not self._dropped:
             raise CommandError(replies.NEED_RCPT)
+        if self._chaos is not None:
+            self._data_chaos = self._chaos.on_data(self._mail.address, self._rcpts)
+            self.drop_in_data = self._data_chaos.close
         self.replies.append(replies.DATA_GO_AHEAD)
         return Next.DATA
 
@@ -238,6 +277,8 @@ class Conversation:
         if self._mail is not None:
             raise CommandError(replies.AUTH_IN_TRANSACTION)
         mechanism, _, initial = arg.strip().partition(" ")
+        if self._chaos is not None and mechanism.upper() in MECHANISMS:
+            self._follow_chaos(self._chaos.on_auth())
         self._auth_step(AuthExchange(mechanism.upper()), initial.strip() or None)
 
     def _continue_auth(self, line: bytes) -> None:

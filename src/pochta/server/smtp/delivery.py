@@ -13,16 +13,44 @@ from pochta.config import HostPort, Settings
 from pochta.exceptions import ConfigurationError, ServeError
 from pochta.server.descriptor import default_max_connections
 from pochta.server.smtp.auth import load_credentials
+from pochta.server.smtp.chaos import Chaos
+from pochta.server.smtp.rule import Rules, load_rules
 from pochta.server.smtp.server import Deliver, SMTPServer, SMTPSettings, start_smtp_server
+from pochta.server.smtp.trigger import Triggers, parse_triggers
 from pochta.server.tls import load_or_create_tls_context
 from pochta.store import Envelope, Store
 
-__all__ = ["smtp_address", "smtp_settings", "start_smtp"]
+__all__ = ["chaos_from_settings", "smtp_address", "smtp_settings", "start_smtp"]
 
 logger = logging.getLogger(__name__)
 
 
-def smtp_settings(settings: Settings, *, state_dir: Path) -> SMTPSettings:
+def chaos_from_settings(settings: Settings) -> Chaos:
+    """Build the catcher's chaos from ``--enable-chaos``, ``--chaos-triggers``, ``--chaos-rules``.
+
+    Raises :class:`ServeError` naming the flag for a bad trigger or rules file.
+    """
+    triggers, rules = Triggers(), Rules()
+    try:
+        if settings.chaos_triggers is not None:
+            triggers = parse_triggers(settings.chaos_triggers)
+        if settings.chaos_rules is not None:
+            rules = load_rules(settings.chaos_rules)
+    except ConfigurationError as error:
+        raise ServeError(f"[chaos] {error}") from None
+    if settings.chaos_seed is not None:
+        rules = Rules(seed=settings.chaos_seed, rules=rules.rules)
+    enabled = settings.enable_chaos or settings.chaos_triggers is not None
+    chaos = Chaos(enabled=enabled or settings.chaos_rules is not None, triggers=triggers)
+    chaos.set_rules(rules)
+    if chaos.enabled:
+        logger.warning("chaos is on (seed %d): SMTP fails on purpose", chaos.seed)
+    return chaos
+
+
+def smtp_settings(
+    settings: Settings, *, state_dir: Path, chaos: Chaos | None = None
+) -> SMTPSettings:
     """Translate ``pochta serve``'s settings into the SMTP server's.
 
     STARTTLS is offered only when asked for (a certificate, or
@@ -54,19 +82,26 @@ def smtp_settings(settings: Settings, *, state_dir: Path) -> SMTPSettings:
             else None
         ),
         ignore_rejected_recipients=settings.smtp_ignore_rejected_recipients,
+        chaos=chaos,
     )
 
 
 async def start_smtp(
-    store: Store, settings: Settings, *, state_dir: Path, deliver: Deliver | None = None
+    store: Store,
+    settings: Settings,
+    *,
+    state_dir: Path,
+    deliver: Deliver | None = None,
+    chaos: Chaos | None = None,
 ) -> SMTPServer:
     """Start SMTP on ``settings.smtp`` delivering into ``store``, or raise :class:`ServeError`.
 
     ``deliver`` replaces the plain ``store.aadd`` (e.g. a
-    :class:`~pochta.server.pipeline.Pipeline`'s ``adeliver``).
+    :class:`~pochta.server.pipeline.Pipeline`'s ``adeliver``); ``chaos`` is
+    shared with the API (:func:`chaos_from_settings`).
     """
     try:
-        config = smtp_settings(settings, state_dir=state_dir)
+        config = smtp_settings(settings, state_dir=state_dir, chaos=chaos)
     except ConfigurationError as error:
         raise ServeError(str(error)) from None
     address = settings.smtp

@@ -21,6 +21,7 @@ from typing import Any, cast
 from pochta.exceptions import RelayError, StoreFullError
 from pochta.message.envelope import Envelope
 from pochta.server.smtp import reply as replies
+from pochta.server.smtp.chaos import Action
 from pochta.server.smtp.conversation import Conversation, Next
 from pochta.server.smtp.framing import Framer
 from pochta.server.smtp.settings import AUTH_LINE_LENGTH, Deliver, SMTPSettings
@@ -74,8 +75,13 @@ class SMTPSession(asyncio.Protocol):
             self._transport.close()
             return
         self._sessions.add(self)
-        self._transport.write(replies.greeting(self._settings.hostname))
         self._timer = self._loop.call_later(self._settings.idle_timeout, self._on_timer)
+        chaos = self._settings.chaos
+        action = chaos.on_connect() if chaos is not None else None
+        if action:
+            self._chaos_greeting(action)
+            return
+        self._transport.write(replies.greeting(self._settings.hostname))
 
     def data_received(self, data: bytes) -> None:
         """Take bytes from the client and answer every complete command in them."""
@@ -152,14 +158,22 @@ class SMTPSession(asyncio.Protocol):
         framer, conversation = self._framer, self._conversation
         while self._task is None and not self._write_paused and not self._is_closed():
             if self._in_data:
+                # Chaos: drop the connection once body bytes came (after begin_data's 2).
+                if conversation.drop_in_data and len(framer) > 2:
+                    self.abort()
+                    return
                 body = framer.read_message()
                 if body is None:
                     break
                 self._in_data = False
+                held = len(self._out)
                 envelope = conversation.finish_message(body)
+                delay, _ = conversation.take_chaos()
                 if envelope is not None:
                     assert isinstance(body, bytes)
-                    self._start(self._store(body, envelope))
+                    self._start(self._store(body, envelope, delay))
+                elif delay:
+                    self._hold(held, delay, Next.READ)
             elif self._closing:
                 self._close_with(replies.SHUTTING_DOWN)
                 return
@@ -167,7 +181,18 @@ class SMTPSession(asyncio.Protocol):
                 line = framer.read_line()
                 if line is None:
                     break
-                self._follow(conversation.handle(line))
+                held = len(self._out)
+                next_step = conversation.handle(line)
+                delay, drop = conversation.take_chaos()
+                if drop:
+                    del self._out[held:]
+                    self._flush()
+                    self.abort()
+                    return
+                if delay:
+                    self._hold(held, delay, next_step)
+                else:
+                    self._follow(next_step)
         if self._eof and self._task is None and not self._write_paused:
             self._close()  # nothing more will come; an unfinished command is dropped
         self._flush()
@@ -239,7 +264,9 @@ class SMTPSession(asyncio.Protocol):
         self._update_reading()
         self._process()
 
-    async def _store(self, raw: bytes, envelope: Envelope) -> None:
+    async def _store(self, raw: bytes, envelope: Envelope, delay: float = 0.0) -> None:
+        if delay:  # chaos: a slow server
+            await asyncio.sleep(delay)
         # RFC 5321 6.1: 250 only once the message is safely stored.
         try:
             message_id = await self._deliver(raw, envelope)
@@ -255,6 +282,32 @@ class SMTPSession(asyncio.Protocol):
             self._stored += 1
             self._out.append(replies.stored(message_id))
         self._finish()
+
+    # -- chaos --------------------------------------------------------------------
+
+    def _chaos_greeting(self, action: Action) -> None:
+        if action.close:
+            self.abort()
+            return
+        greeting = action.reply or replies.greeting(self._settings.hostname)
+        after = Next.CLOSE if action.reply is not None else Next.READ
+        self._start(self._delayed(action.delay, [greeting], after))
+
+    def _hold(self, held: int, delay: float, next_step: Next) -> None:
+        """Write the replies from index ``held`` on after ``delay`` seconds, then go on."""
+        later = self._out[held:]
+        del self._out[held:]
+        self._start(self._delayed(delay, later, next_step))
+
+    async def _delayed(
+        self, delay: float, later: list[bytes], next_step: Next = Next.READ
+    ) -> None:
+        await asyncio.sleep(delay)
+        self._out.extend(later)
+        self._task = None
+        self._follow(next_step)
+        if self._task is None:
+            self._finish()
 
     async def _start_tls(self, context: ssl.SSLContext) -> None:
         assert self._transport is not None

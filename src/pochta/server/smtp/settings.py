@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from pochta.exceptions import ConfigurationError
 from pochta.message.envelope import Envelope
+from pochta.server.smtp.chaos import Chaos
 
 __all__ = ["AUTH_LINE_LENGTH", "Deliver", "SMTPSettings"]
 
@@ -71,6 +72,8 @@ class SMTPSettings:
     """Recipients must match (unanchored ``search``); others get 550 5.1.0."""
     ignore_rejected_recipients: bool = False
     """Answer 250 to recipients ``allowed_recipients`` refuses, and leave them out."""
+    chaos: Chaos | None = None
+    """Failures on purpose (``--enable-chaos``); shared by every session, changed by the API."""
 
     def __post_init__(self) -> None:
         if self.auth_accept_any and self.auth_credentials is not None:

@@ -51,6 +51,7 @@ _VERSIONS = {name: hashlib.sha256(data).hexdigest()[:12] for name, data in _STAT
 
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     context.update(request=request, versions=_VERSIONS, features=get_features(request))
+    context.setdefault("chaos", getattr(request.app.state, "chaos", None))
     html = _ENV.get_template(template).render(context)
     headers = {"content-security-policy": page_policy(request.url.netloc)}
     return HTMLResponse(html, status_code=status, headers=headers)
