@@ -36,7 +36,7 @@ class EmailBackend(BaseEmailBackend):
     """Queue messages durably instead of sending them; ``pochta worker`` sends them.
 
     Arguments left as None take their setting: ``path`` is ``EMAIL_QUEUE_PATH``,
-    ``backend`` (the dotted path of the backend that delivers)
+    ``delivery_backend`` (the dotted path of the backend that delivers)
     ``EMAIL_QUEUE_BACKEND``, ``max_attempts`` ``EMAIL_QUEUE_MAX_ATTEMPTS``.
     Django's contract: the count queued is returned; with ``fail_silently`` a
     failure returns 0 instead of raising. The file is opened by :meth:`open`
@@ -48,14 +48,14 @@ class EmailBackend(BaseEmailBackend):
         fail_silently: bool = False,
         *,
         path: str | os.PathLike[str] | None = None,
-        backend: str | None = None,
+        delivery_backend: str | None = None,
         max_attempts: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(fail_silently=fail_silently, **kwargs)
         self.path = Path(path) if path is not None else queue_path_setting()
-        self.backend = backend or settings.get_str("EMAIL_QUEUE_BACKEND")
-        if self.backend == f"{__name__}.EmailBackend":
+        self.delivery_backend = delivery_backend or settings.get_str("EMAIL_QUEUE_BACKEND")
+        if self.delivery_backend == f"{__name__}.EmailBackend":
             raise ConfigurationError(
                 "EMAIL_QUEUE_BACKEND names the queue backend itself, so nothing would ever be "
                 "sent; give the backend that delivers, e.g. pochta.mail.backends.smtp.EmailBackend"
@@ -116,7 +116,7 @@ class EmailBackend(BaseEmailBackend):
                 return 0
             try:
                 ids = self.queue.enqueue(
-                    submissions, backend=self.backend, max_attempts=self.max_attempts
+                    submissions, backend=self.delivery_backend, max_attempts=self.max_attempts
                 )
             finally:
                 if created:

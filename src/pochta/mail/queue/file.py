@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS message (
 CREATE INDEX IF NOT EXISTS message_due ON message (state, next_try);
 PRAGMA user_version = 1;
 """
+_VERSION = 1
 _COLUMNS = (
     "id, message_id, mail_from, rcpt_tos, backend, state, attempts, max_attempts,"
     " length(content), queued_at, next_try, sent_at, last_error"
@@ -115,9 +116,13 @@ class MailQueue:
             self.path, isolation_level=None, check_same_thread=False, timeout=30
         )
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0:  # a new file: only then pay for the writes of the schema
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.executescript(_SCHEMA)
+            elif version != _VERSION:
+                raise sqlite3.DatabaseError(f"its format is version {version}, not {_VERSION}")
         except sqlite3.DatabaseError as error:
             self._db.close()
             raise ConfigurationError(
