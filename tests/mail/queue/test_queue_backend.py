@@ -1,0 +1,117 @@
+"""The queue backend: what send_messages writes, and that it is on disk when it returns."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pochta.exceptions import BadHeaderError, ConfigurationError
+from pochta.mail import EmailMessage, configure, send_mail
+from pochta.mail.queue import MailQueue, State, open_queue
+from pochta.mail.submission import build_submission
+from tests.mail.queue.conftest import queue_backend
+
+
+def test_send_mail_queues_the_exact_bytes_and_envelope(queue_path: Path) -> None:
+    message = EmailMessage("Hi", "Body", "a@example.com", ["b@example.com"], bcc=["c@example.com"])
+    message.extra_headers["Message-ID"] = "<fixed@example.com>"
+    assert queue_backend(queue_path).send_messages([message]) == 1
+    with open_queue(queue_path) as queue:
+        [queued] = queue.list()
+        content = queue.content(queued.id)
+    assert (queued.message_id, queued.mail_from, queued.rcpt_tos, queued.state) == (
+        "<fixed@example.com>",
+        "a@example.com",
+        ("b@example.com", "c@example.com"),
+        State.PENDING,
+    )
+    assert content == build_submission(message).content
+    assert (queued.backend, queued.attempts, queued.max_attempts) == (
+        "pochta.mail.backends.smtp.EmailBackend",
+        0,
+        8,
+    )
+
+
+def test_settings_choose_the_file_the_delivering_backend_and_attempts(tmp_path: Path) -> None:
+    configure(
+        EMAIL_BACKEND="pochta.mail.backends.queue.EmailBackend",
+        EMAIL_QUEUE_PATH=str(tmp_path / "spool" / "q.db"),
+        EMAIL_QUEUE_BACKEND="pochta.mail.backends.console.EmailBackend",
+        EMAIL_QUEUE_MAX_ATTEMPTS=3,
+    )
+    assert send_mail("Hi", "Body", "a@example.com", ["b@example.com"]) == 1
+    with open_queue() as queue:
+        [queued] = queue.list()
+    assert (queued.backend, queued.max_attempts) == (
+        "pochta.mail.backends.console.EmailBackend",
+        3,
+    )
+    assert queue.path == tmp_path / "spool" / "q.db"
+
+
+def test_queued_message_survives_a_kill_right_after_send_returns(queue_path: Path) -> None:
+    script = textwrap.dedent(f"""
+        import os, signal
+        from pochta.mail import get_connection, send_mail
+        path = {str(queue_path)!r}
+        backend = get_connection("pochta.mail.backends.queue.EmailBackend", path=path)
+        send_mail("Durable", "Body", "a@example.com", ["b@example.com"], connection=backend)
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    child = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    with open_queue(queue_path) as queue:
+        assert [m.state for m in queue.list()] == [State.PENDING]
+
+
+def test_a_bad_header_raises_and_queues_nothing_of_the_batch(queue: MailQueue) -> None:
+    good = EmailMessage("Fine", "Body", "a@example.com", ["b@example.com"])
+    bad = EmailMessage("Evil\nBcc: x@example.com", "Body", "a@example.com", ["b@example.com"])
+    with pytest.raises(BadHeaderError):
+        queue_backend(queue.path).send_messages([good, bad])
+    assert queue.counts().pending == 0
+
+
+def test_fail_silently_returns_zero_for_an_unwritable_queue(tmp_path: Path) -> None:
+    folder = tmp_path / "a-folder.db"
+    folder.mkdir()
+    backend = queue_backend(tmp_path / "x.db", fail_silently=True)
+    backend.path = folder  # type: ignore[attr-defined]
+    message = EmailMessage("Hi", "Body", "a@example.com", ["b@example.com"])
+    assert backend.send_messages([message]) == 0
+
+
+def test_the_queue_file_must_be_a_file_and_a_queue(tmp_path: Path) -> None:
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(ConfigurationError, match="is a folder; give a file"):
+        open_queue(tmp_path / "folder")
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(ConfigurationError, match="is not a pochta queue"):
+        open_queue(garbage)
+
+
+def test_the_queue_cannot_deliver_through_itself(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="names the queue backend itself"):
+        queue_backend(
+            tmp_path / "q.db", delivery_backend="pochta.mail.backends.queue.EmailBackend"
+        )
+
+
+def test_max_attempts_must_be_a_positive_number(tmp_path: Path) -> None:
+    configure(EMAIL_QUEUE_MAX_ATTEMPTS="eight")
+    with pytest.raises(ConfigurationError, match="EMAIL_QUEUE_MAX_ATTEMPTS 'eight'"):
+        queue_backend(tmp_path / "q.db")
+
+
+def test_empty_batch_and_messages_without_recipients_queue_nothing(queue: MailQueue) -> None:
+    backend = queue_backend(queue.path)
+    assert backend.send_messages([]) == 0
+    assert backend.send_messages([EmailMessage("Hi", "Body", "a@example.com", [])]) == 0
+    assert queue.counts().pending == 0
