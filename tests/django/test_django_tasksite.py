@@ -6,7 +6,10 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
+from pochta.mail.queue import open_queue
+from tests.conftest import ServeProcess
 from tests.django.django_site import SITE, manage, site_env
 
 SHOW_MAIL_SETTINGS = (
@@ -85,3 +88,31 @@ def test_no_secret_in_the_sites_code() -> None:
         'os.environ.get("EMAIL_HOST_USER", "")',
         'os.environ.get("EMAIL_HOST_PASSWORD", "")',
     ]
+
+
+def test_the_beatles_form_sends_through_the_queue_and_the_worker(
+    serve_process: ServeProcess, tmp_path: Path
+) -> None:
+    host, port = serve_process.smtp
+    queue = tmp_path / "queue.db"
+    env = site_env(
+        EMAIL_BACKEND="queue",
+        EMAIL_QUEUE_PATH=str(queue),
+        EMAIL_HOST=host,
+        EMAIL_PORT=str(port),
+        TASKSITE_DATABASE=str(tmp_path / "db.sqlite3"),
+    )
+    form = (
+        "from birthday.forms import BirthdayForm; "
+        "f = BirthdayForm({'first_name': 'Ринго', 'last_name': 'Старр', "
+        "'birthday': '1940-07-07'}); "
+        "assert not f.is_valid()"
+    )
+    manage("migrate", "--noinput", env=env)
+    manage("shell", "-c", form, env=env)
+    with open_queue(queue) as opened:
+        assert [m.rcpt_tos for m in opened.list()] == [("admin@acme.not",)]
+    output = manage("pochta", "worker", "--until-empty", env=env)
+    assert "pochta worker: 1 sent, 0 failed" in output
+    found = serve_process.get("/api/v1/search", params={"query": "to:admin@acme.not"}).json()
+    assert "Ринго Старр пытался опубликовать запись!" in found["messages"][0]["Snippet"]

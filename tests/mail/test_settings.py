@@ -39,7 +39,23 @@ def test_defaults_are_djangos() -> None:
         "MANAGERS": [],
         "EMAIL_USE_LOCALTIME": False,
         "DEFAULT_CHARSET": "utf-8",
+        "EMAIL_QUEUE_PATH": ".pochta/queue.db",
+        "EMAIL_QUEUE_BACKEND": "pochta.mail.backends.smtp.EmailBackend",
+        "EMAIL_QUEUE_MAX_ATTEMPTS": 8,
+        "EMAIL_QUEUE_RETRY_DELAY": 30.0,
     }
+
+
+def test_queue_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMAIL_QUEUE_MAX_ATTEMPTS", "3")
+    monkeypatch.setenv("EMAIL_QUEUE_RETRY_DELAY", "0.5")
+    assert (get_setting("EMAIL_QUEUE_MAX_ATTEMPTS"), get_setting("EMAIL_QUEUE_RETRY_DELAY")) == (
+        3,
+        0.5,
+    )
+    monkeypatch.setenv("EMAIL_QUEUE_RETRY_DELAY", "soon")
+    with pytest.raises(ConfigurationError, match="EMAIL_QUEUE_RETRY_DELAY='soon' is not a number"):
+        get_setting("EMAIL_QUEUE_RETRY_DELAY")
 
 
 def test_environment_values_are_parsed_by_type(monkeypatch: pytest.MonkeyPatch) -> None:

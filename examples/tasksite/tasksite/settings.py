@@ -10,6 +10,8 @@ site sends through Django's smtp backend to 127.0.0.1:1025, where
 * ``smtp`` (default): Django's smtp backend, ``EMAIL_HOST``/``EMAIL_PORT``;
 * ``file``: Django's file backend into ``BASE_DIR / 'sent_emails'``, as in the seeds;
 * ``store``: pochta's store backend, straight into the catcher's store;
+* ``queue``: pochta's queue backend: the form answers at once and
+  ``python manage.py pochta worker`` delivers (docs/sending.md);
 * ``console`` and ``locmem``: Django's own.
 """
 
@@ -102,10 +104,12 @@ _backend_aliases = {
     "console": "django.core.mail.backends.console.EmailBackend",
     "locmem": "django.core.mail.backends.locmem.EmailBackend",
     "store": "pochta.mail.backends.store.EmailBackend",
+    "queue": "pochta.mail.backends.queue.EmailBackend",
 }
 _backend = os.environ.get("EMAIL_BACKEND", "").strip() or "smtp"
 EMAIL_BACKEND = _backend_aliases.get(_backend, _backend)
 EMAIL_FILE_PATH = BASE_DIR / "sent_emails"
+EMAIL_QUEUE_PATH = os.environ.get("EMAIL_QUEUE_PATH") or str(BASE_DIR / ".pochta" / "queue.db")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "1025"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")

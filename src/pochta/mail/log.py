@@ -25,20 +25,32 @@ from collections.abc import Iterator, Sequence
 
 from pochta.mail.submission import Submission
 
-__all__ = ["LOGGER_NAME", "backend_label", "log_batch", "log_send", "logged_by_caller"]
+__all__ = [
+    "LOGGER_NAME",
+    "backend_label",
+    "log_batch",
+    "log_send",
+    "logged_by_caller",
+    "send_log_enabled",
+]
 
 LOGGER_NAME = "pochta.mail"
 """The send log's logger: the package's name, so one line in LOGGING catches every backend."""
 
 logger = logging.getLogger(LOGGER_NAME)
 
-_LEVELS = {"retry": logging.WARNING, "failed": logging.ERROR}
+_LEVELS = {"retry": logging.WARNING, "partly sent": logging.WARNING, "failed": logging.ERROR}
 
 # Set while the queue worker calls a backend: the worker logs the outcome
 # (a refusal it will retry is a WARNING, not the backend's ERROR).
 _caller_logs: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "pochta_mail_caller_logs", default=False
 )
+
+
+def send_log_enabled() -> bool:
+    """Tell whether a send-log line would be written (so a backend may skip building it)."""
+    return not _caller_logs.get() and logger.isEnabledFor(logging.INFO)
 
 
 @contextlib.contextmanager
@@ -72,11 +84,13 @@ def log_send(
 ) -> None:
     """Log one message with its ``outcome``: ``sent``, ``queued``, ``written`` ...
 
-    ``retry`` is logged at WARNING, ``failed`` at ERROR, any other at INFO.
+    ``retry`` and ``partly sent`` (some recipients refused) are logged at
+    WARNING, ``failed`` at ERROR, any other at INFO.
     ``started`` is the :func:`time.monotonic` reading from before the attempt.
+    Nothing is logged inside :func:`logged_by_caller` (the caller logs).
     """
     level = _LEVELS.get(outcome, logging.INFO)
-    if not logger.isEnabledFor(level):
+    if _caller_logs.get() or not logger.isEnabledFor(level):
         return
     duration = time.monotonic() - started
     fields = {
@@ -117,8 +131,6 @@ def log_batch(
     ``error`` is what stopped the batch (or was swallowed by ``fail_silently``).
     Nothing is logged inside :func:`logged_by_caller`.
     """
-    if _caller_logs.get():
-        return
     label = backend_label(backend)
     reason = f"{type(error).__name__}: {error}" if error is not None else "not sent"
     for index, submission in enumerate(submissions):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 from pochta.mail.backends.base import BaseEmailBackend, SendableMessage
+from pochta.mail.log import log_batch, send_log_enabled
+from pochta.mail.submission import Submission
 
 __all__ = ["SEPARATOR", "EmailBackend", "render_message"]
 
@@ -46,6 +49,8 @@ class EmailBackend(BaseEmailBackend):
         if not email_messages:
             return 0
         count = 0
+        started = time.monotonic()
+        rendered: list[bytes] = []
         with self._lock:
             try:
                 # Render all first: a bad header stops the batch before anything is written.
@@ -59,7 +64,26 @@ class EmailBackend(BaseEmailBackend):
                 finally:
                     if stream_created:
                         self.close()
-            except Exception:
+            except Exception as error:
+                self._log(email_messages, rendered, count, started, error)
                 if not self.fail_silently:
                     raise
+                return count
+        self._log(email_messages, rendered, count, started, None)
         return count
+
+    def _log(
+        self,
+        messages: Sequence[SendableMessage],
+        rendered: list[bytes],
+        done: int,
+        started: float,
+        error: BaseException | None,
+    ) -> None:
+        if not send_log_enabled() or not rendered:
+            return
+        submissions = [
+            Submission(str(m.from_email), list(m.recipients()), data)
+            for m, data in zip(messages, rendered, strict=False)
+        ]
+        log_batch(submissions, done, backend=self, started=started, outcome="written", error=error)

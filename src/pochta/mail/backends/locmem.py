@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Sequence
 from typing import Any
 
 import pochta.mail
 from pochta.mail.backends.base import BaseEmailBackend, SendableMessage
+from pochta.mail.log import log_batch, send_log_enabled
+from pochta.mail.submission import Submission
 
 __all__ = ["EmailBackend"]
 
@@ -33,12 +36,18 @@ class EmailBackend(BaseEmailBackend):
             pochta.mail.outbox = []
         # Building each message checks its headers, as sending would; all are checked
         # before any is kept, so a bad one keeps none of the batch.
+        started = time.monotonic()
         messages = list(email_messages)
-        for message in messages:
-            message.message()
+        built = [message.message() for message in messages]
         copies = [copy.deepcopy(message) for message in messages]
         for sent in copies:
             # Django 6.1: which mailer sent it (tests assert on it).
             sent.sent_using = self.alias  # type: ignore[attr-defined]
         pochta.mail.outbox.extend(copies)
+        if send_log_enabled():
+            submissions = [
+                Submission(str(m.from_email), list(m.recipients()), msg.as_bytes())
+                for m, msg in zip(messages, built, strict=True)
+            ]
+            log_batch(submissions, len(messages), backend=self, started=started, outcome="kept")
         return len(copies)

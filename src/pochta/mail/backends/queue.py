@@ -104,16 +104,23 @@ class EmailBackend(BaseEmailBackend):
             if not self.fail_silently:
                 raise
             return 0
-        log_batch(submissions, queued, backend=self, started=started, outcome="queued")
-        return queued
+        log_batch(submissions, len(queued), backend=self, started=started, outcome="queued")
+        self.queued(queued)
+        return len(queued)
 
-    def _enqueue(self, submissions: list[Submission]) -> int:
+    def queued(self, ids: list[int]) -> None:
+        """Called with the ids of the messages just queued (on disk); the default does nothing.
+
+        :class:`pochta.django.tasks.EmailBackend` enqueues a Django task for each here.
+        """
+
+    def _enqueue(self, submissions: list[Submission]) -> list[int]:
         if not submissions:
-            return 0
+            return []
         with self._lock:
             created = self.open()
             if self.queue is None:
-                return 0
+                return []
             try:
                 ids = self.queue.enqueue(
                     submissions, backend=self.delivery_backend, max_attempts=self.max_attempts
@@ -121,4 +128,4 @@ class EmailBackend(BaseEmailBackend):
             finally:
                 if created:
                     self.close()
-        return len(ids)
+        return ids

@@ -6,6 +6,7 @@ import logging
 import smtplib
 import ssl
 import threading
+import time
 from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
@@ -15,6 +16,8 @@ from pochta.mail import settings
 from pochta.mail.backends.base import BaseEmailBackend, SendableMessage
 from pochta.mail.deprecation import warn_external
 from pochta.mail.header import DNS_NAME
+from pochta.mail.log import backend_label, log_send
+from pochta.mail.queue.failure import classify
 from pochta.mail.submission import Submission, build_submission, prep_address
 
 __all__ = ["EmailBackend", "prep_address"]
@@ -194,18 +197,42 @@ class EmailBackend(BaseEmailBackend):
 
     def _send(self, envelope: Submission) -> bool:
         assert self.connection is not None
+        started = time.monotonic()
         try:
             self.connection.ehlo_or_helo_if_needed()
             # RFC 6152: announce 8bit text when the server says it takes it.
             eight_bit = not envelope.content.isascii() and self.connection.has_extn("8bitmime")
-            self.connection.sendmail(
+            refused = self.connection.sendmail(
                 envelope.mail_from,
                 envelope.rcpt_tos,
                 envelope.content,
                 mail_options=["BODY=8BITMIME"] if eight_bit else [],
             )
-        except smtplib.SMTPException:
+        except smtplib.SMTPException as error:
+            reason = classify(error).reason
+            log_send(
+                envelope,
+                backend=backend_label(self),
+                outcome="failed",
+                started=started,
+                reason=reason,
+            )
             if not self.fail_silently:
                 raise
             return False
+        # smtplib raises only when every recipient is refused; name the others.
+        outcome, reason = (
+            "sent",
+            "; ".join(
+                f"<{address}> refused: {code} {text.decode('utf-8', 'replace')}"
+                for address, (code, text) in refused.items()
+            ),
+        )
+        log_send(
+            envelope,
+            backend=backend_label(self),
+            outcome="partly sent" if reason else outcome,
+            started=started,
+            reason=reason,
+        )
         return True

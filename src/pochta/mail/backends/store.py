@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from typing import Any
 from pochta.exceptions import ConfigurationError, InvalidMailer
 from pochta.mail import settings
 from pochta.mail.backends.base import BaseEmailBackend, SendableMessage
+from pochta.mail.log import log_batch
 from pochta.mail.submission import build_submission
 from pochta.store import Envelope, Store, open_store
 
@@ -112,6 +114,8 @@ class EmailBackend(BaseEmailBackend):
         if not email_messages:
             return 0
         stored = 0
+        started = time.monotonic()
+        envelopes = []
         with self._lock:
             try:
                 # Build all first: a bad header or address stores nothing of the batch.
@@ -131,7 +135,10 @@ class EmailBackend(BaseEmailBackend):
                 finally:
                     if created:
                         self.close()
-            except Exception:
+            except Exception as error:
+                log_batch(envelopes, stored, backend=self, started=started, error=error)
                 if not self.fail_silently:
                     raise
+                return stored
+        log_batch(envelopes, stored, backend=self, started=started, outcome="stored")
         return stored

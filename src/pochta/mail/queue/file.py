@@ -179,23 +179,25 @@ class MailQueue:
 
     # -- the worker's side ---------------------------------------------------
 
-    def claim(self, owner: str, *, lease: float) -> Claim | None:
+    def claim(self, owner: str, *, lease: float, message: int | None = None) -> Claim | None:
         """Lease the message due first to ``owner`` for ``lease`` seconds; None if none is due.
 
-        The claim counts as an attempt. A message whose last attempt was cut
-        off (its worker died) is marked failed instead of being tried again.
+        With ``message``, lease that pending message whenever it is due (a
+        Django task asks for its own message). The claim counts as an
+        attempt. A message whose last attempt was cut off (its worker died)
+        is marked failed instead of being tried again.
         """
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                claim = self._claim(owner, lease, time.time())
+                claim = self._claim(owner, lease, time.time(), message)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
         return claim
 
-    def _claim(self, owner: str, lease: float, now: float) -> Claim | None:
+    def _claim(self, owner: str, lease: float, now: float, only: int | None) -> Claim | None:
         owners = [
             row[0]
             for row in self._db.execute(
@@ -213,11 +215,18 @@ class MailQueue:
             " WHERE state = 'sending' AND lease_until < ? AND attempts >= max_attempts",
             (now,),
         )
-        row = self._db.execute(
-            "SELECT id FROM message WHERE (state = 'pending' AND next_try <= ?)"
-            " OR (state = 'sending' AND lease_until < ?) ORDER BY next_try, id LIMIT 1",
-            (now, now),
-        ).fetchone()
+        if only is None:
+            row = self._db.execute(
+                "SELECT id FROM message WHERE (state = 'pending' AND next_try <= ?)"
+                " OR (state = 'sending' AND lease_until < ?) ORDER BY next_try, id LIMIT 1",
+                (now, now),
+            ).fetchone()
+        else:
+            row = self._db.execute(
+                "SELECT id FROM message WHERE id = ? AND (state = 'pending'"
+                " OR (state = 'sending' AND lease_until < ?))",
+                (only, now),
+            ).fetchone()
         if row is None:
             return None
         self._db.execute(

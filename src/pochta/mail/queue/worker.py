@@ -111,6 +111,24 @@ class Worker:
                 thread.join(0.2)
         return self.report
 
+    def deliver(self, message: int) -> State | None:
+        """Deliver the one pending message with id ``message`` now, on this thread.
+
+        Return its state afterwards, or None when it was not pending (sent,
+        failed, gone, or leased by a live worker).
+        """
+        claim = self.queue.claim(owner_name(), lease=self.lease, message=message)
+        if claim is None:
+            return None
+        backends: dict[str, BaseEmailBackend] = {}
+        try:
+            self._deliver(claim, backends)
+        finally:
+            for backend in backends.values():
+                _close(backend)
+        found = self.queue.get(message)
+        return None if found is None else found.state
+
     def _loop(self, until_empty: bool) -> None:
         owner = owner_name()
         backends: dict[str, BaseEmailBackend] = {}

@@ -1,4 +1,8 @@
-"""``manage.py pochta``: run the catcher (``pochta serve``) with the project's settings."""
+"""``manage.py pochta``: run the catcher (``pochta serve``) with the project's settings.
+
+``manage.py pochta worker`` runs ``pochta worker`` instead: it delivers what
+the queue backend queued, reading ``EMAIL_*`` from the project's settings.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +44,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         """Declare the options; each overrides the project's settings."""
+        parser.add_argument(
+            "action", nargs="?", choices=["worker"], help="worker: deliver the send queue."
+        )
+        parser.add_argument("--until-empty", action="store_true", help="worker: drain, exit.")
+        parser.add_argument("--concurrency", type=int, default=1, help="worker: threads.")
+        parser.add_argument("--retry-delay", type=float, help="worker: first retry, seconds.")
         parser.add_argument("--smtp", metavar="HOST:PORT", help="SMTP address (0 = free port).")
         parser.add_argument("--listen", metavar="HOST:PORT", help="Inbox and API address.")
         parser.add_argument("--database", metavar="PATH", type=Path, help="The store file.")
@@ -55,7 +65,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        """Build the settings, then serve until a signal."""
+        """Build the settings, then serve until a signal (or run the worker)."""
+        if options["action"] == "worker":
+            self._work(options)
+            return
         from pochta.server.app import exposure_warnings, serve
 
         try:
@@ -87,6 +100,28 @@ class Command(BaseCommand):
             raise CommandError(f"pochta: {error}") from None
         except KeyboardInterrupt:  # Ctrl-C while starting
             sys.exit(130)
+
+    def _work(self, options: dict[str, Any]) -> None:
+        """Run pochta worker with the project's settings until SIGTERM (or drained)."""
+        import signal
+
+        from pochta.mail.queue import Worker, open_queue
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        try:
+            queue = open_queue()
+            runner = Worker(
+                queue, concurrency=options["concurrency"], retry_delay=options["retry_delay"]
+            )
+        except (PochtaError, OSError, ValueError) as error:
+            raise CommandError(f"pochta worker: {error}") from None
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: runner.stop())
+        with queue:
+            report = runner.run(until_empty=options["until_empty"])
+        self.stderr.write(
+            f"pochta worker: {report.sent} sent, {report.failed} failed, {report.retried} retries"
+        )
 
     def _announce(self, catcher: Catcher) -> None:
         """Print the addresses in the form ``pochta serve`` uses (scripts read them)."""
