@@ -23,13 +23,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pochta.mail import EmailMessage, get_connection
+from pochta.mail import EmailMessage
+from pochta.mail.backends.queue import EmailBackend as QueueBackend
 from pochta.mail.queue import State, open_queue
 
 if TYPE_CHECKING:
     from tests.conftest import ServeProcess
 
 MESSAGES = 200
+pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
 
 RULES = {
     "seed": 13,
@@ -56,8 +58,7 @@ def recipient(number: int) -> str:
 
 def queue_messages(path: Path) -> dict[str, str]:
     """Queue MESSAGES messages through the queue backend; return Message-ID -> recipient."""
-    backend = get_connection(
-        "pochta.mail.backends.queue.EmailBackend",
+    backend = QueueBackend(
         path=path,
         delivery_backend="pochta.mail.backends.smtp.EmailBackend",
         max_attempts=30,

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from pochta.mail import get_connection
 from pochta.mail.backends.base import BaseEmailBackend
 from pochta.mail.queue import MailQueue, open_queue
 from tests.mail.smtp_peer import SMTPServer
@@ -29,7 +28,9 @@ def queue(queue_path: Path) -> Iterator[MailQueue]:
 
 def queue_backend(path: Path, **kwargs: Any) -> BaseEmailBackend:
     """A queue backend writing to ``path``, delivering through the smtp backend."""
-    return get_connection("pochta.mail.backends.queue.EmailBackend", path=path, **kwargs)
+    from pochta.mail.backends.queue import EmailBackend
+
+    return EmailBackend(path=path, **kwargs)
 
 
 @pytest.fixture

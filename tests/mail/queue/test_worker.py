@@ -22,6 +22,9 @@ from tests.conftest import ServeProcess
 from tests.mail.queue.conftest import queue_backend
 from tests.mail.smtp_peer import SMTPServer, free_port
 
+# The EMAIL_* settings and direct backends the worker uses are what Django 6.1 deprecates.
+pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
+
 
 def enqueue(queue: MailQueue, *recipients: str, **kwargs: object) -> list[EmailMessage]:
     messages = [EmailMessage(f"to {to}", "Body", "app@example.com", [to]) for to in recipients]

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pochta.exceptions import ConfigurationError
+from pochta.exceptions import ConfigurationError, InvalidMailer
 from pochta.mail import settings
 from pochta.mail.backends.base import BaseEmailBackend, SendableMessage
 from pochta.mail.log import log_batch
@@ -52,8 +52,19 @@ class EmailBackend(BaseEmailBackend):
         max_attempts: int | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(fail_silently=fail_silently, **kwargs)
-        self.path = Path(path) if path is not None else queue_path_setting()
+        super().__init__(**kwargs)
+        self.fail_silently = fail_silently
+        if self.alias is not None:  # a MAILERS entry: every value from its OPTIONS
+            if not delivery_backend or delivery_backend == self.alias:
+                raise InvalidMailer(
+                    "OPTIONS must define 'delivery_backend': the mailer alias (or dotted "
+                    "path) that delivers, e.g. 'smtp', other than this one.",
+                    alias=self.alias,
+                )
+            self.path = Path(path) if path is not None else Path(".pochta/queue.db")
+            max_attempts = max_attempts or 8
+        else:
+            self.path = Path(path) if path is not None else queue_path_setting()
         self.delivery_backend = delivery_backend or settings.get_str("EMAIL_QUEUE_BACKEND")
         if self.delivery_backend == f"{__name__}.EmailBackend":
             raise ConfigurationError(

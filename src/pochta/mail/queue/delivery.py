@@ -12,7 +12,6 @@ from __future__ import annotations
 import email
 import email.message
 import email.policy
-from typing import Any
 
 from pochta.mail.backends.base import BaseEmailBackend
 from pochta.mail.submission import Submission
@@ -46,12 +45,15 @@ class QueuedEmail:
         )
 
 
-def open_backend(name: str, **kwargs: Any) -> BaseEmailBackend:
-    """Make the backend ``name`` names (a dotted path), with ``fail_silently=False``.
+def open_backend(name: str) -> BaseEmailBackend:
+    """Make the backend ``name`` names: a dotted path, or a ``MAILERS`` alias (Django 6.1).
 
     A worker must see every failure to retry it, so the backend never
-    swallows one.
+    swallows one (``fail_silently`` is set to False).
     """
-    from pochta.mail.api import get_connection
+    from pochta.mail.api import mailers
+    from pochta.mail.mailer import import_backend
 
-    return get_connection(name, fail_silently=False, **kwargs)
+    backend = mailers[name] if "." not in name else import_backend(name)()
+    backend.fail_silently = False
+    return backend
