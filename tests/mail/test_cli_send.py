@@ -94,7 +94,7 @@ def test_console_backend_prints_a_long_link_whole() -> None:
     [
         (
             ["--subject", "a\nBcc: victim@x.com", "--body", "b", "--backend", LOCMEM],
-            "pochta send: could not send: header values can't contain newlines",
+            "pochta send: could not send: Header values may not contain linefeed",
         ),
         (
             ["--subject", "s", "--body", "b", "--attach", "missing.pdf", "--backend", LOCMEM],

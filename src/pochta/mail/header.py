@@ -19,6 +19,8 @@ from pochta.exceptions import BadHeaderError
 
 __all__ = [
     "DNS_NAME",
+    "LINE_BREAKS",
+    "LINE_BREAK_ERROR",
     "CachedDnsName",
     "check_header_value",
     "check_message_headers",
@@ -27,14 +29,18 @@ __all__ = [
     "set_header",
 ]
 
-# Python's str.splitlines() boundaries: the email package refuses a header value that
-# splits into several lines on any of them, so pochta refuses the same set, by name.
-_LINE_BREAKS = ("\r", "\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+#: Python's str.splitlines() boundaries: the email package refuses a header value that
+#: splits into several lines on any of them, so pochta refuses the same set, by name.
+LINE_BREAKS = ("\r", "\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 
 # A line break that is not folding (folding is CRLF or LF followed by a space or tab).
 _UNFOLDED_BREAK = re.compile(
     "\r\n(?![ \t])|\r(?!\n)|(?<!\r)\n(?![ \t])|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]"
 )
+
+
+#: Python's (and so Django 6.0's) words for a header value with a line break.
+LINE_BREAK_ERROR = "Header values may not contain linefeed or carriage return characters"
 
 
 class CachedDnsName:
@@ -65,10 +71,9 @@ def punycode(domain: str) -> str:
 
 def check_header_value(name: str, value: str) -> None:
     """Raise BadHeaderError when ``value`` of header ``name`` holds CR, LF or a line break."""
-    if any(mark in value for mark in _LINE_BREAKS):
+    if any(mark in value for mark in LINE_BREAKS):
         raise BadHeaderError(
-            f"header values can't contain newlines (got {value!r} for header {name!r}); "
-            "remove the CR/LF characters"
+            f"{LINE_BREAK_ERROR} (got {value!r} for header {name!r}); remove the CR/LF characters"
         )
 
 
@@ -94,12 +99,13 @@ def set_header(msg: Message, name: str, value: object) -> None:
         msg[name] = value  # type: ignore[assignment]  # the policy's header factory takes objects
     except ValueError as error:
         # e.g. an address whose encoded display name decodes to CR/LF.
-        raise BadHeaderError(f"header {name!r} value {value!r} is refused: {error}") from None
+        raise BadHeaderError(f"{error} (header {name!r} value {value!r} is refused)") from None
     decoded = msg.get_all(name, [])[-1]
-    if any(mark in str(decoded) for mark in _LINE_BREAKS):
+    if any(mark in str(decoded) for mark in LINE_BREAKS):
         del msg[name]
         raise BadHeaderError(
-            f"header {name!r} value {value!r} decodes to a line break; remove the encoded CR/LF"
+            f"{LINE_BREAK_ERROR} (header {name!r} value {value!r} decodes to a line break); "
+            "remove the encoded CR/LF"
         )
 
 
@@ -124,13 +130,13 @@ def check_message_headers(msg: Message) -> None:
     for part in _walk_own_parts(msg):
         for name, value in part.items():
             if isinstance(value, BaseHeader):
-                bad = any(mark in value for mark in _LINE_BREAKS)
+                bad = any(mark in value for mark in LINE_BREAKS)
             else:
                 bad = _UNFOLDED_BREAK.search(str(value)) is not None
             if bad:
                 raise BadHeaderError(
-                    f"header {name!r} of a {part.get_content_type()} part reads "
-                    f"{str(value)!r}, which holds a line break; remove it"
+                    f"{LINE_BREAK_ERROR} (header {name!r} of a {part.get_content_type()} part "
+                    f"reads {str(value)!r}); remove the line break"
                 )
 
 

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from pochta.exceptions import BadHeaderError
 from pochta.mail.backends.base import SendableMessage
-from pochta.mail.header import check_header_value, punycode
+from pochta.mail.header import LINE_BREAKS, punycode
 
 __all__ = ["Submission", "build_submission", "prep_address"]
 
@@ -47,14 +47,19 @@ _HEADERS = email.parser.BytesHeaderParser(policy=email.policy.compat32)
 def prep_address(address: str, force_ascii: bool = True) -> str:
     """Return the addr-spec of ``address`` for MAIL FROM / RCPT TO.
 
-    Raises BadHeaderError for a line break (SMTP command injection) and ValueError
-    for anything that is not exactly one valid address. With ``force_ascii`` a
+    Raises BadHeaderError for a line break or NUL (SMTP command injection) and
+    ValueError for anything that is not exactly one valid address; both messages
+    start ``Invalid address '...':``, as Django's. With ``force_ascii`` a
     non-ASCII domain is IDNA-encoded.
     """
     address = str(address)
-    check_header_value("envelope address", address)
+    if any(mark in address for mark in LINE_BREAKS):
+        raise BadHeaderError(
+            f"Invalid address {address!r}: it holds a line break, which would inject SMTP "
+            "commands; remove it"
+        )
     if "\x00" in address:
-        raise BadHeaderError(f"address {address!r} holds a NUL character; remove it")
+        raise BadHeaderError(f"Invalid address {address!r}: it holds a NUL character; remove it")
     parsed = AddressHeader.value_parser(address)
     defects = {str(defect) for defect in parsed.all_defects}
     # Django allows a local mailbox such as "webmaster" (Django #15042).
