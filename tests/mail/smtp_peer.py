@@ -20,6 +20,8 @@ class RecordingHandler:
     """An aiosmtpd handler that keeps every envelope it is given."""
 
     envelopes: list[Any] = field(default_factory=list)
+    # The client address of each envelope's connection: one per connection used.
+    peers: list[Any] = field(default_factory=list)
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
@@ -32,6 +34,7 @@ class RecordingHandler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.envelopes.append(envelope)
+        self.peers.append(session.peer)
         return "250 Message accepted for delivery"
 
 
