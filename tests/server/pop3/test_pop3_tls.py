@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import poplib
+import socket
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import trustme
 from pochta.exceptions import ConfigurationError
 from pochta.server.pop3.settings import POP3Settings
 from pochta.store import Store, open_store
+from tests.server.memory_tls import MemoryTLSClient
 from tests.server.pop3.pop3_harness import RunningPOP3, add_messages, serve_pop3
 
 
@@ -119,3 +121,14 @@ def test_the_self_signed_pair_serves_stls(tmp_path: Path, store: Store) -> None:
         unchecked.check_hostname = False
         unchecked.verify_mode = ssl.CERT_NONE
         assert client.stls(unchecked).startswith(b"+OK")
+
+
+def test_a_command_sent_with_the_last_handshake_bytes_is_answered(stls: RunningPOP3) -> None:
+    # As SMTP's STARTTLS: what the TLS layer decrypted before the server's own
+    # STLS task resumed was dropped, so a busy machine lost the client's CAPA.
+    client = stls.raw()
+    assert client.send(b"STLS\r\n") == [b"+OK begin TLS negotiation\r\n"]
+    assert isinstance(client.sock, socket.socket)
+    tls = MemoryTLSClient(client.sock)
+    tls.handshake_then_send(b"USER alice\r\n")
+    assert tls.read_line() == b"+OK send PASS\r\n"

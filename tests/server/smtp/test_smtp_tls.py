@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
 import stat
 from pathlib import Path
@@ -13,6 +14,7 @@ import trustme
 from pochta.exceptions import ConfigurationError
 from pochta.server.smtp.server import SMTPSettings
 from pochta.server.tls import CERT_NAME, KEY_NAME, load_or_create_tls_context
+from tests.server.memory_tls import MemoryTLSClient
 from tests.server.smtp.smtp_harness import Recorder, serve
 
 
@@ -73,6 +75,21 @@ def test_smtplib_starttls_with_required_tls(tls_context: ssl.SSLContext) -> None
     assert [(raw, env.tls) for raw, env in recorder.messages] == [
         (b"Subject: tls\r\n\r\nsecret\r\n", True)
     ]
+
+
+def test_a_command_sent_with_the_last_handshake_bytes_is_answered(
+    tls_context: ssl.SSLContext,
+) -> None:
+    # The server used to drop what the TLS layer decrypted before its own
+    # STARTTLS task resumed: on a busy machine, smtplib's EHLO vanished.
+    with serve(SMTPSettings(tls_context=tls_context)) as server:
+        client = server.connect()
+        client.send(b"EHLO c\r\n")
+        assert client.send(b"STARTTLS\r\n") == [b"220 2.0.0 Ready to start TLS\r\n"]
+        assert isinstance(client.sock, socket.socket)
+        tls = MemoryTLSClient(client.sock)
+        tls.handshake_then_send(b"NOOP\r\n")
+        assert tls.read_line() == b"250 2.0.0 OK\r\n"
 
 
 def test_a_failed_handshake_closes_only_that_session(tls_context: ssl.SSLContext) -> None:

@@ -57,6 +57,7 @@ class POP3Session(asyncio.Protocol):
         self._maildrop: Maildrop | None = None
         self._task: asyncio.Task[None] | None = None
         self._starting_tls = self._write_paused = self._reading_paused = False
+        self._handshaking = False  # input now comes decrypted from the TLS layer: keep it
         self._closing = self._eof = False
         self._last_seen = self._loop.time()
         self._timer: asyncio.TimerHandle | None = None
@@ -90,7 +91,7 @@ class POP3Session(asyncio.Protocol):
         self._framer.feed(data)
         if self._task is None:
             self._process()
-        else:
+        elif not self._handshaking:
             self._update_reading()
 
     def eof_received(self) -> bool:
@@ -258,6 +259,9 @@ class POP3Session(asyncio.Protocol):
 
     async def _start_tls(self, context: ssl.SSLContext) -> None:
         assert self._transport is not None
+        # As SMTP's: start_tls pauses the plain transport before it yields, so
+        # what data_received gets from here on was decrypted, and is kept.
+        self._starting_tls, self._handshaking = False, True
         try:
             transport = await self._loop.start_tls(
                 self._transport, self, context, server_side=True
@@ -266,13 +270,13 @@ class POP3Session(asyncio.Protocol):
             logger.debug("POP3: TLS handshake with %s failed", self._peer, exc_info=True)
             self._transport.abort()
             return
+        finally:
+            self._handshaking = False
         if transport is None:
             return
         self._transport = transport
         self._reading_paused = False  # start_tls resumed reading on the new transport
-        self._starting_tls = False
         self._conversation.tls_started()
-        self._framer.clear()
         self._finish()
 
 

@@ -52,7 +52,8 @@ class SMTPSession(asyncio.Protocol):
         self._peer = ""
         self._in_data = False
         self._task: asyncio.Task[None] | None = None  # storing a message or starting TLS
-        self._starting_tls = False
+        self._starting_tls = False  # STARTTLS answered, handshake not begun: drop input
+        self._handshaking = False  # input now comes decrypted from the TLS layer: keep it
         self._write_paused = False
         self._reading_paused = False
         self._closing = False
@@ -91,7 +92,7 @@ class SMTPSession(asyncio.Protocol):
         self._framer.feed(data)
         if self._task is None:
             self._process()
-        elif len(self._framer) > UNREAD_LIMIT:
+        elif len(self._framer) > UNREAD_LIMIT and not self._handshaking:
             self._update_reading()
 
     def eof_received(self) -> bool:
@@ -311,6 +312,11 @@ class SMTPSession(asyncio.Protocol):
 
     async def _start_tls(self, context: ssl.SSLContext) -> None:
         assert self._transport is not None
+        # start_tls pauses the plain transport before it yields, so from here on
+        # data_received only sees what the TLS layer decrypted. A client's first
+        # command may come with its last handshake bytes and be handed over
+        # before this coroutine resumes: it is kept, not dropped with the plaintext.
+        self._starting_tls, self._handshaking = False, True
         try:
             transport = await self._loop.start_tls(
                 self._transport, self, context, server_side=True
@@ -319,11 +325,11 @@ class SMTPSession(asyncio.Protocol):
             logger.debug("SMTP: TLS handshake with %s failed", self._peer, exc_info=True)
             self._transport.abort()
             return
+        finally:
+            self._handshaking = False
         if transport is None:
             return
         self._transport = transport
         self._reading_paused = False  # start_tls resumed reading on the new transport
-        self._starting_tls = False
         self._conversation.tls_started()
-        self._framer.clear()
         self._finish()
