@@ -70,6 +70,6 @@ def _announce(catcher: Catcher) -> None:
     click.echo(f"SMTP  smtp://{catcher.smtp_address}")
     if catcher.pop3_address is not None:
         click.echo(f"POP3  {catcher.pop3_scheme}://{catcher.pop3_address}")
-    click.echo(f"Inbox http://{catcher.http_address}")
+    click.echo(f"Inbox {catcher.scheme}://{catcher.http_address}{catcher.webroot}")
     click.echo(f"Store {catcher.store.path}")
     sys.stdout.flush()

@@ -28,10 +28,13 @@ from pochta.config.value import (
     parse_duration,
     parse_host_port,
     parse_path,
+    parse_prometheus,
     parse_regex,
     parse_size,
+    parse_spamd,
     parse_text,
     parse_url,
+    parse_webroot,
 )
 from pochta.exceptions import ConfigurationError
 
@@ -40,6 +43,7 @@ __all__ = ["DEFAULT_DATABASE", "Settings", "envvar_of", "flag_of", "parse_settin
 #: Where ``pochta serve`` keeps its mail when no ``--database`` is given: a
 #: folder in the current directory, like ``.git`` (add ``.pochta/`` to ``.gitignore``).
 DEFAULT_DATABASE = Path(".pochta") / "mail.db"
+_METAVARS: dict[Any, str] = {parse_path: "PATH", parse_spamd: "HOST:PORT", parse_webroot: "PATH"}
 
 
 def setting(
@@ -55,6 +59,7 @@ def setting(
     ``parse(text, name=flag)`` reads the text of a flag or variable (see
     :func:`parse_setting`); ``shown`` is the default as ``--help`` prints it.
     """
+    metavar = metavar or _METAVARS.get(parse, "")
     metadata = {"help": help, "parse": parse, "shown": shown, "metavar": metavar}
     return field(default=default, metadata=metadata)
 
@@ -226,6 +231,37 @@ class Settings:
         "Another Host name the web server answers to (repeat, or separate with commas).",
         metavar="NAME",
     )
+    ui_auth_file: Path | None = setting(
+        None,
+        "htpasswd file (bcrypt, MD5, SHA or plain): the inbox, the API and its WebSocket "
+        "then want one of its users.",
+        parse=parse_path,
+        metavar="PATH",
+    )
+    ui_tls_cert: Path | None = setting(
+        None, "PEM certificate: serve the inbox and API over HTTPS only.", parse=parse_path
+    )
+    ui_tls_key: Path | None = setting(None, "PEM private key of --ui-tls-cert.", parse=parse_path)
+    send_api_auth_file: Path | None = setting(
+        None, "htpasswd file whose users alone may POST /api/v1/send.", parse=parse_path
+    )
+    send_api_auth_accept_any: bool = setting(False, "Let anyone POST /api/v1/send.")
+    webroot: str = setting(
+        "/", "Serve everything under this path (/mail/ behind a proxy).", parse=parse_webroot
+    )
+    enable_prometheus: HostPort | bool = setting(
+        False,
+        "Prometheus metrics: true for /metrics on the web port, or HOST:PORT to listen apart.",
+        parse=parse_prometheus,
+        metavar="true|HOST:PORT",
+    )
+    enable_spamassassin: HostPort | None = setting(
+        None, "HOST:PORT of a SpamAssassin spamd, to score messages.", parse=parse_spamd
+    )
+    allow_internal_http_requests: bool = setting(
+        False, "Let the link check reach internal addresses (your app on localhost)."
+    )
+    allow_untrusted_tls: bool = setting(False, "Let the link check accept any TLS certificate.")
     verbose: bool = setting(
         False,
         "Log each message stored and each HTTP request to stderr.",
@@ -309,6 +345,13 @@ class Settings:
         if self.smtp_auth_file is not None and self.smtp_auth_accept_any:
             raise ConfigurationError(
                 "--smtp-auth-file and --smtp-auth-accept-any contradict each other; give one"
+            )
+        if (self.ui_tls_cert is None) != (self.ui_tls_key is None):
+            raise ConfigurationError("--ui-tls-cert and --ui-tls-key go together; give both")
+        if self.send_api_auth_file is not None and self.send_api_auth_accept_any:
+            raise ConfigurationError(
+                "--send-api-auth-file and --send-api-auth-accept-any contradict each other; "
+                "give one"
             )
         for folder in self.watch:
             if folder.exists() and not folder.is_dir():

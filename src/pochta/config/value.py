@@ -23,10 +23,13 @@ __all__ = [
     "parse_duration",
     "parse_host_port",
     "parse_path",
+    "parse_prometheus",
     "parse_regex",
     "parse_size",
+    "parse_spamd",
     "parse_text",
     "parse_url",
+    "parse_webroot",
 ]
 
 MIB = 1024 * 1024
@@ -151,3 +154,49 @@ def parse_url(text: str, *, name: str = "url") -> str:
             f"http://127.0.0.1:8000/hook"
         )
     return url
+
+
+def parse_prometheus(text: str, *, name: str = "--enable-prometheus") -> HostPort | bool:
+    """Read Mailpit's ``--enable-prometheus``: ``true`` (on the web port), ``false``, HOST:PORT."""
+    value = text.strip().lower()
+    if value in ("", "false"):
+        return False
+    if value == "true":
+        return True
+    try:
+        return parse_host_port(value, name=name)
+    except ConfigurationError:
+        raise ConfigurationError(
+            f"{name} {text!r} is neither true, false nor HOST:PORT; give true for /metrics "
+            f"on the web port, or e.g. 127.0.0.1:9090 for a listener of its own"
+        ) from None
+
+
+def parse_spamd(text: str, *, name: str = "--enable-spamassassin") -> HostPort | None:
+    """Read the address of a SpamAssassin ``spamd``: HOST:PORT (empty: no spam check)."""
+    value = text.strip()
+    if not value:
+        return None
+    if value.lower() == "postmark":
+        raise ConfigurationError(
+            f"{name} postmark would send every message to an outside service; pochta talks "
+            f"only to a spamd you run: give its HOST:PORT, e.g. 127.0.0.1:783"
+        )
+    try:
+        return parse_host_port(value, name=name)
+    except ConfigurationError:
+        raise ConfigurationError(
+            f"{name} {text!r} is not HOST:PORT; give the address spamd listens on, "
+            f"e.g. 127.0.0.1:783"
+        ) from None
+
+
+def parse_webroot(text: str, *, name: str = "--webroot") -> str:
+    """Read a path prefix as Mailpit does (``mail`` is ``/mail/``; ``/`` is none)."""
+    if not re.fullmatch(r"[0-9A-Za-z/_.@-]*", text) or ".." in text.split("/"):
+        raise ConfigurationError(
+            f"{name} {text!r} has characters a path prefix may not; use only "
+            f"a-z A-Z 0-9 _ . - / @, e.g. /mail/"
+        )
+    inner = "/".join(piece for piece in text.split("/") if piece)
+    return f"/{inner}/" if inner else "/"

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
+import dataclasses
 import logging
 import os
 import signal
@@ -36,15 +36,17 @@ from fastapi import FastAPI
 
 from pochta import __version__
 from pochta.config import HostPort, Settings
-from pochta.exceptions import ServeError
+from pochta.exceptions import ConfigurationError, ServeError
 from pochta.ingest.watch import Watcher
 from pochta.server.api.chaos import router as chaos_router
+from pochta.server.api.check import router as check_router
 from pochta.server.api.error import install_error_handlers
-from pochta.server.api.event import EventHub
+from pochta.server.api.event import EventHub, RuntimeStats
 from pochta.server.api.event import router as events_router
 from pochta.server.api.feature import Features
 from pochta.server.api.health import router as health_router
 from pochta.server.api.info import router as info_router
+from pochta.server.api.login import Access, Login, access_from
 from pochta.server.api.message import router as messages_router
 from pochta.server.api.model import describe_errors_as_400
 from pochta.server.api.release import router as release_router
@@ -55,13 +57,25 @@ from pochta.server.api.send import router as send_router
 from pochta.server.api.tag import router as tags_router
 from pochta.server.api.view import router as view_router
 from pochta.server.api.wait import router as wait_router
+from pochta.server.binding import bind, bound
+from pochta.server.check import Checks, make_checks
 from pochta.server.descriptor import raise_open_file_limit
+from pochta.server.exposure import exposure_warnings
 from pochta.server.extension import Extensions, start_extensions
+from pochta.server.metrics import (
+    Metrics,
+    MetricsServer,
+    RequestTimer,
+    count_ignored,
+    serve_metrics,
+)
+from pochta.server.metrics import router as metrics_router
 from pochta.server.pop3.launch import pop3_address, start_pop3
 from pochta.server.pop3.server import POP3Server
 from pochta.server.smtp.chaos import Chaos
 from pochta.server.smtp.delivery import chaos_from_settings, smtp_address, start_smtp
 from pochta.server.smtp.server import SMTPServer
+from pochta.server.tls import ui_tls_files
 from pochta.server.web import router as web_router
 from pochta.store import Store, open_store
 from pochta.store.sqlite.follow import Follower
@@ -78,6 +92,8 @@ ROUTERS = (
     search_router,
     tags_router,
     info_router,
+    check_router,
+    metrics_router,
     send_router,
     view_router,
     events_router,
@@ -101,12 +117,20 @@ def create_app(
     send_limit: int = DEFAULT_SEND_LIMIT,
     features: Features | None = None,
     chaos: Chaos | None = None,
+    access: Access | None = None,
+    checks: Checks | None = None,
+    stats: RuntimeStats | None = None,
+    metrics: Metrics | None = None,
+    metrics_route: bool = False,
 ) -> FastAPI:
     """Build the HTTP application around ``store``: every route, behind the request guard.
 
     ``send_limit`` caps the body and the message of ``POST /api/v1/send``
     (``--max-message-size``); every other body is capped at ``body_limit``.
-    ``features`` tells the routes of the relay, the label and the ingest pipeline.
+    ``features`` tells the routes of the relay, the label and the ingest pipeline;
+    ``access`` who may log in; ``checks`` the link, spam, HTML and thumbnail
+    checkers. With ``metrics`` every request is timed, and ``metrics_route``
+    serves them at ``/metrics``.
     """
     app = FastAPI(
         title="pochta",
@@ -120,17 +144,23 @@ def create_app(
     app.state.send_limit = send_limit
     app.state.features = features or Features()
     app.state.chaos = chaos or Chaos()  # /api/v1/chaos: off unless the SMTP server shares one
-    app.state.events = EventHub(store)
+    app.state.events = EventHub(store, stats=stats)
+    app.state.checks = checks or Checks()
+    app.state.metrics = metrics if metrics_route else None
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
     describe_errors_as_400(app)
+    if access is not None and access.locked:
+        app.add_middleware(Login, access=access)
     app.add_middleware(
         RequestGuard,
         allowed_hosts=allowed_hosts,
         body_limit=body_limit,
         route_limits={"/api/v1/send": max(send_limit, body_limit)},
     )
+    if metrics is not None:
+        app.add_middleware(RequestTimer, metrics=metrics)
     return app
 
 
@@ -140,64 +170,6 @@ class _HTTPServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self):  # type: ignore[no-untyped-def]
         yield
-
-
-def bind(address: HostPort, *, what: str, flag: str) -> socket.socket:
-    """Bind ``address`` now (uvicorn listens on it last), or raise :class:`ServeError`."""
-    try:
-        infos = socket.getaddrinfo(address.host, address.port, type=socket.SOCK_STREAM)
-        family, _, _, _, sockaddr = infos[0]
-        sock = socket.socket(family, socket.SOCK_STREAM)
-    except OSError as error:
-        raise ServeError(
-            f"cannot listen on {address} for {what}: {error.strerror or error}; "
-            f"give {flag} with an address of this machine"
-        ) from None
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # Accepted sockets inherit this: without it a keep-alive client waits
-        # ~40 ms per request (uvicorn writes head and body apart; delayed ACK).
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind(sockaddr)  # uvicorn listens on it once SMTP listens (its backlog: 2048)
-    except OSError as error:
-        sock.close()
-        hint = (
-            f"stop the program using it, or give {flag} with another port (0 picks a free one)"
-            if error.errno == errno.EADDRINUSE
-            else f"give {flag} with an address of this machine"
-        )
-        raise ServeError(
-            f"cannot listen on {address} for {what}: {error.strerror or error}; {hint}"
-        ) from None
-    sock.setblocking(False)
-    return sock
-
-
-def _bound(sock: socket.socket) -> HostPort:
-    host, port = sock.getsockname()[:2]
-    return HostPort(host, port)
-
-
-def exposure_warnings(settings: Settings) -> list[str]:
-    """Return a warning for each server reachable from other machines without a login."""
-    warnings = []
-    if not settings.smtp.is_loopback and not settings.smtp_auth_required:
-        warnings.append(
-            f"SMTP on {settings.smtp} accepts mail from anyone who can reach it; "
-            f"give --smtp-auth-file to require a login"
-        )
-    pop3 = settings.pop3_address
-    if pop3 is not None and not pop3.is_loopback and settings.pop3_auth_file is None:
-        warnings.append(
-            f"POP3 on {pop3} lets anyone who can reach it read and delete the mail; "
-            f"give --pop3-auth-file to require a login"
-        )
-    if not settings.listen.is_loopback:
-        warnings.append(
-            f"the API and inbox on {settings.listen} have no login: anyone who can "
-            f"reach them can read and delete the mail"
-        )
-    return warnings
 
 
 class Catcher:
@@ -220,7 +192,7 @@ class Catcher:
         self.pop3_address = pop3_address(pop3) if pop3 is not None else None
         self.pop3_scheme = pop3.scheme if pop3 is not None else "pop3"
         self._pop3 = pop3
-        self.http_address = _bound(sock)
+        self.http_address = bound(sock)
         self._smtp = smtp
         self._http = http
         self._http_task = asyncio.create_task(http.serve(sockets=[sock]))
@@ -229,6 +201,9 @@ class Catcher:
         self._follower = Follower(store)
         self._follower.start()
         self.watcher: Watcher | None = None  # pochta serve --watch DIR, set by start()
+        self.metrics_server: MetricsServer | None = None  # --enable-prometheus HOST:PORT
+        self.scheme = "https" if http.config.ssl_certfile else "http"
+        self.webroot = ""  # the --webroot prefix ("/mail/"), set by start()
         self._closed = False
 
     async def started(self) -> None:
@@ -267,6 +242,8 @@ class Catcher:
         finally:
             if self.watcher is not None:
                 await asyncio.to_thread(self.watcher.close)
+            if self.metrics_server is not None:
+                await asyncio.to_thread(self.metrics_server.close)
             if self.extensions is not None:
                 await asyncio.to_thread(self.extensions.close)
             await asyncio.to_thread(self._follower.close)
@@ -283,6 +260,16 @@ async def start(
     left listening or open when it raises.
     """
     chaos = chaos_from_settings(settings)
+    try:
+        access = access_from(
+            settings.ui_auth_file,
+            settings.send_api_auth_file,
+            send_accept_any=settings.send_api_auth_accept_any,
+        )
+        tls = ui_tls_files(settings.ui_tls_cert, settings.ui_tls_key)
+    except ConfigurationError as error:
+        raise ServeError(str(error)) from None
+    stats = RuntimeStats()
     sock = bind(settings.listen, what="HTTP", flag="--listen")
     try:
         store = await asyncio.to_thread(
@@ -294,12 +281,16 @@ async def start(
     extensions = None
     try:
         extensions = start_extensions(store, settings, os.environ)
+        adeliver, deliver = count_ignored(
+            extensions.pipeline.adeliver, extensions.pipeline.deliver, stats
+        )
         smtp = await start_smtp(
             store,
             settings,
             state_dir=database.parent,
-            deliver=extensions.pipeline.adeliver,
+            deliver=adeliver,
             chaos=chaos,
+            on_rejected=stats.rejected,
         )
     except BaseException:
         sock.close()
@@ -316,14 +307,28 @@ async def start(
         await asyncio.to_thread(store.close)
         raise
     hosts = {settings.listen.host, *settings.allowed_host}
+    metrics = None
+    if settings.enable_prometheus:
+        metrics = Metrics(store, stats, sessions=lambda: smtp.session_count)
     config = uvicorn.Config(
         create_app(
             store,
             allowed_hosts=hosts,
             send_limit=settings.max_message_size,
-            features=extensions.features,
+            features=dataclasses.replace(extensions.features, deliver=deliver),
             chaos=chaos,
+            access=access,
+            checks=make_checks(
+                spamd=settings.enable_spamassassin,
+                allow_internal=settings.allow_internal_http_requests,
+                verify_tls=not settings.allow_untrusted_tls,
+            ),
+            stats=stats,
+            metrics=metrics,
+            metrics_route=settings.enable_prometheus is True,
         ),
+        ssl_certfile=tls[0],
+        ssl_keyfile=tls[1],
         log_config=None,
         access_log=settings.verbose,
         lifespan="off",
@@ -343,6 +348,8 @@ async def start(
         if settings.watch:
             catcher.watcher = Watcher(store, settings.watch)
             catcher.watcher.start()
+        if metrics is not None and isinstance(settings.enable_prometheus, HostPort):
+            catcher.metrics_server = serve_metrics(settings.enable_prometheus, metrics)
         await catcher.started()
     except BaseException:
         await catcher.aclose(grace=0)

@@ -20,7 +20,13 @@ from cryptography.x509.oid import NameOID
 
 from pochta.exceptions import ConfigurationError
 
-__all__ = ["CERT_NAME", "KEY_NAME", "create_self_signed", "load_or_create_tls_context"]
+__all__ = [
+    "CERT_NAME",
+    "KEY_NAME",
+    "create_self_signed",
+    "load_or_create_tls_context",
+    "ui_tls_files",
+]
 
 CERT_NAME = "pochta-tls-cert.pem"
 """File name of the self-signed certificate inside the state folder."""
@@ -104,3 +110,20 @@ def _write_private(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as file:
         file.write(data)
+
+
+def ui_tls_files(cert: Path | None, key: Path | None) -> tuple[str | None, str | None]:
+    """Return the files of ``--ui-tls-cert``/``--ui-tls-key`` once they load (None: no TLS).
+
+    Raises :class:`~pochta.exceptions.ConfigurationError` naming both when they do not load.
+    """
+    if cert is None or key is None:
+        return None, None
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigurationError(
+            f"--ui-tls-cert {cert} / --ui-tls-key {key} do not load ({error}); give a PEM "
+            f"certificate and its private key"
+        ) from None
+    return str(cert), str(key)

@@ -36,7 +36,8 @@ __all__ = ["STARTUP_TIMEOUT", "PochtaServer", "ServeStartup", "read_startup"]
 #: Seconds :meth:`PochtaServer.start` waits for the server to print its addresses.
 STARTUP_TIMEOUT = 30.0
 _ADDRESS = re.compile(
-    r"^(SMTP|POP3|Inbox) +(smtp|pop3s?|http)://(?P<host>\[[^\]]+\]|[^:]+):(?P<port>\d+)$"
+    r"^(SMTP|POP3|Inbox) +(?P<scheme>smtp|pop3s?|https?)://(?P<host>\[[^\]]+\]|[^:]+)"
+    r":(?P<port>\d+)(?P<path>/\S*)?$"
 )
 
 
@@ -216,7 +217,8 @@ def read_startup(process: subprocess.Popen[str]) -> ServeStartup:
             address = (match["host"].strip("[]"), int(match["port"]))
             smtp, pop3 = (address, pop3) if match[1] == "SMTP" else (smtp, address)
         elif match:
-            url = f"http://{match['host']}:{match['port']}"
+            root = (match["path"] or "").rstrip("/")
+            url = f"{match['scheme']}://{match['host']}:{match['port']}{root}"
         elif line.startswith("Store "):
             database = Path(line.removeprefix("Store ").strip())
     return ServeStartup(smtp, url, database, pop3)

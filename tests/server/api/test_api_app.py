@@ -102,5 +102,18 @@ def test_exposure_warnings() -> None:
         Settings(listen=HostPort("::", 8025), smtp_auth_file=Path("users"))
     ) == [
         "the API and inbox on [::]:8025 have no login: anyone who can reach them "
-        "can read and delete the mail"
+        "can read and delete the mail; give --ui-auth-file to require one"
     ]
+    assert exposure_warnings(
+        Settings(listen=HostPort("0.0.0.0", 8025), ui_auth_file=Path("users"))
+    ) == [
+        "the inbox on 0.0.0.0:8025 takes passwords over plain HTTP; give "
+        "--ui-tls-cert and --ui-tls-key to serve it over HTTPS"
+    ]
+    login = Settings(
+        listen=HostPort("0.0.0.0", 8025),
+        ui_auth_file=Path("users"),
+        ui_tls_cert=Path("c.pem"),
+        ui_tls_key=Path("k.pem"),
+    )
+    assert exposure_warnings(login) == []

@@ -76,8 +76,20 @@ class RuntimeStats:
     started: float = field(default_factory=time.monotonic)
     smtp_accepted: int = 0
     smtp_accepted_size: int = 0
+    smtp_rejected: int = 0
+    """Recipients refused by ``--smtp-allowed-recipients`` (each RCPT, as Mailpit counts)."""
+    smtp_ignored: int = 0
+    """Messages dropped as duplicates by ``--ignore-duplicate-ids``."""
     messages_deleted: int = 0
     known_total: int = 0
+
+    def rejected(self) -> None:
+        """Count one SMTP rejection."""
+        self.smtp_rejected += 1
+
+    def ignored(self) -> None:
+        """Count one ignored duplicate."""
+        self.smtp_ignored += 1
 
     def uptime(self) -> int:
         """Return whole seconds since the server started."""
@@ -98,9 +110,9 @@ def frame(kind: str, data: object) -> str:
 class EventHub:
     """Hears the store's changes and sends them to every connected client."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, stats: RuntimeStats | None = None) -> None:
         self.store = store
-        self.stats = RuntimeStats()
+        self.stats = stats or RuntimeStats()
         self._lock = threading.Lock()
         self._clients: set[_Client] = set()
         self._loop: asyncio.AbstractEventLoop | None = None

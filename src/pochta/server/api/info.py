@@ -4,13 +4,15 @@
 size, the message, unread and per-tag counts, and runtime figures since the
 server started (uptime, resident memory, messages accepted over SMTP and
 their bytes, messages deleted). ``LatestVersion`` is always ``""`` (pochta
-never calls out to the network); ``SMTPRejected`` and ``SMTPIgnored`` are 0
-(the SMTP server answers refusals itself and ignores no duplicates).
+never calls out to the network). As in Mailpit, ``SMTPRejected`` counts each
+recipient ``--smtp-allowed-recipients`` refuses (also when
+``--smtp-ignore-rejected-recipients`` answers it 250), not refusals for size,
+login or limits; ``SMTPIgnored`` counts duplicates ``--ignore-duplicate-ids`` drops.
 
 ``/api/v1/webui`` answers the settings of Mailpit's web UI that pochta has:
 the ``--label``, the relay of ``--smtp-relay-config`` (``MessageRelay``, with
 Mailpit's deprecated ``RecipientAllowlist`` key that its clients expect),
-``--ignore-duplicate-ids`` and whether chaos is on; no SpamAssassin.
+``--ignore-duplicate-ids``, and whether chaos and ``--enable-spamassassin`` are on.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pochta.server.api.event import EventHub
 from pochta.server.api.feature import FeaturesDep
 from pochta.server.api.model import AppInformation, WebUIConfiguration, documented
 from pochta.server.api.shape import JSON
+from pochta.server.check import get_checks
 from pochta.server.relay.config import RelayConfig
 
 __all__ = ["message_relay_json", "resident_memory", "router"]
@@ -69,8 +72,8 @@ def info(request: Request, store: StoreDep) -> JSON:
             "MessagesDeleted": stats.messages_deleted,
             "SMTPAccepted": stats.smtp_accepted,
             "SMTPAcceptedSize": stats.smtp_accepted_size,
-            "SMTPRejected": 0,
-            "SMTPIgnored": 0,
+            "SMTPRejected": stats.smtp_rejected,
+            "SMTPIgnored": stats.smtp_ignored,
         },
     }
 
@@ -86,7 +89,7 @@ def webui(request: Request, features: FeaturesDep) -> JSON:
     return {
         "Label": features.label,
         "MessageRelay": message_relay_json(features.relay),
-        "SpamAssassin": False,
+        "SpamAssassin": get_checks(request).spam is not None,
         "ChaosEnabled": bool(request.app.state.chaos.enabled),
         "DuplicatesIgnored": features.duplicates_ignored,
         "HideDeleteAllButton": False,

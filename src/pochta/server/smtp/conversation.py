@@ -215,6 +215,8 @@ class Conversation:
             raise CommandError(replies.TOO_MANY_RECIPIENTS)
         allowed = self._settings.allowed_recipients
         if allowed is not None and not allowed.search(rcpt):
+            if self._settings.on_rejected is not None:
+                self._settings.on_rejected()
             if not self._settings.ignore_rejected_recipients:
                 raise CommandError(replies.RECIPIENT_REFUSED)
             self._dropped += 1

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import logging
 import os
 import re
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 from pochta.config import HostPort, Settings
@@ -93,15 +95,19 @@ async def start_smtp(
     state_dir: Path,
     deliver: Deliver | None = None,
     chaos: Chaos | None = None,
+    on_rejected: Callable[[], None] | None = None,
 ) -> SMTPServer:
     """Start SMTP on ``settings.smtp`` delivering into ``store``, or raise :class:`ServeError`.
 
     ``deliver`` replaces the plain ``store.aadd`` (e.g. a
     :class:`~pochta.server.pipeline.Pipeline`'s ``adeliver``); ``chaos`` is
-    shared with the API (:func:`chaos_from_settings`).
+    shared with the API (:func:`chaos_from_settings`); ``on_rejected`` hears
+    of each recipient the allowlist refuses.
     """
     try:
-        config = smtp_settings(settings, state_dir=state_dir, chaos=chaos)
+        config = dataclasses.replace(
+            smtp_settings(settings, state_dir=state_dir, chaos=chaos), on_rejected=on_rejected
+        )
     except ConfigurationError as error:
         raise ServeError(str(error)) from None
     address = settings.smtp

@@ -72,6 +72,8 @@ class SMTPSettings:
     """Recipients must match (unanchored ``search``); others get 550 5.1.0."""
     ignore_rejected_recipients: bool = False
     """Answer 250 to recipients ``allowed_recipients`` refuses, and leave them out."""
+    on_rejected: Callable[[], None] | None = None
+    """Called for each recipient ``allowed_recipients`` refuses (``SMTPRejected``)."""
     chaos: Chaos | None = None
     """Failures on purpose (``--enable-chaos``); shared by every session, changed by the API."""
 
