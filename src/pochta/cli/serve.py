@@ -71,5 +71,7 @@ def _announce(catcher: Catcher) -> None:
     if catcher.pop3_address is not None:
         click.echo(f"POP3  {catcher.pop3_scheme}://{catcher.pop3_address}")
     click.echo(f"Inbox {catcher.scheme}://{catcher.http_address}{catcher.webroot}")
+    if catcher.metrics_server is not None:
+        click.echo(f"Metrics http://{catcher.metrics_server.address}/metrics")
     click.echo(f"Store {catcher.store.path}")
     sys.stdout.flush()

@@ -29,7 +29,7 @@ __all__ = ["MAX_HTML", "check_html", "count_html"]
 
 #: Characters of HTML read; a larger body is checked from its start.
 MAX_HTML = 1024 * 1024
-_NOT_NODES = frozenset({"html", "head", "meta"})
+_NOT_NODES = frozenset({"html", "head", "meta", "title", "body"})
 _ELEMENTS = {
     "html-object": {"object", "embed"},
     "html-strike": {"strike", "s"},
