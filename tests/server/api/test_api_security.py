@@ -153,6 +153,7 @@ async def test_front_page_points_to_the_api(api_client: httpx.AsyncClient) -> No
 # parameter names, and pochta's own: the probes, and /api/v1/wait (listed once its
 # owner drops include_in_schema=False).
 MAILPIT_PATHS = [
+    "/api/v1/chaos",
     "/api/v1/info",
     "/api/v1/message/{ID}",
     "/api/v1/message/{ID}/headers",
@@ -173,7 +174,7 @@ MAILPIT_PATHS = [
     "/view/{ID}.html",
     "/view/{ID}.txt",
 ]
-POCHTA_PATHS = ["/livez", "/readyz"]
+POCHTA_PATHS = ["/api/v1/chaos/rules", "/livez", "/readyz"]
 
 
 async def test_openapi_lists_the_mailpit_routes(api_client: httpx.AsyncClient) -> None:
