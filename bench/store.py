@@ -19,7 +19,9 @@ import time
 import zlib
 from pathlib import Path
 
-from pochta.store import Envelope, Store, open_store, writer
+from pochta.store import Envelope, Store, open_store
+from pochta.store.sqlite import blob
+from pochta.store.sqlite.store import SQLiteStore
 
 ENVELOPE = Envelope("app@example.com", ("user@example.com",), "127.0.0.1", "bench")
 
@@ -93,15 +95,15 @@ def set_synchronous(connection: sqlite3.Connection, value: str) -> None:
 def bench_ingest(folder: Path, count: int) -> None:
     baseline_count = max(count // 10, 100)
     for synchronous in ("OFF", "FULL"):
-        with open_store(folder / f"baseline-{synchronous}.db") as store:
-            store._change(functools.partial(set_synchronous, value=synchronous))
+        with SQLiteStore(folder / f"baseline-{synchronous}.db") as store:
+            store._writer.run(functools.partial(set_synchronous, value=synchronous))
             started = time.perf_counter()
             for number in range(baseline_count):
                 store.add(small_message(number), ENVELOPE)
             baseline = baseline_count / (time.perf_counter() - started)
             print(f"add() one at a time, synchronous={synchronous:4}: {baseline:6.0f} msgs/s")
     for tasks in (4, 32):
-        with open_store(folder / f"group{tasks}.db") as store:
+        with SQLiteStore(folder / f"group{tasks}.db") as store:
             started = time.perf_counter()
             asyncio.run(add_concurrently(store, count, tasks))
             rate = count / (time.perf_counter() - started)
@@ -204,7 +206,7 @@ def bench_compression() -> None:
 def bench_compression_on_disk(folder: Path, count: int) -> None:
     """Store the same messages with and without compression; compare size and rate."""
     for label, threshold in (("uncompressed", 1 << 62), ("zlib from 1 KiB", 1024)):
-        writer.COMPRESS_FROM = threshold
+        blob.COMPRESS_FROM = threshold
         with open_store(folder / f"{threshold}.db") as store:
             started = time.perf_counter()
             asyncio.run(add_concurrently(store, count, 32))
@@ -212,7 +214,7 @@ def bench_compression_on_disk(folder: Path, count: int) -> None:
             store.flush()  # the full-text index counts too
         size = sum(p.stat().st_size for p in folder.glob(f"{threshold}.db*"))
         print(f"{label:16}: {size / count:6.0f} bytes per message on disk, {rate:6.0f} msgs/s")
-    writer.COMPRESS_FROM = 1024
+    blob.COMPRESS_FROM = 1024
 
 
 def main() -> None:

@@ -86,7 +86,7 @@ def test_a_restart_goes_on_where_it_stopped(store: Store, tmp_path: Path) -> Non
     assert Watcher(store, [folder]).poll() == 1
     assert Watcher(store, [folder]).poll() == 0
     assert subjects(store) == ["first", "second"]
-    assert state_path(store.path).is_file()
+    assert state_path(Path(store.location)).is_file()
 
 
 def test_a_replaced_or_truncated_log_is_read_from_its_start(store: Store, tmp_path: Path) -> None:
@@ -129,7 +129,7 @@ def test_an_unreadable_state_file_means_starting_over(
     folder.mkdir()
     (folder / "a.log").write_bytes(message("m") + b"\n" + SEPARATOR)
     still(folder)
-    state_path(store.path).write_text("{not json")
+    state_path(Path(store.location)).write_text("{not json")
     with caplog.at_level(logging.WARNING, logger="pochta.ingest.watch"):
         assert Watcher(store, [folder]).poll() == 1
     assert "read from the start" in caplog.text
@@ -178,7 +178,7 @@ def test_watching_the_store_folder_leaves_the_store_files_alone(
     still(tmp_path)
     assert watcher.poll() == 0
     assert subjects(store) == ["beside the store"]
-    assert sorted(json.loads(state_path(store.path).read_text())["files"]) == [
+    assert sorted(json.loads(state_path(Path(store.location)).read_text())["files"]) == [
         str(tmp_path / "a.log")
     ]
 

@@ -1,12 +1,9 @@
-"""Store.search: every term of the query language against a fixed set of messages."""
+"""The store contract's search: each term of the query language against a fixed set of messages."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -14,7 +11,7 @@ from hypothesis import strategies as st
 
 from pochta.exceptions import QueryError
 from pochta.store import Envelope, Store, open_store
-from pochta.store.sqlite.row import to_micros
+from tests.store.conftest import StoreKind, StoreOpener
 
 ENVELOPE = Envelope("app@example.com", ("user@example.com",))
 PDF = (
@@ -60,19 +57,15 @@ def raw_message(subject: str) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    path = tmp_path_factory.mktemp("search") / "mail.db"
-    with open_store(path) as store:
+def store(store_kind: StoreKind, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    location = store_kind.location(tmp_path_factory.mktemp("search"))
+    with open_store(location) as store:
         ids = [store.add(raw_message(subject), ENVELOPE) for subject in FIXTURES]
         store.set_read([ids[0]], True)
         # Stored at known moments: a day apart, ending 2026-03-04 12:00 UTC.
-        with closing(sqlite3.connect(path)) as other:
-            for days, id in enumerate(reversed(ids)):
-                moment = datetime(2026, 3, 4, 12, tzinfo=UTC) - timedelta(days=days)
-                other.execute(
-                    "UPDATE message SET created = ? WHERE id = ?", (to_micros(moment), id)
-                )
-            other.commit()
+        for days, id in enumerate(reversed(ids)):
+            moment = datetime(2026, 3, 4, 12, tzinfo=UTC) - timedelta(days=days)
+            store_kind.set_created(location, id, moment)
         yield store
 
 
@@ -153,14 +146,14 @@ def test_counts_and_paging(store: Store) -> None:
 
 
 @pytest.mark.parametrize("read", [1, 3])
-def test_unread_counts_of_word_searches(tmp_path: Path, read: int) -> None:
-    with open_store(tmp_path / "mail.db") as store:
-        ids = [store.add(raw_message(subject), ENVELOPE) for subject in FIXTURES]
-        store.set_read(ids[:read], True)  # password-reset first, then the others
-        counts = [
-            (page.matched, page.matched_unread, [s.subject for s in page.messages])
-            for page in (store.search("shop", start=1), store.search("shop is:unread"))
-        ]
+def test_unread_counts_of_word_searches(open_test_store: StoreOpener, read: int) -> None:
+    store = open_test_store()
+    ids = [store.add(raw_message(subject), ENVELOPE) for subject in FIXTURES]
+    store.set_read(ids[:read], True)  # password-reset first, then the others
+    counts = [
+        (page.matched, page.matched_unread, [s.subject for s in page.messages])
+        for page in (store.search("shop", start=1), store.search("shop is:unread"))
+    ]
     unread_shop = 3 - read if read < 3 else 1
     assert counts[0] == (3, unread_shop, ["Invoice 77", "password-reset"])
     assert counts[1][:2] == (unread_shop, unread_shop)
@@ -206,31 +199,3 @@ def test_search_survives_any_text(store: Store, text: str) -> None:
         store.search_ids(text)
     except QueryError:
         pass
-
-
-def test_upgraded_store_is_searchable(tmp_path: Path) -> None:
-    from pochta.message.parse import parse_message
-    from pochta.store.identity import new_id
-    from pochta.store.sqlite.migration import APPLICATION_ID, LATEST_VERSION, migrations
-    from pochta.store.sqlite.row import row_values, summarise
-
-    path = tmp_path / "old.db"
-    raw = raw_message("Invoice 77")
-    summary = summarise(new_id(), parse_message(raw), ENVELOPE, datetime.now(UTC))
-    with closing(sqlite3.connect(path, isolation_level=None)) as old:
-        old.executescript(migrations()[0][1])
-        old.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        old.execute("PRAGMA user_version = 1")
-        cursor = old.execute(
-            "INSERT INTO message (id, created, read, size, message_id, subject, sender, summary)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            row_values(summary, 0, False)[:8],
-        )
-        old.execute("INSERT INTO message_raw VALUES (?, 0, ?)", (cursor.lastrowid, raw))
-    with open_store(path) as store:
-        store.flush()
-        assert (found(store, "attached"), found(store, "tag:urgent")) == (
-            ["Invoice 77"],
-            ["Invoice 77"],
-        )
-        assert (store.info().schema, store.info().unindexed) == (LATEST_VERSION, 0)

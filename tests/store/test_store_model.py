@@ -1,14 +1,12 @@
-"""Random sequences of adds, flags, deletes and pruning agree with a plain list model."""
+"""The store contract as a model: random adds, flags, deletes and pruning agree with a list."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pochta.store import Envelope, Store, open_store
+from pochta.store import Envelope, Store
+from tests.store.conftest import StoreOpener
 
 ENVELOPE = Envelope("from@example.com", ("to@example.com",))
 Model = list[tuple[str, bool]]  # (id, read), oldest first
@@ -25,14 +23,17 @@ OPERATIONS = st.lists(
 )
 
 
-@settings(max_examples=40, deadline=None)
-@given(OPERATIONS, st.integers(0, 6))
-def test_store_agrees_with_a_list(operations: list[Operation], keep: int) -> None:
+# Each example empties the store first, so sharing the test's location is safe.
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(operations=OPERATIONS, keep=st.integers(0, 6))
+def test_store_agrees_with_a_list(
+    open_test_store: StoreOpener, operations: list[Operation], keep: int
+) -> None:
     model: Model = []
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        open_store(Path(folder) / "mail.db", max_messages=keep) as store,
-    ):
+    with open_test_store(max_messages=keep) as store:
+        store.delete(None)
         for operation in operations:
             model = apply(store, model, operation, keep)
             newest_first = [(m.id, m.read) for m in store.list_messages(limit=100).messages]

@@ -1,24 +1,17 @@
-"""The Summary the store keeps for each .eml fixture, compared field by field as a whole."""
+"""The store contract's summaries: the one kept for each .eml fixture, compared as a whole."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from pochta.store import Address, Envelope, Store, Summary, open_store
+from pochta.store import Address, Envelope, Store, Summary
 
 DATA = Path(__file__).parent.parent / "data"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with open_store(tmp_path / "mail.db") as opened:
-        yield opened
 
 
 def summary(

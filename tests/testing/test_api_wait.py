@@ -196,21 +196,21 @@ async def test_a_finished_wait_stops_listening_to_the_store(
     api_client: httpx.AsyncClient, api_store: Store
 ) -> None:
     internals: Any = api_store
-    listening = list(internals._subscribers._callbacks)
+    listening = list(internals._announcer._subscribers._callbacks)
     await api_client.get("/api/v1/wait", params={"timeout": 0.1})
     wanted = await add(api_store, "After")
 
     answer = await api_client.get("/api/v1/wait", params={"timeout": 0})
 
     assert answer.json()["ID"] == wanted
-    assert internals._subscribers._callbacks == listening
+    assert internals._announcer._subscribers._callbacks == listening
 
 
 async def test_a_client_that_goes_away_ends_its_wait(tmp_path: Path) -> None:
     settings = Settings(smtp=HostPort("127.0.0.1", 0), listen=HostPort("127.0.0.1", 0))
     catcher = await start(settings, database=tmp_path / "mail.db")
     internals: Any = catcher.store
-    listening = internals._subscribers._callbacks
+    listening = internals._announcer._subscribers._callbacks
     before = len(listening)  # the server's own subscribers
     try:
         _reader, writer = await asyncio.open_connection(

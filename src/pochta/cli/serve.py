@@ -73,5 +73,5 @@ def _announce(catcher: Catcher) -> None:
     click.echo(f"Inbox {catcher.scheme}://{catcher.http_address}{catcher.webroot}")
     if catcher.metrics_server is not None:
         click.echo(f"Metrics http://{catcher.metrics_server.address}/metrics")
-    click.echo(f"Store {catcher.store.path}")
+    click.echo(f"Store {catcher.store.location}")
     sys.stdout.flush()

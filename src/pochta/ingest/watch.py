@@ -52,12 +52,13 @@ SETTLE = 1.0
 QUIET = 0.2
 """Seconds a log must stay unchanged before a line of dashes at its very end counts."""
 
+_STATE_SUFFIX = ".watch.json"
 _State = dict[str, dict[str, int]]  # path -> {"inode": ..., "offset": ...}
 
 
 def state_path(database: Path) -> Path:
     """Return the file that remembers what was imported into the store at ``database``."""
-    return database.with_name(database.name + ".watch.json")
+    return database.with_name(database.name + _STATE_SUFFIX)
 
 
 class Watcher:
@@ -67,12 +68,25 @@ class Watcher:
     call it directly); :meth:`start` polls on a daemon thread until :meth:`close`.
     """
 
-    def __init__(self, store: Store, folders: Sequence[Path], *, interval: float = INTERVAL):
-        """Remember the folders and load what earlier runs imported."""
+    def __init__(
+        self,
+        store: Store,
+        folders: Sequence[Path],
+        *,
+        state_file: Path | None = None,
+        interval: float = INTERVAL,
+    ):
+        """Remember the folders and load what earlier runs imported.
+
+        ``state_file`` remembers it; by default :func:`state_path` of a store
+        whose location is a file.
+        """
         self._store = store
         self._folders = [Path(folder).absolute() for folder in folders]
         self._interval = interval
-        self._state_file = state_path(store.path)
+        self._state_file = state_file or state_path(Path(store.location))
+        # The store's own files (mail.db, -wal, .watch.json) are never imported.
+        self._own = self._state_file.name.removesuffix(_STATE_SUFFIX)
         self._state = _load(self._state_file)
         # (size, mtime) of files whose new bytes held nothing complete yet.
         self._waiting: dict[str, tuple[int, float]] = {}
@@ -126,9 +140,7 @@ class Watcher:
 
     def _wanted(self, path: Path) -> bool:
         """Leave out hidden files and the store's own (mail.db, -wal, .watch.json)."""
-        own = path.parent == self._store.path.absolute().parent and path.name.startswith(
-            self._store.path.name
-        )
+        own = path.parent == self._state_file.absolute().parent and path.name.startswith(self._own)
         return not path.name.startswith(".") and not own
 
     def _take(self, path: Path) -> int:

@@ -37,7 +37,7 @@ from fastapi import FastAPI
 from pochta import __version__
 from pochta.config import HostPort, Settings
 from pochta.exceptions import ConfigurationError, ServeError
-from pochta.ingest.watch import Watcher
+from pochta.ingest.watch import Watcher, state_path
 from pochta.server.api.chaos import router as chaos_router
 from pochta.server.api.check import router as check_router
 from pochta.server.api.error import install_error_handlers
@@ -78,7 +78,6 @@ from pochta.server.smtp.server import SMTPServer
 from pochta.server.tls import ui_tls_files
 from pochta.server.web import router as web_router
 from pochta.store import Store, open_store
-from pochta.store.sqlite.follow import Follower
 
 __all__ = ["ROUTERS", "Catcher", "create_app", "exposure_warnings", "serve", "start"]
 
@@ -197,9 +196,6 @@ class Catcher:
         self._http = http
         self._http_task = asyncio.create_task(http.serve(sockets=[sock]))
         self._prune_task = asyncio.create_task(self._prune_forever(prune_interval))
-        # Rows other processes add (store email backend, pochta import) show live.
-        self._follower = Follower(store)
-        self._follower.start()
         self.watcher: Watcher | None = None  # pochta serve --watch DIR, set by start()
         self.metrics_server: MetricsServer | None = None  # --enable-prometheus HOST:PORT
         self.scheme = "https" if http.config.ssl_certfile else "http"
@@ -246,7 +242,6 @@ class Catcher:
                 await asyncio.to_thread(self.metrics_server.close)
             if self.extensions is not None:
                 await asyncio.to_thread(self.extensions.close)
-            await asyncio.to_thread(self._follower.close)
             await asyncio.to_thread(self.store.close)
 
 
@@ -273,7 +268,12 @@ async def start(
     sock = bind(settings.listen, what="HTTP", flag="--listen")
     try:
         store = await asyncio.to_thread(
-            open_store, database, max_messages=settings.max, max_age=settings.max_age
+            # follow: rows other processes add (store email backend, pochta import) show live.
+            open_store,
+            database,
+            max_messages=settings.max,
+            max_age=settings.max_age,
+            follow=True,
         )
     except BaseException:
         sock.close()
@@ -346,7 +346,7 @@ async def start(
     )
     try:
         if settings.watch:
-            catcher.watcher = Watcher(store, settings.watch)
+            catcher.watcher = Watcher(store, settings.watch, state_file=state_path(database))
             catcher.watcher.start()
         if metrics is not None and isinstance(settings.enable_prometheus, HostPort):
             catcher.metrics_server = serve_metrics(settings.enable_prometheus, metrics)

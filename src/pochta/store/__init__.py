@@ -1,6 +1,7 @@
-"""The captured mailbox: messages kept byte-exact in one SQLite file, with summaries.
+"""The captured mailbox: messages kept byte-exact behind one contract, with summaries.
 
-::
+:class:`Store` is the contract (:mod:`pochta.store.contract`) every store
+keeps; :func:`open_store` opens one by location (an SQLite file by default)::
 
     from pochta.store import Envelope, open_store
 
@@ -14,8 +15,9 @@ from __future__ import annotations
 from pochta.message.envelope import Envelope
 from pochta.message.parse import parse_message
 from pochta.message.record import Address, ParsedMessage, Part
+from pochta.store.contract import Store
+from pochta.store.location import open_store
 from pochta.store.record import MessagePage, SearchPage, StoreEvent, StoreInfo, Summary
-from pochta.store.sqlite.store import Store, open_store
 
 __all__ = [
     "Address",

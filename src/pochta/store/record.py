@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from pochta.message.envelope import Envelope
 from pochta.message.record import Address
@@ -77,19 +76,22 @@ class SearchPage:
 class StoreInfo:
     """Facts about the store for ``/api/v1/info``.
 
-    ``size_bytes`` is the file plus its write-ahead log; ``tags`` maps each
-    tag to the number of messages carrying it; ``unindexed`` counts messages
-    the indexer has still to parse; ``schema`` is the store's schema version.
+    ``location`` is the store's :attr:`~pochta.store.Store.location` (a file
+    path, a URL without its password); ``size_bytes`` what it takes on disk
+    (for SQLite the file plus its write-ahead log); ``tags`` maps each tag to
+    the number of messages carrying it; ``unindexed`` counts messages still
+    to be indexed; ``schema`` is the store's schema version; ``engine`` names
+    the database and its version ("SQLite 3.40.1").
     """
 
-    path: Path
+    location: str
     size_bytes: int
     total: int
     unread: int
     tags: dict[str, int]
     unindexed: int
     schema: int
-    sqlite_version: str
+    engine: str
 
 
 @dataclass(frozen=True, slots=True)

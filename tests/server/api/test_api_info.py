@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -37,13 +39,13 @@ async def test_info_counts_the_store(api_client: httpx.AsyncClient, api_store: S
     assert info == {
         "Version": __version__,
         "LatestVersion": "",
-        "Database": str(api_store.path),
+        "Database": api_store.location,
         "DatabaseSize": info["DatabaseSize"],
         "Messages": 2,
         "Unread": 1,
         "Tags": {"a": 1, "b": 2},
     }
-    assert info["DatabaseSize"] >= api_store.path.stat().st_size > 0
+    assert info["DatabaseSize"] >= Path(api_store.location).stat().st_size > 0
     assert runtime["Memory"] > 1024 * 1024 and runtime["Uptime"] >= 0
     assert runtime["MessagesDeleted"] == runtime["SMTPAccepted"] == 0
 

@@ -61,7 +61,7 @@ def info(request: Request, store: StoreDep) -> JSON:
     return {
         "Version": __version__,
         "LatestVersion": "",
-        "Database": str(facts.path),
+        "Database": facts.location,
         "DatabaseSize": facts.size_bytes,
         "Messages": facts.total,
         "Unread": facts.unread,

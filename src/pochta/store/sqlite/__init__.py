@@ -1,6 +1,6 @@
 """The embedded store: one SQLite file in WAL mode, written by one thread, FTS5 search.
 
-:func:`open_store` (re-exported by :mod:`pochta.store`) opens it; the
+:func:`pochta.store.open_store` opens it for a file path;
 :class:`~pochta.store.sqlite.store.SQLiteStore` holds its collaborators.
 """
 

@@ -10,13 +10,15 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
-from pochta.store.sqlite.indexer import INSERT_TEXT
-from pochta.store.sqlite.row import UPDATE_INDEXED, to_micros
+from pochta.store.limit import Limits
+from pochta.store.sqlite.row import INSERT_TEXT, UPDATE_INDEXED, text_values, to_micros
+from pochta.store.summary import SearchText
 
 __all__ = [
     "apply_index",
     "delete_all",
     "delete_ids",
+    "prune",
     "prune_by_age",
     "prune_by_count",
     "set_read",
@@ -99,6 +101,16 @@ def delete_all(connection: sqlite3.Connection) -> int:
     return total
 
 
+def prune(connection: sqlite3.Connection, limits: Limits) -> list[str]:
+    """Apply ``limits`` (age first, then count); return the ids deleted."""
+    pruned: list[str] = []
+    if limits.max_age is not None:
+        pruned.extend(prune_by_age(connection, limits.max_age))
+    if limits.max_messages > 0:
+        pruned.extend(prune_by_count(connection, limits.max_messages))
+    return pruned
+
+
 def prune_by_count(connection: sqlite3.Connection, keep: int) -> list[str]:
     """Delete all but the newest ``keep`` messages; return the ids deleted."""
     total = int(connection.execute("SELECT total FROM tally").fetchone()[0])
@@ -122,7 +134,7 @@ def prune_by_age(connection: sqlite3.Connection, max_age: timedelta) -> list[str
 
 def apply_index(
     connection: sqlite3.Connection,
-    batch: Sequence[tuple[tuple[object, ...], tuple[str, ...]]],
+    batch: Sequence[tuple[tuple[object, ...], SearchText]],
     synchronous: str = "FULL",
 ) -> list[str]:
     """Complete rows the indexer parsed: (UPDATE_INDEXED values, full-text row) each.
@@ -140,7 +152,7 @@ def apply_index(
             row = connection.execute(UPDATE_INDEXED, values).fetchone()
             if row is not None:
                 connection.execute("DELETE FROM message_search WHERE seq = ?", (row[0],))
-                connection.execute(INSERT_TEXT, (row[0], *text))
+                connection.execute(INSERT_TEXT, text_values(row[0], text))
                 done.append(str(values[-1]))
         connection.execute("COMMIT")
     except BaseException:

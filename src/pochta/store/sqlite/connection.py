@@ -11,16 +11,28 @@ import logging
 import sqlite3
 from pathlib import Path
 
-from pochta.exceptions import StoreError, StoreFormatError
+from pochta.exceptions import StoreError, StoreFormatError, StoreFullError
 from pochta.store.sqlite.migration import migrate
-from pochta.store.sqlite.writer import store_error
 
-__all__ = ["connect_reader", "connect_writer"]
+__all__ = ["connect_reader", "connect_writer", "store_error"]
 
 logger = logging.getLogger(__name__)
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _BUSY_TIMEOUT = 10.0  # seconds; another process migrating or checkpointing
+
+
+def store_error(exc: BaseException, path: Path, doing: str) -> StoreError:
+    """Translate a failure into StoreFullError (disk full) or StoreError, naming ``path``."""
+    if isinstance(exc, StoreError):
+        return exc
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code == sqlite3.SQLITE_FULL:
+        return StoreFullError(
+            f"the disk holding {path} is full, so pochta could not {doing}; "
+            "free disk space or delete messages, then try again"
+        )
+    return StoreError(f"pochta could not {doing} in {path}: {exc}")
 
 
 def connect_writer(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:

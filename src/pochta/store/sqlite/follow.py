@@ -2,8 +2,9 @@
 
 A store announces its own changes to its subscribers. Rows written by
 *another* process on the same file (the ``store`` email backend, ``pochta
-import``, a second :class:`~pochta.store.Store` on the file) are invisible to
-those subscribers, so ``pochta serve`` runs a :class:`Follower`: a thread that
+import``, a second store on the file) are invisible to those subscribers, so
+a store opened with ``follow=True`` (what ``pochta serve`` does) runs a
+:class:`Follower`: a thread that
 every :data:`INTERVAL` seconds asks SQLite whether the file changed (``PRAGMA
 data_version``, one cheap call), and if it did, reads the rows past the last
 one it knows and hands their summaries to :meth:`Store.publish` as "new"
@@ -11,9 +12,8 @@ events, exactly the events the store gives for its own messages.
 
 ::
 
-    with open_store("mail.db") as store, Follower(store) as follower:
+    with open_store("mail.db", follow=True) as store:
         store.subscribe(print)          # also hears of rows other processes add
-        follower.start()
 
 Only additions are followed. Deletions and read flags changed by another
 process show on the next read of the API, without an event.
@@ -24,15 +24,16 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 from pochta.exceptions import MessageNotFound, StoreError
-from pochta.store.record import StoreEvent
+from pochta.store.record import StoreEvent, Summary
 from pochta.store.sqlite.connection import connect_reader
-from pochta.store.sqlite.store import Store
 
-__all__ = ["INTERVAL", "Follower"]
+__all__ = ["INTERVAL", "Followed", "Follower"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,35 @@ INTERVAL = 0.25
 _BATCH = 500  # rows read per query, so a large import is announced in steps
 
 
+class Followed(Protocol):
+    """What the follower needs of its store (:class:`~pochta.store.sqlite.store.SQLiteStore`)."""
+
+    @property
+    def path(self) -> Path:
+        """The store's file."""
+        ...
+
+    def announces(self, id: str) -> bool:
+        """Whether the store itself committed ``id`` and will announce it."""
+        ...
+
+    def flush(self, *, index: bool = True) -> None:
+        """Wait for the store's queued changes and their events."""
+        ...
+
+    def summary(self, id: str) -> Summary:
+        """The summary of a stored message."""
+        ...
+
+    def publish(self, events: Sequence[StoreEvent]) -> None:
+        """Deliver events to the store's subscribers."""
+        ...
+
+    def subscribe(self, callback: Callable[[StoreEvent], None]) -> Callable[[], None]:
+        """Hear the store's own events."""
+        ...
+
+
 class Follower:
     """Announce rows that other processes add to ``store``'s file (see the module docstring).
 
@@ -49,7 +79,7 @@ class Follower:
     it on a daemon thread every ``interval`` seconds until :meth:`close`.
     """
 
-    def __init__(self, store: Store, *, interval: float = INTERVAL) -> None:
+    def __init__(self, store: Followed, *, interval: float = INTERVAL) -> None:
         """Remember where the file stands now: rows already there are not announced."""
         self._store = store
         self._interval = interval
@@ -92,6 +122,13 @@ class Follower:
             self._thread.start()
 
     def _run(self) -> None:
+        try:
+            self._follow()
+        finally:
+            with self._lock:
+                self._connection.close()
+
+    def _follow(self) -> None:
         while not self._stop.wait(self._interval):
             try:
                 self.poll()
@@ -166,11 +203,17 @@ class Follower:
             self._last_created = int(rows[-1][2])
         return [(int(s), str(i)) for s, i, _ in rows]
 
-    def close(self) -> None:
-        """Stop polling and close the connection (idempotent); the store stays open."""
+    def close(self, *, wait: bool = True) -> None:
+        """Stop polling and close the connection (idempotent); the store stays open.
+
+        ``wait=False`` does not wait for a look in progress (it may be waiting on the caller).
+        """
         self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join()
         self._unsubscribe()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            if not wait:
+                return  # the thread closes the connection as it ends
+            thread.join()
         with self._lock:
             self._connection.close()

@@ -1,13 +1,15 @@
 """The second phase of ingest: parse committed messages fully, on a thread of its own.
 
-A message stored by :meth:`Store.aadd` is committed with a summary read from
-its headers (``indexed = 0``) and its sender is answered at once. The
-:class:`Indexer` then reads such rows in arrival order, parses each one with
-:func:`~pochta.message.parse.parse_message`, and hands the writer one update per
-batch: the complete summary, the search columns, the full-text row and
-``indexed = 1``. Only after that commit does the store announce the messages
-("new" events), so a subscriber always gets a complete summary and finds the
-message with :meth:`Store.search`.
+A message stored by :meth:`SQLiteStore.aadd` is committed with a summary read
+from its headers (``indexed = 0``) and its sender is answered at once; the
+store then wakes the :class:`Indexer` (:meth:`Indexer.wake`). It reads such
+rows in arrival order, completes each summary with
+:func:`~pochta.store.summary.complete_summary`, and runs one update per batch
+on the writer (:meth:`IndexWriter.run`): the complete summary, the search
+columns, the full-text row and ``indexed = 1``. In that same step, after the
+commit, it announces the messages ("new" events, through the
+:class:`~pochta.store.sqlite.announcer.Announcer`), so a subscriber always gets
+a complete summary and finds the message with :meth:`SQLiteStore.search`.
 
 The update commits with ``synchronous=NORMAL``: it can be rebuilt from the raw
 bytes, which were committed with FULL before the sender was answered. A crash
@@ -17,30 +19,29 @@ indexes it. Rows another process inserted are indexed as well.
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import logging
 import sqlite3
 import threading
 import time
-import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from pochta.message.link import html_text
-from pochta.message.parse import parse_message
-from pochta.message.record import ParsedMessage
 from pochta.store.record import StoreEvent, Summary
-from pochta.store.sqlite.row import summarise, summary_from_row
+from pochta.store.sqlite import change
+from pochta.store.sqlite.announcer import Announcer
+from pochta.store.sqlite.blob import unpack
+from pochta.store.sqlite.connection import connect_reader
+from pochta.store.sqlite.row import indexed_values, read_summary, summary_from_row
+from pochta.store.summary import SearchText, complete_summary, search_text
 
-__all__ = ["INSERT_TEXT", "MAX_BODY", "Indexer", "complete_summary", "text_values"]
+__all__ = ["BUSY_RATE", "DUTY", "IndexWriter", "Indexer"]
 
 logger = logging.getLogger(__name__)
 
-INSERT_TEXT = (
-    "INSERT INTO message_search (seq, subject, addresses, body, files) VALUES (?, ?, ?, ?, ?)"
-)
-MAX_BODY = 256 * 1024  # characters of body text indexed per message
+T = TypeVar("T")
 _BATCH = 64
 _BATCH_BYTES = 8 * 1024 * 1024
 #: While the writer takes more than BUSY_RATE messages a second, the indexer
@@ -58,54 +59,43 @@ _UNINDEXED = (
     " WHERE m.indexed = 0 AND m.seq > ? ORDER BY m.seq LIMIT ?"
 )
 
-Apply = Callable[[list[tuple[Summary, int, tuple[str, str, str, str]]]], list[StoreEvent]]
+
+class IndexWriter(Protocol):
+    """What the indexer needs of the store's :class:`~pochta.store.sqlite.writer.Writer`."""
+
+    @property
+    def inserted(self) -> int:
+        """How many messages the writer has inserted so far (for the throttle)."""
+        ...
+
+    def run(self, work: Callable[[sqlite3.Connection], T], what: str = "indexing") -> T:
+        """Run ``work(connection)`` on the writer thread and return its result."""
+        ...
 
 
-def text_values(parsed: ParsedMessage, summary: Summary) -> tuple[str, str, str, str]:
-    """Return the full-text row of a message: subject, addresses, body, file names."""
-    addresses = (summary.from_,) if summary.from_ else ()
-    mailboxes = (*addresses, *summary.to, *summary.cc, *summary.bcc, *summary.reply_to)
-    body = parsed.text if parsed.text.strip() else html_text(parsed.html[:MAX_BODY])
-    files = " ".join(p.filename for p in (*parsed.attachments, *parsed.inline) if p.filename)
-    return (
-        summary.subject,
-        " ".join(f"{a.name} {a.address}" for a in mailboxes),
-        body[:MAX_BODY],
-        files,
-    )
-
-
-def complete_summary(summary: Summary, raw: bytes) -> tuple[Summary, ParsedMessage]:
-    """Return the full summary of a message committed with a header-only one.
-
-    Id, arrival time, read flag, envelope and tags stay those of ``summary``.
-    """
-    parsed = parse_message(raw, links=False)
-    full = summarise(summary.id, parsed, summary.envelope, summary.created, summary.read)
-    return dataclasses.replace(full, tags=summary.tags), parsed
+@dataclass(frozen=True, slots=True)
+class _Indexed:
+    summary: Summary
+    inline: int
+    text: SearchText
 
 
 class Indexer:
     """Index rows with ``indexed = 0`` on a daemon thread, woken after inserts."""
 
     def __init__(
-        self,
-        path: Path,
-        connect: Callable[[], sqlite3.Connection],
-        apply: Apply,
-        inserted: Callable[[], int],
+        self, path: Path, *, writer: IndexWriter, announcer: Announcer, synchronous: str
     ) -> None:
         """Start the thread; it looks for unindexed rows at once (healing a crash).
 
-        ``apply`` runs a batch of updates on the writer thread and returns
-        the events it announced; ``inserted`` counts the messages the writer
-        has inserted so far (for the throttle).
+        ``synchronous`` is the store's own setting, which the writer's
+        connection gets back after each batch (see :func:`change.apply_index`).
         """
         self._path = path
-        self._connect = connect
-        self._apply = apply
-        self._inserted = inserted
-        self._rate_mark = (time.monotonic(), inserted())
+        self._writer = writer
+        self._announcer = announcer
+        self._synchronous = synchronous
+        self._rate_mark = (time.monotonic(), writer.inserted)
         self._condition = threading.Condition()
         self._requested = 1
         self._done = 0
@@ -147,7 +137,7 @@ class Indexer:
                     break
                 ticket = self._requested
             try:
-                connection = connection or self._connect()
+                connection = connection or connect_reader(self._path)
                 self._index_all(connection)
             except Exception:  # keep the thread: the rows stay unindexed until the next wake
                 logger.exception("indexing messages in %s failed; will retry", self._path)
@@ -174,11 +164,24 @@ class Indexer:
                 spent = time.monotonic() - started
                 # Sleeping releases the GIL: the event loop and the writer go first.
                 time.sleep(spent * (1 - DUTY) / DUTY if self._busy() else 0)
-            self._apply(batch)
+            self._writer.run(functools.partial(self._complete, batch=batch), "indexing")
+
+    def _complete(self, connection: sqlite3.Connection, batch: list[_Indexed]) -> None:
+        """Write a batch (on the writer thread), then announce each message it completed."""
+        values = [(indexed_values(i.summary, i.inline), i.text) for i in batch]
+        done = change.apply_index(connection, values, self._synchronous)
+        events = []
+        for id in done:
+            summary = read_summary(connection, id)
+            if summary is not None:
+                events.append(StoreEvent("new", (id,), summary))
+        self._announcer.announce(events)
+        # After the events: announces() stays true until the "new" event is out.
+        self._announcer.forget(i.summary.id for i in batch)
 
     def _busy(self) -> bool:
         """Tell whether the writer is taking many messages now (over BUSY_RATE a second)."""
-        now, count = time.monotonic(), self._inserted()
+        now, count = time.monotonic(), self._writer.inserted
         then, before = self._rate_mark
         if now - then >= 0.25:
             self._rate_mark = (now, count)
@@ -202,9 +205,9 @@ def _unindexed(connection: sqlite3.Connection, after: int) -> list[tuple[Any, ..
     return rows
 
 
-def _index_row(row: tuple[Any, ...]) -> tuple[Summary, int, tuple[str, str, str, str]]:
+def _index_row(row: tuple[Any, ...]) -> _Indexed:
     _, id, created, read, data, encoding, blob = row
-    raw = zlib.decompress(blob) if encoding == 1 else bytes(blob)
+    raw = unpack(encoding, blob)
     headline = summary_from_row((id, created, read, len(raw), "", "", data))
     summary, parsed = complete_summary(headline, raw)
-    return summary, len(parsed.inline), text_values(parsed, summary)
+    return _Indexed(summary, len(parsed.inline), search_text(parsed, summary))

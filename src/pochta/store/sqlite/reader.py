@@ -1,45 +1,42 @@
-"""Read the store: one connection per thread, each read in one snapshot.
+"""Read the SQLite store: one connection per thread, each read in one snapshot.
 
 In WAL mode a reader sees the last commit and never waits for the writer,
-so listing stays quick while a group of messages is being committed.
+so listing stays quick while a group of messages is being committed. The
+:class:`Reader` answers every read of
+:class:`~pochta.store.sqlite.store.SQLiteStore`; the SQL of one message's
+rows is :mod:`pochta.store.sqlite.row`'s, that of searches
+:mod:`pochta.store.sqlite.search`'s.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from pochta.exceptions import StoreError
-from pochta.store.record import MessagePage, StoreInfo, Summary
-from pochta.store.sqlite.connection import connect_reader
-from pochta.store.sqlite.indexer import complete_summary
-from pochta.store.sqlite.row import summary_from_row
-from pochta.store.sqlite.writer import store_error
+from pochta.store.query import Query
+from pochta.store.record import MessagePage, SearchPage, StoreInfo, Summary
+from pochta.store.sqlite import search
+from pochta.store.sqlite.connection import connect_reader, store_error
+from pochta.store.sqlite.row import (
+    READ_COLUMNS,
+    read_raw,
+    read_summaries,
+    read_summary,
+    read_tally,
+)
 
-__all__ = [
-    "READ_COLUMNS",
-    "Readers",
-    "find_id",
-    "read_info",
-    "read_page",
-    "read_raw",
-    "read_summaries",
-    "read_summary",
-    "read_tag_counts",
-    "read_tally",
-]
+__all__ = ["Reader"]
 
-#: The columns :func:`read_summaries` takes, from ``message AS m``.
-READ_COLUMNS = "m.id, m.created, m.read, m.size, m.message_id, m.subject, m.summary, m.indexed"
+T = TypeVar("T")
 
 
-class Readers:
-    """Hand each thread its own read-only connection to one store file."""
+class Reader:
+    """Answer reads of one store file, each in a snapshot of this thread's connection."""
 
     def __init__(self, path: Path) -> None:
         """Open nothing yet: a thread's connection is made on its first read."""
@@ -49,8 +46,56 @@ class Readers:
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
 
+    def count(self) -> tuple[int, int]:
+        """Return (total, unread) from the trigger-kept tally: one row, any store size."""
+        return self._read("count messages", read_tally)
+
+    def page(self, start: int, limit: int) -> MessagePage:
+        """Return ``limit`` summaries from position ``start``, newest first."""
+        return self._read("list messages", lambda c: _page(c, start, limit))
+
+    def find_id(self, id_or_latest: str) -> str | None:
+        """Return ``id_or_latest`` if stored (the newest id for "latest"), else None."""
+        return self._read("find a message", lambda c: _find_id(c, id_or_latest))
+
+    def summary(self, id: str) -> Summary | None:
+        """Return the Summary of message ``id``, or None."""
+        return self._read("read a message", lambda c: read_summary(c, id))
+
+    def raw(self, id: str) -> bytes | None:
+        """Return the bytes of message ``id`` as received, or None."""
+        return self._read("read a message", lambda c: read_raw(c, id))
+
+    def search(self, query: Query, start: int, limit: int) -> SearchPage:
+        """Return one page of the messages matching ``query``, newest first."""
+        return self._read("search messages", lambda c: search.search_page(c, query, start, limit))
+
+    def search_ids(self, query: Query) -> list[str]:
+        """Return the id of every message matching ``query``, newest first."""
+        return self._read("search messages", lambda c: search.search_ids(c, query))
+
+    def tag_counts(self) -> dict[str, int]:
+        """Return {tag: number of messages}, tags sorted without regard to case."""
+        return self._read("list tags", _tag_counts)
+
+    def info(self) -> StoreInfo:
+        """Return the facts of ``/api/v1/info`` about the store."""
+        return self._read("read the store's facts", lambda c: _info(c, self._path))
+
+    def close(self) -> None:
+        """Close every thread's connection; later reads raise StoreError."""
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
+
+    def _read(self, doing: str, read: Callable[[sqlite3.Connection], T]) -> T:
+        with self._snapshot(doing) as connection:
+            return read(connection)
+
     @contextmanager
-    def snapshot(self, doing: str) -> Iterator[sqlite3.Connection]:
+    def _snapshot(self, doing: str) -> Iterator[sqlite3.Connection]:
         """Yield this thread's connection inside one read transaction."""
         connection = self._connection()
         try:
@@ -74,23 +119,8 @@ class Readers:
         self._local.connection = connection
         return connection
 
-    def close(self) -> None:
-        """Close every thread's connection; later reads raise StoreError."""
-        with self._lock:
-            self._closed = True
-            connections, self._connections = self._connections, []
-        for connection in connections:
-            connection.close()
 
-
-def read_tally(connection: sqlite3.Connection) -> tuple[int, int]:
-    """Return (total, unread) from the trigger-kept tally: one row, any store size."""
-    total, unread = connection.execute("SELECT total, unread FROM tally").fetchone()
-    return int(total), int(unread)
-
-
-def read_page(connection: sqlite3.Connection, start: int, limit: int) -> MessagePage:
-    """Return ``limit`` summaries from position ``start``, newest first."""
+def _page(connection: sqlite3.Connection, start: int, limit: int) -> MessagePage:
     total, unread = read_tally(connection)
     rows = connection.execute(
         f"SELECT {READ_COLUMNS} FROM message AS m ORDER BY seq DESC LIMIT ? OFFSET ?",
@@ -100,8 +130,7 @@ def read_page(connection: sqlite3.Connection, start: int, limit: int) -> Message
     return MessagePage(total=total, unread=unread, start=start, messages=messages)
 
 
-def find_id(connection: sqlite3.Connection, id_or_latest: str) -> str | None:
-    """Return ``id_or_latest`` if stored (the newest id for "latest"), else None."""
+def _find_id(connection: sqlite3.Connection, id_or_latest: str) -> str | None:
     if id_or_latest == "latest":
         row = connection.execute("SELECT id FROM message ORDER BY seq DESC LIMIT 1").fetchone()
     else:
@@ -109,55 +138,14 @@ def find_id(connection: sqlite3.Connection, id_or_latest: str) -> str | None:
     return None if row is None else str(row[0])
 
 
-def read_summary(connection: sqlite3.Connection, id: str) -> Summary | None:
-    """Return the Summary of message ``id``, or None."""
-    row = connection.execute(f"SELECT {READ_COLUMNS} FROM message AS m WHERE id = ?", (id,))
-    return next(iter(read_summaries(connection, row.fetchall())), None)
-
-
-def read_summaries(
-    connection: sqlite3.Connection, rows: list[tuple[Any, ...]]
-) -> tuple[Summary, ...]:
-    """Turn rows of :data:`READ_COLUMNS` into summaries.
-
-    A row the indexer has not reached yet holds what the headers said; its
-    summary is completed here from the raw bytes (not written back), so a
-    reader never sees an empty snippet or attachment count for it.
-    """
-    summaries = []
-    for row in rows:
-        summary = summary_from_row(row[:7])
-        if not row[7]:
-            raw = read_raw(connection, summary.id)
-            if raw is not None:
-                summary = complete_summary(summary, raw)[0]
-        summaries.append(summary)
-    return tuple(summaries)
-
-
-def read_raw(connection: sqlite3.Connection, id: str) -> bytes | None:
-    """Return the bytes of message ``id`` as received (inflated if stored compressed)."""
-    row = connection.execute(
-        "SELECT r.encoding, r.data FROM message AS m JOIN message_raw AS r USING (seq)"
-        " WHERE m.id = ?",
-        (id,),
-    ).fetchone()
-    if row is None:
-        return None
-    encoding, data = row
-    return zlib.decompress(data) if encoding == 1 else bytes(data)
-
-
-def read_tag_counts(connection: sqlite3.Connection) -> dict[str, int]:
-    """Return {tag: number of messages}, tags sorted without regard to case."""
+def _tag_counts(connection: sqlite3.Connection) -> dict[str, int]:
     rows = connection.execute(
         "SELECT tag, count(*) FROM message_tag GROUP BY tag ORDER BY tag"
     ).fetchall()
     return {str(tag): int(count) for tag, count in rows}
 
 
-def read_info(connection: sqlite3.Connection, path: Path) -> StoreInfo:
-    """Return the facts of ``/api/v1/info`` about the store at ``path``."""
+def _info(connection: sqlite3.Connection, path: Path) -> StoreInfo:
     total, unread = read_tally(connection)
     unindexed = connection.execute("SELECT count(*) FROM message WHERE indexed = 0").fetchone()
     size = 0
@@ -165,12 +153,12 @@ def read_info(connection: sqlite3.Connection, path: Path) -> StoreInfo:
         with suppress(OSError):
             size += path.with_name(path.name + suffix).stat().st_size
     return StoreInfo(
-        path=path,
+        location=str(path),
         size_bytes=size,
         total=total,
         unread=unread,
-        tags=read_tag_counts(connection),
+        tags=_tag_counts(connection),
         unindexed=int(unindexed[0]),
         schema=int(connection.execute("PRAGMA user_version").fetchone()[0]),
-        sqlite_version=sqlite3.sqlite_version,
+        engine=f"SQLite {sqlite3.sqlite_version}",
     )

@@ -1,25 +1,38 @@
-"""Convert between :class:`Summary` records and rows of the ``message`` table."""
+"""Rows of the ``message`` tables to and from :class:`Summary` and search records.
+
+The SQL of one message's rows lives here: inserting it, completing it after
+indexing, and reading summaries and bytes back (each read inside the
+caller's transaction).
+"""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pochta.message.envelope import Envelope
-from pochta.message.record import Address, ParsedMessage
+from pochta.message.record import Address
 from pochta.store.record import Summary
-from pochta.store.tag import clean_tags, plus_tags
+from pochta.store.sqlite.blob import unpack
+from pochta.store.summary import SearchText, complete_summary
 
 __all__ = [
     "INSERT_MESSAGE",
+    "INSERT_TEXT",
+    "READ_COLUMNS",
     "SUMMARY_COLUMNS",
     "UPDATE_INDEXED",
     "address_lines",
     "indexed_values",
+    "read_raw",
+    "read_summaries",
+    "read_summary",
+    "read_tally",
     "row_values",
-    "summarise",
     "summary_from_row",
+    "text_values",
     "to_micros",
 ]
 
@@ -38,40 +51,13 @@ UPDATE_INDEXED = (
     " subject_lower = ?, attachments = ?, inline = ?, indexed = ?"
     " WHERE id = ? AND indexed = 0 RETURNING seq"
 )
+INSERT_TEXT = (
+    "INSERT INTO message_search (seq, subject, addresses, body, files) VALUES (?, ?, ?, ?, ?)"
+)
+#: The columns :func:`read_summaries` takes, from ``message AS m``.
+READ_COLUMNS = "m.id, m.created, m.read, m.size, m.message_id, m.subject, m.summary, m.indexed"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def summarise(
-    id: str, parsed: ParsedMessage, envelope: Envelope, created: datetime, read: bool = False
-) -> Summary:
-    """Make the Summary of a freshly parsed message.
-
-    Bcc gains the hidden recipients (envelope recipients not in To or Cc);
-    tags are the ``X-Tags`` header's and those of plus-addressed recipients.
-    """
-    shown = {a.address.lower() for a in (*parsed.to, *parsed.cc, *parsed.bcc)}
-    hidden = [Address("", r) for r in dict.fromkeys(envelope.rcpt_tos) if r.lower() not in shown]
-    bcc = (*parsed.bcc, *hidden)
-    return Summary(
-        id=id,
-        message_id=parsed.message_id,
-        read=read,
-        from_=parsed.from_,
-        to=parsed.to,
-        cc=parsed.cc,
-        bcc=bcc,
-        reply_to=parsed.reply_to,
-        subject=parsed.subject,
-        created=created,
-        date=parsed.date,
-        size=parsed.size,
-        snippet=parsed.snippet,
-        attachments=len(parsed.attachments),
-        tags=clean_tags((*parsed.tags, *plus_tags((*parsed.to, *parsed.cc, *bcc)))),
-        envelope=envelope,
-        parse_problem=parsed.problem,
-    )
 
 
 def row_values(summary: Summary, inline: int, indexed: bool) -> tuple[Any, ...]:
@@ -88,6 +74,11 @@ def row_values(summary: Summary, inline: int, indexed: bool) -> tuple[Any, ...]:
 def indexed_values(summary: Summary, inline: int) -> tuple[Any, ...]:
     """Return the values of :data:`UPDATE_INDEXED` for one message, its id last."""
     return (*_content_values(summary, inline, True), summary.id)
+
+
+def text_values(seq: int, text: SearchText) -> tuple[Any, ...]:
+    """Return the values of :data:`INSERT_TEXT` for the message at ``seq``."""
+    return (seq, text.subject, text.addresses, text.body, text.files)
 
 
 def address_lines(addresses: tuple[Address, ...]) -> str:
@@ -190,3 +181,45 @@ def _envelope_from(data: dict[str, Any]) -> Envelope:
         source=data["source"],
         mail_options=tuple(data["mail_options"]),
     )
+
+
+def read_tally(connection: sqlite3.Connection) -> tuple[int, int]:
+    """Return (total, unread) from the trigger-kept tally: one row, any store size."""
+    total, unread = connection.execute("SELECT total, unread FROM tally").fetchone()
+    return int(total), int(unread)
+
+
+def read_summary(connection: sqlite3.Connection, id: str) -> Summary | None:
+    """Return the Summary of message ``id``, or None."""
+    row = connection.execute(f"SELECT {READ_COLUMNS} FROM message AS m WHERE id = ?", (id,))
+    return next(iter(read_summaries(connection, row.fetchall())), None)
+
+
+def read_summaries(
+    connection: sqlite3.Connection, rows: list[tuple[Any, ...]]
+) -> tuple[Summary, ...]:
+    """Turn rows of :data:`READ_COLUMNS` into summaries.
+
+    A row the indexer has not reached yet holds what the headers said; its
+    summary is completed here from the raw bytes (not written back), so a
+    reader never sees an empty snippet or attachment count for it.
+    """
+    summaries = []
+    for row in rows:
+        summary = summary_from_row(row[:7])
+        if not row[7]:
+            raw = read_raw(connection, summary.id)
+            if raw is not None:
+                summary = complete_summary(summary, raw)[0]
+        summaries.append(summary)
+    return tuple(summaries)
+
+
+def read_raw(connection: sqlite3.Connection, id: str) -> bytes | None:
+    """Return the bytes of message ``id`` as received (inflated if stored compressed)."""
+    row = connection.execute(
+        "SELECT r.encoding, r.data FROM message AS m JOIN message_raw AS r USING (seq)"
+        " WHERE m.id = ?",
+        (id,),
+    ).fetchone()
+    return None if row is None else unpack(*row)

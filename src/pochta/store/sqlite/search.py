@@ -34,8 +34,7 @@ from typing import Any
 
 from pochta.store.query import Query, Term
 from pochta.store.record import SearchPage
-from pochta.store.sqlite.reader import READ_COLUMNS, read_summaries, read_tally
-from pochta.store.sqlite.row import to_micros
+from pochta.store.sqlite.row import READ_COLUMNS, read_summaries, read_tally, to_micros
 
 __all__ = ["Plan", "plan_query", "search_ids", "search_page", "where"]
 

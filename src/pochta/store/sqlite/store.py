@@ -1,16 +1,36 @@
 """The embedded store: one SQLite file in WAL mode, written by one thread.
 
-Durability: the file runs in WAL mode with ``synchronous=FULL``, so every
-commit fsyncs the write-ahead log before :meth:`Store.add` returns or
-:meth:`Store.aadd` resolves. A message whose id was returned survives a crash
-of the process (``kill -9``) *and* a power loss or OS crash, on a disk that
-honours fsync. Messages still queued when the process dies were never
-acknowledged and are lost, as SMTP expects (the client retries). Group commit
-(see :mod:`pochta.store.sqlite.writer`) makes FULL affordable: one fsync per group,
-not per message.
+:class:`SQLiteStore` keeps the :class:`~pochta.store.contract.Store` contract
+with four named collaborators, each in its own module:
 
-Raw bytes are kept byte-exact; messages of 8 KiB or more are zlib-compressed
-when that saves at least a tenth, flagged in their row and inflated on read.
+- the :class:`~pochta.store.sqlite.writer.Writer`: the one writing connection
+  and its thread; inserts in groups (group commit), then prunes, announces
+  and answers; runs every other change in order;
+- the :class:`~pochta.store.sqlite.indexer.Indexer`: completes messages
+  that :meth:`SQLiteStore.aadd` committed from their headers, then announces them;
+- the :class:`~pochta.store.sqlite.reader.Reader`: every read, one
+  connection per thread, each read in one snapshot;
+- the :class:`~pochta.store.sqlite.announcer.Announcer`: delivers the
+  events, knows which committed messages are still to be announced.
+
+One message through :meth:`SQLiteStore.aadd`: :func:`~pochta.store.sqlite.writer.prepare`
+summarises its header block and compresses it; ``Writer.insert`` queues it;
+the writer thread commits its group, prunes, announces the group's complete
+messages (none here) and settles; the settle wakes the indexer and answers
+the caller. The indexer parses the row, runs its update on the writer with
+``Writer.run``, and announces "new" there, after that commit.
+
+Durability: the file runs in WAL mode with ``synchronous=FULL``, so every
+commit fsyncs the write-ahead log before :meth:`SQLiteStore.add` returns or
+:meth:`SQLiteStore.aadd` resolves. A message whose id was returned survives a
+crash of the process (``kill -9``) *and* a power loss or OS crash, on a disk
+that honours fsync. Messages still queued when the process dies were never
+acknowledged and are lost, as SMTP expects (the client retries). Group commit
+makes FULL affordable: one fsync per group, not per message.
+
+Raw bytes are kept byte-exact; messages of 1 KiB or more are zlib-compressed
+when that saves at least a tenth (:mod:`pochta.store.sqlite.blob`), flagged in
+their row and inflated on read.
 """
 
 from __future__ import annotations
@@ -19,77 +39,45 @@ import asyncio
 import logging
 import os
 import sqlite3
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
 from email.message import Message
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self
 
-from pochta.exceptions import ConfigurationError, StoreError
+from pochta.exceptions import ConfigurationError, MessageNotFound
 from pochta.message.envelope import Envelope
-from pochta.message.record import ParsedMessage
+from pochta.message.parse import find_part, parse_message, parse_tree
+from pochta.message.record import ParsedMessage, Part
+from pochta.store.identity import is_message_id
+from pochta.store.limit import Limits
+from pochta.store.query import Query, parse_query
 from pochta.store.recent import Recent
-from pochta.store.record import StoreEvent, Summary
-from pochta.store.sqlite import change as changes
-from pochta.store.sqlite.connection import connect_reader, connect_writer
-from pochta.store.sqlite.finding import Finding
+from pochta.store.record import MessagePage, SearchPage, StoreEvent, StoreInfo, Summary
+from pochta.store.sqlite import change, tagging
+from pochta.store.sqlite.announcer import Announcer
+from pochta.store.sqlite.connection import connect_writer, store_error
+from pochta.store.sqlite.follow import Follower
 from pochta.store.sqlite.indexer import Indexer
-from pochta.store.sqlite.reader import (
-    Readers,
-    read_summary,
-)
-from pochta.store.sqlite.row import indexed_values
-from pochta.store.sqlite.writer import StoreStats, Writer
-from pochta.store.subscriber import Subscribers
+from pochta.store.sqlite.reader import Reader
+from pochta.store.sqlite.writer import Prepared, StoreStats, Writer, prepare, settler
 
-__all__ = ["DURABILITY", "Store", "open_store"]
+__all__ = ["DURABILITY", "PREPARE_INLINE_BELOW", "SQLiteStore", "not_found"]
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 #: Store durability -> SQLite's ``synchronous`` in WAL mode.
 DURABILITY = {"full": "FULL", "normal": "NORMAL"}
-_PARSED_CACHE = 32
 #: Smaller messages are summarised and compressed on the event loop's own thread
 #: (about 0.1 ms; a thread hand-off costs more); larger ones on a worker thread.
 PREPARE_INLINE_BELOW = 64 * 1024
+_PARSED_CACHE = 32
 _TREE_CACHE = 4
 
 
-def open_store(
-    path: str | os.PathLike[str],
-    *,
-    max_messages: int = 0,
-    max_age: timedelta | None = None,
-    durability: str = "full",
-) -> Store:
-    """Open the store at ``path``, creating the file and its folder if missing.
-
-    ``max_messages`` keeps only the newest N messages (0: no limit) and
-    ``max_age`` deletes older messages; both apply after each insert and on
-    :meth:`Store.prune`. ``durability`` is "full" (every commit survives a
-    power loss: ``synchronous=FULL``) or "normal" (commits survive a crash of
-    the process, the last ones may not survive a power loss; see docs/store.md).
-    Raises StoreFormatError for a file that is not a pochta store (or comes
-    from a newer pochta), StoreError when the location cannot be created or
-    written::
-
-        store = open_store("~/.pochta/mail.db", max_messages=500)
-        message_id = store.add(raw_bytes, Envelope("a@example.com", ("b@example.com",)))
-        store.close()
-    """
-    return Store(
-        Path(path).expanduser(),
-        max_messages=max_messages,
-        max_age=max_age,
-        durability=durability,
-    )
-
-
-class Store(Finding):
-    """A mailbox of captured messages in one SQLite file; use :func:`open_store`.
+class SQLiteStore:
+    """A mailbox of captured messages in one SQLite file; open it with :func:`open_store`.
 
     Writes go through one writer thread; reads use one connection per thread
     and never wait behind a write. Every method may be called from any thread.
@@ -97,237 +85,239 @@ class Store(Finding):
 
     def __init__(
         self,
-        path: Path,
+        path: str | os.PathLike[str],
         *,
-        max_messages: int = 0,
-        max_age: timedelta | None = None,
+        limits: Limits | None = None,
         durability: str = "full",
+        follow: bool = False,
     ) -> None:
-        """Open (creating or upgrading) the store file at ``path``."""
+        """Open (creating or upgrading) the store file at ``path``; see :func:`open_store`."""
         if durability not in DURABILITY:
             raise ConfigurationError(
                 f"durability {durability!r} is not one of {', '.join(DURABILITY)}; "
                 "give full (survives a power loss) or normal (survives a crash of pochta)"
             )
-        if max_messages < 0:
-            raise ConfigurationError(
-                f"max_messages {max_messages} is negative; give 0 (no limit) or more"
-            )
-        if max_age is not None and max_age <= timedelta(0):
-            raise ConfigurationError(
-                f"max_age {max_age} would delete every message; give a positive age or None"
-            )
-        self.path = path
-        self.max_messages = max_messages
-        self.max_age = max_age
+        self.path = Path(path).expanduser()
+        self.limits = limits = limits or Limits()
         self.durability = durability
-        connection = connect_writer(path, DURABILITY[durability])
-        self._subscribers = Subscribers()
-        self._readers = Readers(path)
+        connection = connect_writer(self.path, DURABILITY[durability])
         self._parsed: Recent[str, ParsedMessage] = Recent(_PARSED_CACHE)
         # Message trees for part(): a page asks for every attachment of one message.
         self._trees: Recent[str, Message | None] = Recent(_TREE_CACHE)
-        # Ids this store committed and will announce once indexed.
-        self._unannounced: set[str] = set()
-        self._unannounced_lock = threading.Lock()
-        self._writer = Writer(
-            connection,
-            path,
-            self._after_insert,
-            self._announce_inserted,
-            self._expect,
-            lambda: self._indexer.wake(),
-        )
+        self._announcer = Announcer()
+        self._announcer.subscribe(self._forget_parses)
+        self._reader = Reader(self.path)
+        self._writer = Writer(connection, self.path, announcer=self._announcer, limits=limits)
         self._indexer = Indexer(
-            path,
-            lambda: connect_reader(path),
-            self._apply_index,
-            lambda: self._writer.stats.messages,
+            self.path,
+            writer=self._writer,
+            announcer=self._announcer,
+            synchronous=DURABILITY[durability],
         )
+        self._follower = Follower(self) if follow else None
+        if self._follower is not None:
+            self._follower.start()
+
+    @property
+    def location(self) -> str:
+        """The store's file, as given (user folder expanded)."""
+        return str(self.path)
+
+    @property
+    def max_messages(self) -> int:
+        """How many messages the store keeps at most (0: no limit)."""
+        return self.limits.max_messages
+
+    @property
+    def max_age(self) -> timedelta | None:
+        """How long the store keeps a message (None: no limit)."""
+        return self.limits.max_age
 
     @property
     def stats(self) -> StoreStats:
         """Counters of the writer: ``commits`` (transactions) and ``messages`` inserted."""
         return self._writer.stats
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    # -- writing ---------------------------------------------------------------
+    # -- adding ----------------------------------------------------------------
 
     def add(self, raw: bytes, envelope: Envelope) -> str:
-        """Store ``raw`` and return its new id once the commit is on disk.
-
-        The message is parsed fully before the commit, so it is indexed and
-        its "new" event delivered by the time this returns.
-        """
+        """Parse ``raw`` fully, commit it, announce it ("new"), then return its id."""
+        self._writer.refuse_on_thread("add()")
         future: Future[str] = Future()
-        self._refuse_on_writer("add()")
-        self._writer.insert(raw, envelope, _settler(future), complete=True)
+        self._writer.insert(self._prepare(raw, envelope, complete=True), settler(future))
         return future.result()
 
     async def aadd(self, raw: bytes, envelope: Envelope) -> str:
-        """Store ``raw`` from the event loop; resolve with its id after the commit.
+        """Commit ``raw`` with its header summary; resolve with its id; index it afterwards.
 
         Only the header block is read before the commit, on this thread (on a
         worker thread from PREPARE_INLINE_BELOW bytes on, for the compression);
-        messages that arrive together share one commit. The indexer thread
-        parses the message afterwards, then announces it ("new"); until then
-        summaries read for it are completed from the raw bytes on the fly and
-        word searches do not find it (see docs/store.md, "Two-phase ingest").
+        messages that arrive together share one commit. The indexer parses the
+        message afterwards, then announces it ("new"); until then word
+        searches do not find it (see docs/store.md, "Two-phase ingest").
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[str] = loop.create_future()
 
         def settle(value: Any, error: BaseException | None) -> None:
+            # The writer thread, just after the commit: the indexer may start now.
+            if error is None:
+                self._indexer.wake()
             try:
                 loop.call_soon_threadsafe(_resolve, future, value, error)
             except RuntimeError:  # the loop closed while the message was being stored
                 logger.debug("event loop closed before message %s was acknowledged", value)
 
         if len(raw) < PREPARE_INLINE_BELOW:
-            self._writer.insert(raw, envelope, settle, complete=False)
+            prepared = self._prepare(raw, envelope, complete=False)
         else:  # compressing it would hold up the event loop: a worker thread does
-            await asyncio.to_thread(self._writer.insert, raw, envelope, settle, complete=False)
+            prepared = await asyncio.to_thread(self._prepare, raw, envelope, complete=False)
+        self._writer.insert(prepared, settle)
         return await future
+
+    def _prepare(self, raw: bytes, envelope: Envelope, *, complete: bool) -> Prepared:
+        try:
+            return prepare(raw, envelope, complete=complete)
+        except Exception as exc:  # parse_message is total; this is MemoryError and kin
+            raise store_error(exc, self.path, "summarise a message") from exc
+
+    # -- reading ---------------------------------------------------------------
+
+    def count(self) -> tuple[int, int]:
+        """Return (total, unread); cheap at any size (a tally kept by triggers)."""
+        return self._reader.count()
+
+    def list_messages(self, *, start: int = 0, limit: int = 50) -> MessagePage:
+        """Return ``limit`` summaries from position ``start``, newest first, with totals."""
+        return self._reader.page(max(start, 0), max(limit, 0))
+
+    def resolve_id(self, id_or_latest: str) -> str:
+        """Return the id itself if stored, or the newest id for "latest"; else MessageNotFound."""
+        if id_or_latest != "latest" and not is_message_id(id_or_latest):
+            raise MessageNotFound(not_found(id_or_latest))
+        found = self._reader.find_id(id_or_latest)
+        if found is None:
+            raise MessageNotFound(not_found(id_or_latest))
+        return found
+
+    def summary(self, id: str) -> Summary:
+        """Return the Summary of message ``id``; MessageNotFound if absent."""
+        found = self._reader.summary(id)
+        if found is None:
+            raise MessageNotFound(not_found(id))
+        return found
+
+    def raw(self, id: str) -> bytes:
+        """Return message ``id`` exactly as it was received; MessageNotFound if absent."""
+        found = self._reader.raw(id)
+        if found is None:
+            raise MessageNotFound(not_found(id))
+        return found
+
+    def parsed(self, id: str) -> ParsedMessage:
+        """Return the full parse of message ``id`` (recent ones are cached)."""
+        return self._parsed.get(id, lambda: parse_message(self.raw(id)))
+
+    def part(self, id: str, part_id: str) -> tuple[Part, bytes]:
+        """Return one leaf of message ``id`` and its decoded payload."""
+        found = find_part(self._trees.get(id, lambda: parse_tree(self.raw(id))), part_id)
+        if found is None:
+            raise MessageNotFound(f"message {id} has no part {part_id!r}")
+        return found
+
+    def search(
+        self, query: str | Query, *, start: int = 0, limit: int = 50, tz: tzinfo = UTC
+    ) -> SearchPage:
+        """Return one page of the messages matching ``query``, newest first.
+
+        What each term matches: :mod:`pochta.store.sqlite.search`.
+        """
+        parsed = parse_query(query, tz=tz) if isinstance(query, str) else query
+        return self._reader.search(parsed, max(start, 0), max(limit, 0))
+
+    def search_ids(self, query: str | Query, *, tz: tzinfo = UTC) -> list[str]:
+        """Return the id of every message matching ``query``, newest first."""
+        parsed = parse_query(query, tz=tz) if isinstance(query, str) else query
+        return self._reader.search_ids(parsed)
+
+    def tags(self) -> list[str]:
+        """Return every tag in use, sorted without regard to case."""
+        return list(self._reader.tag_counts())
+
+    def info(self) -> StoreInfo:
+        """Return the path, size on disk, counts, tag counts and indexing backlog."""
+        return self._reader.info()
+
+    # -- changing --------------------------------------------------------------
 
     def set_read(self, ids: Sequence[str] | None, read: bool) -> int:
         """Mark messages read or unread (None: all); return how many changed."""
-        changed = self._change(lambda c: changes.set_read(c, ids, read))
-        if changed:
-            self._emit(StoreEvent("update", tuple(changed)))
-        return len(changed)
+        return len(self._update(lambda c: change.set_read(c, ids, read)))
+
+    def set_tags(self, ids: Sequence[str], tags: Sequence[str]) -> None:
+        """Replace the tags of the messages ``ids`` (see :mod:`pochta.store.tag`)."""
+        self._update(lambda c: tagging.set_tags(c, ids, tags))
+
+    def rename_tag(self, old: str, new: str) -> int:
+        """Rename tag ``old`` to ``new`` (ignoring case) on every message; return how many."""
+        return len(self._update(lambda c: tagging.rename_tag(c, old, new)))
+
+    def delete_tag(self, tag: str) -> int:
+        """Remove ``tag`` (ignoring case) from every message; return how many had it."""
+        return len(self._update(lambda c: tagging.delete_tag(c, tag)))
 
     def delete(self, ids: Sequence[str] | None) -> int:
         """Delete messages with their raw bytes (None: all); return how many went."""
         if ids is None:
-            count = self._change(changes.delete_all)
-            self._parsed.clear()
-            self._trees.clear()
-            with self._unannounced_lock:
-                self._unannounced.clear()
-            self._emit(StoreEvent("truncate", ()))
+            count = self._writer.run(change.delete_all)
+            self._announcer.announce([StoreEvent("truncate", ())])
             return count
-        deleted = self._change(lambda c: changes.delete_ids(c, ids))
-        self._forget(deleted)
-        if deleted:
-            self._emit(StoreEvent("delete", tuple(deleted)))
+        deleted = self._writer.run(lambda c: change.delete_ids(c, ids))
+        self._announcer.announce([StoreEvent("delete", tuple(deleted))] if deleted else [])
         return len(deleted)
 
     def prune(self) -> int:
         """Apply ``max_messages`` and ``max_age`` now; return how many were deleted."""
-        return len(self._change(self._prune))
+        pruned = self._writer.run(lambda c: change.prune(c, self.limits))
+        self._announcer.announce([StoreEvent("prune", tuple(pruned))] if pruned else [])
+        return len(pruned)
 
-    def _prune(self, connection: sqlite3.Connection) -> list[str]:
-        pruned = self._prune_quietly(connection)
-        if pruned:
-            self._emit(StoreEvent("prune", tuple(pruned)))
-        return pruned
+    def _update(self, work: Callable[[sqlite3.Connection], list[str]]) -> list[str]:
+        """Run a change on the writer; announce "update" for the ids it returns."""
+        changed = self._writer.run(work)
+        self._announcer.announce([StoreEvent("update", tuple(changed))] if changed else [])
+        return changed
 
-    def _prune_quietly(self, connection: sqlite3.Connection) -> list[str]:
-        pruned: list[str] = []
-        if self.max_age is not None:
-            pruned.extend(changes.prune_by_age(connection, self.max_age))
-        if self.max_messages > 0:
-            pruned.extend(changes.prune_by_count(connection, self.max_messages))
-        self._forget(pruned)
-        return pruned
-
-    def _after_insert(
-        self, connection: sqlite3.Connection, summaries: list[Summary]
-    ) -> list[StoreEvent]:
-        events = [StoreEvent("new", (s.id,), s) for s in summaries]
-        if self.max_messages > 0 or self.max_age is not None:
-            try:
-                pruned = self._prune_quietly(connection)
-            except sqlite3.Error:
-                logger.exception("pruning %s failed; it will be retried", self.path)
-            else:
-                if pruned:
-                    events.append(StoreEvent("prune", tuple(pruned)))
-        return events
-
-    def _expect(self, ids: list[str]) -> None:
-        """Note ids about to be committed (writer thread, before the commit): see announces()."""
-        with self._unannounced_lock:
-            self._unannounced.update(ids)
-
-    def _announce_inserted(self, events: list[StoreEvent]) -> None:
-        """Deliver the events of a committed group; its complete messages are announced then."""
-        self._subscribers.emit(events)
-        with self._unannounced_lock:
-            self._unannounced.difference_update(e.ids[0] for e in events if e.kind == "new")
-
-    def _apply_index(
-        self, batch: list[tuple[Summary, int, tuple[str, str, str, str]]]
-    ) -> list[StoreEvent]:
-        """Write the indexer's batch on the writer thread, then announce each message."""
-
-        def work(connection: sqlite3.Connection) -> list[StoreEvent]:
-            values = [(indexed_values(s, inline), text) for s, inline, text in batch]
-            done = changes.apply_index(connection, values, DURABILITY[self.durability])
-            events = []
-            for id in done:
-                summary = read_summary(connection, id)
-                if summary is not None:
-                    events.append(StoreEvent("new", (id,), summary))
-            self._subscribers.emit(events)
-            # After the events: announces() stays true until the "new" event is out.
-            with self._unannounced_lock:
-                self._unannounced.difference_update(s.id for s, _, _ in batch)
-            return events
-
-        future: Future[list[StoreEvent]] = Future()
-        self._writer.call(work, _settler(future))
-        return future.result()
-
-    def announces(self, id: str) -> bool:
-        """Return True if this store is committing ``id`` or will announce it ("new") soon.
-
-        True from just before the commit until the "new" event has been
-        delivered (for :meth:`aadd`, after indexing). For
-        :mod:`pochta.store.sqlite.follow`: such a row is this process's own, even
-        though no "new" event has been delivered for it yet.
-        """
-        with self._unannounced_lock:
-            return id in self._unannounced
-
-    def _change(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        self._refuse_on_writer("changing the store")
-        future: Future[T] = Future()
-        self._writer.call(work, _settler(future))
-        return future.result()
-
-    def _refuse_on_writer(self, what: str) -> None:
-        if self._writer.on_thread:
-            raise StoreError(
-                f"{what} was called from a store subscriber; subscribers run on the "
-                "writer thread, so hand the work to another thread or the event loop"
-            )
-
-    # -- events ----------------------------------------------------------------
+    # -- events and lifetime ---------------------------------------------------
 
     def subscribe(self, callback: Callable[[StoreEvent], None]) -> Callable[[], None]:
         """Call ``callback`` after every committed change; return an unsubscribe function.
 
         The callback runs on the thread that committed: the writer thread for
-        "new" and "prune" after inserts (before the adder is answered), the
+        "new" (after :meth:`add`'s commit, before the adder is answered; after
+        indexing for :meth:`aadd`) and for the "prune" after inserts, the
         caller's thread otherwise. It must return quickly and must not change
         the store itself. An exception it raises is logged and ignored.
         """
-        return self._subscribers.add(callback)
+        return self._announcer.subscribe(callback)
 
     def publish(self, events: Sequence[StoreEvent]) -> None:
-        """Deliver ``events`` to the subscribers: changes another process made to the file.
+        """Deliver ``events`` to the subscribers: rows another process wrote to the file."""
+        self._announcer.announce(list(events))
 
-        The store announces its own changes itself; :mod:`pochta.store.sqlite.follow`
-        calls this for rows written by another process (``pochta import``, the
-        ``store`` email backend).
+    def announces(self, id: str) -> bool:
+        """Return True if this store is committing ``id`` or will announce it ("new") soon.
+
+        For :mod:`pochta.store.sqlite.follow`: such a row is this process's
+        own, even though no "new" event has been delivered for it yet.
         """
-        self._subscribers.emit(list(events))
+        return self._announcer.announces(id)
 
     def flush(self, *, index: bool = True) -> None:
         """Return once every change queued before this call is committed and announced.
@@ -336,39 +326,36 @@ class Store(Finding):
         :meth:`aadd` before the call, which can take seconds after a burst;
         ``index=False`` waits for the commits only.
         """
-        self._change(lambda connection: None)
+        self._writer.run(lambda connection: None, "flush()")
         if index:
             self._indexer.wait(self._indexer.wake())
-
-    def _emit(self, event: StoreEvent) -> None:
-        self._subscribers.emit([event])
-
-    def _forget(self, ids: Sequence[str]) -> None:
-        self._parsed.forget(ids)
-        self._trees.forget(ids)
-        with self._unannounced_lock:
-            self._unannounced.difference_update(ids)
 
     def close(self) -> None:
         """Finish pending writes, then close every connection; later calls raise StoreError.
 
         Messages committed but not yet indexed are indexed at the next open.
         """
-        # From a subscriber (the writer thread) the indexer may be waiting on us.
-        self._indexer.close(wait=not self._writer.on_thread)
+        # From a subscriber (the writer thread) the others may be waiting on us.
+        waiting = not self._writer.on_thread
+        if self._follower is not None:
+            self._follower.close(wait=waiting)
+        self._indexer.close(wait=waiting)
         self._writer.close()
-        self._readers.close()
+        self._reader.close()
+
+    def _forget_parses(self, event: StoreEvent) -> None:
+        """Drop cached parses of messages that are gone (the first subscriber)."""
+        if event.kind == "truncate":
+            self._parsed.clear()
+            self._trees.clear()
+        elif event.kind in ("delete", "prune"):
+            self._parsed.forget(event.ids)
+            self._trees.forget(event.ids)
 
 
-def _settler(future: Future[T]) -> Callable[[Any, BaseException | None], None]:
-    def settle(value: Any, error: BaseException | None) -> None:
-        if future.set_running_or_notify_cancel():
-            if error is None:
-                future.set_result(value)
-            else:
-                future.set_exception(error)
-
-    return settle
+def not_found(id: str) -> str:
+    """Return the MessageNotFound text for ``id``."""
+    return f"no message with id {id!r} (it may have been deleted or pruned)"
 
 
 def _resolve(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:

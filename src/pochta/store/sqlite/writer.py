@@ -5,19 +5,24 @@ that queued up while the previous commit was syncing go into one transaction
 and share one fsync, so concurrent SMTP sessions do not each pay for their
 own. A caller's callback learns the outcome only after the commit returns.
 
-Ingest has two phases. A message inserted with ``complete=False`` (what
-:meth:`Store.aadd` does) is committed with a summary read from its header
-block alone (:mod:`pochta.message.headline`) and its sender is answered; the
-indexer thread (:mod:`pochta.store.sqlite.indexer`) parses it fully afterwards. With
-``complete=True`` (:meth:`Store.add`) the full parse happens before the
-commit. Other changes (delete, read flags, tags, pruning, the indexer's
-updates) run here too, in order, so the store has exactly one writing
+After each group's commit the writer prunes (:class:`~pochta.store.limit.Limits`),
+announces the group's complete messages and the pruning through the
+:class:`~pochta.store.sqlite.announcer.Announcer`, and only then settles each
+caller. Other changes (delete, read flags, tags, the indexer's updates) run
+here too, in order (:meth:`Writer.run`), so the store has exactly one writing
 connection and never waits on its own lock.
 
-A message is summarised and compressed by the thread that hands it in
-(:meth:`Writer.insert`), before it is queued: while the writer thread waits
-for the previous commit's fsync (which releases the GIL), so that work is off
-the commit's critical path, and without a thread hand-off of its own.
+Ingest has two phases. :func:`prepare` with ``complete=False`` (what
+:meth:`SQLiteStore.aadd` does) summarises a message from its header block
+alone (:mod:`pochta.message.headline`); it is committed so, its sender is
+answered, and the indexer thread (:mod:`pochta.store.sqlite.indexer`) parses
+it fully afterwards. With ``complete=True`` (:meth:`SQLiteStore.add`) the full
+parse happens before the commit, and the writer announces it.
+
+A message is prepared (summarised and compressed) by the thread that hands it
+in, before it is queued: while the writer thread waits for the previous
+commit's fsync (which releases the GIL), so that work is off the commit's
+critical path, and without a thread hand-off of its own.
 """
 
 from __future__ import annotations
@@ -26,39 +31,38 @@ import logging
 import queue
 import sqlite3
 import threading
-import zlib
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pochta.exceptions import StoreError, StoreFullError
+from pochta.exceptions import StoreError
 from pochta.message.envelope import Envelope
 from pochta.message.headline import read_headline
 from pochta.message.parse import parse_message
 from pochta.store.identity import new_id
+from pochta.store.limit import Limits
 from pochta.store.record import StoreEvent, Summary
-from pochta.store.sqlite.indexer import INSERT_TEXT, text_values
-from pochta.store.sqlite.row import INSERT_MESSAGE, row_values, summarise
+from pochta.store.sqlite import change
+from pochta.store.sqlite.announcer import Announcer
+from pochta.store.sqlite.blob import pack
+from pochta.store.sqlite.connection import store_error
+from pochta.store.sqlite.row import INSERT_MESSAGE, INSERT_TEXT, row_values, text_values
 from pochta.store.sqlite.tagging import write_tags
+from pochta.store.summary import SearchText, search_text, summarise
 
-__all__ = ["COMPRESS_FROM", "StoreStats", "Writer", "pack", "store_error"]
+__all__ = ["Prepared", "Settle", "StoreStats", "Writer", "prepare", "settler"]
 
 logger = logging.getLogger(__name__)
 
-COMPRESS_FROM = 1024  # bytes; see docs/store.md for the measurements
-# From this size on, a 16 KiB sample is compressed first, and the message is
-# stored as is unless the sample shrinks to SAMPLE_RATIO: base64 of already
-# compressed data (images, PDFs, zip) shrinks only to about 0.77 at a cost of
-# about 25 ms per MB.
-SAMPLE_FROM = 64 * 1024
-SAMPLE_SIZE = 16 * 1024
-SAMPLE_RATIO = 0.7
+T = TypeVar("T")
 MAX_GROUP = 512
 MAX_GROUP_BYTES = 64 * 1024 * 1024
 
 Settle = Callable[[Any, BaseException | None], None]
+"""How a caller hears how its job ended: ``settle(result, None)`` or ``settle(None, error)``."""
 
 
 class StoreStats:
@@ -73,21 +77,42 @@ class StoreStats:
 
 
 @dataclass(frozen=True, slots=True)
-class _Insert:
-    raw: bytes
-    envelope: Envelope
-    settle: Settle
-    complete: bool
+class Prepared:
+    """A message ready to insert: its summary, its bytes as stored, its search text if parsed."""
 
-
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    job: _Insert
     summary: Summary
     inline: int
     encoding: int
     data: bytes
-    text: tuple[str, str, str, str] | None  # the full-text row, when parsed fully
+    text: SearchText | None  # None: summarised from the headers, the indexer completes it
+
+
+def prepare(raw: bytes, envelope: Envelope, *, complete: bool) -> Prepared:
+    """Summarise (fully, or from the header block) and compress one message, on this thread."""
+    parsed = parse_message(raw) if complete else read_headline(raw)
+    summary = summarise(new_id(), parsed, envelope, datetime.now(UTC))
+    text = search_text(parsed, summary) if complete else None
+    encoding, data = pack(raw)
+    return Prepared(summary, len(parsed.inline), encoding, data, text)
+
+
+def settler(future: Future[T]) -> Settle:
+    """Return the :data:`Settle` that completes ``future`` (for callers that wait)."""
+
+    def settle(value: Any, error: BaseException | None) -> None:
+        if future.set_running_or_notify_cancel():
+            if error is None:
+                future.set_result(value)
+            else:
+                future.set_exception(error)
+
+    return settle
+
+
+@dataclass(frozen=True, slots=True)
+class _Insert:
+    prepared: Prepared
+    settle: Settle
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,46 +124,24 @@ class _Call:
 _STOP = object()
 
 
-def store_error(exc: BaseException, path: Path, doing: str) -> StoreError:
-    """Translate a failure into StoreFullError (disk full) or StoreError."""
-    if isinstance(exc, StoreError):
-        return exc
-    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-    if code == sqlite3.SQLITE_FULL:
-        return StoreFullError(
-            f"the disk holding {path} is full, so pochta could not {doing}; "
-            "free disk space or delete messages, then try again"
-        )
-    return StoreError(f"pochta could not {doing} in {path}: {exc}")
-
-
 class Writer:
-    """Own the writing connection and run every change on one thread."""
+    """Own the writing connection and run every change on one thread, inserts in groups."""
 
     def __init__(
         self,
         connection: sqlite3.Connection,
         path: Path,
-        after_insert: Callable[[sqlite3.Connection, list[Summary]], list[StoreEvent]],
-        announce: Callable[[list[StoreEvent]], None],
-        expect: Callable[[list[str]], None] = lambda ids: None,
-        unindexed: Callable[[], object] = lambda: None,
+        *,
+        announcer: Announcer,
+        limits: Limits,
     ) -> None:
-        """Start the thread.
-
-        After each committed group ``after_insert`` runs on the writer thread
-        (pruning; given the complete summaries) and returns the events,
-        ``announce`` delivers them, ``unindexed`` is called if the group held
-        messages still to be indexed, and only then are the callers told their ids.
-        """
+        """Start the thread; ``announcer`` hears each group's events, ``limits`` prune after it."""
         self.stats = StoreStats()
         self._connection = connection
         self._path = path
-        self._after_insert = after_insert
-        self._announce = announce
-        self._expect = expect
-        self._unindexed = unindexed
-        self._queue: queue.SimpleQueue[_Prepared | _Call | object] = queue.SimpleQueue()
+        self._announcer = announcer
+        self._limits = limits
+        self._queue: queue.SimpleQueue[_Insert | _Call | object] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=f"pochta-store {path}", daemon=True)
@@ -149,33 +152,45 @@ class Writer:
         """Return True when called from the writer thread itself (e.g. a subscriber)."""
         return threading.current_thread() is self._thread
 
-    def insert(self, raw: bytes, envelope: Envelope, settle: Settle, *, complete: bool) -> None:
-        """Queue a message; ``settle(id, None)`` or ``settle(None, error)`` after commit.
+    @property
+    def inserted(self) -> int:
+        """Return how many messages the writer has inserted since the store was opened."""
+        return self.stats.messages
 
-        ``complete`` parses it fully before the commit; otherwise only its
-        header block is read and the indexer completes it later. Either runs
-        here, on the calling thread; StoreError if the store is closed.
+    def refuse_on_thread(self, what: str) -> None:
+        """Raise StoreError if called from the writer thread: waiting there would never end."""
+        if self.on_thread:
+            raise StoreError(
+                f"{what} was called from a store subscriber; subscribers run on the "
+                "writer thread, so hand the work to another thread or the event loop"
+            )
+
+    def insert(self, prepared: Prepared, settle: Settle) -> None:
+        """Queue a message; ``settle(id, None)`` or ``settle(None, error)`` after the commit.
+
+        StoreError if the store is closed.
         """
-        job = _Insert(raw, envelope, settle, complete)
-        try:
-            prepared = _prepare(job, datetime.now(UTC))
-        except Exception as exc:  # parse_message is total; this is MemoryError and kin
-            _settle(settle, None, store_error(exc, self._path, "summarise a message"))
-            return
-        self._submit(prepared)
+        self._submit(_Insert(prepared, settle))
 
     def call(self, work: Callable[[sqlite3.Connection], Any], settle: Settle) -> None:
         """Queue ``work(connection)``; it runs on the writer thread, in order."""
         self._submit(_Call(work, settle))
 
-    def _submit(self, job: _Prepared | _Call) -> None:
+    def run(self, work: Callable[[sqlite3.Connection], T], what: str = "changing the store") -> T:
+        """Run ``work(connection)`` on the writer thread and return its result (or raise)."""
+        self.refuse_on_thread(what)
+        future: Future[T] = Future()
+        self.call(work, settler(future))
+        return future.result()
+
+    def _submit(self, job: _Insert | _Call) -> None:
         with self._lock:
             if self._closed:
                 raise StoreError(f"the store {self._path} is closed; open it again to write")
             self._queue.put(job)
 
     def close(self) -> None:
-        """Finish every queued job, stop the threads and close the connection."""
+        """Finish every queued job, stop the thread and close the connection."""
         with self._lock:
             if self._closed:
                 return
@@ -187,13 +202,13 @@ class Writer:
     def _run(self) -> None:
         stopping = False
         while not stopping:
-            batch: list[_Prepared | _Call] = []
+            batch: list[_Insert | _Call] = []
             size = 0
             job = self._queue.get()
             while job is not _STOP:
-                assert isinstance(job, _Prepared | _Call)
+                assert isinstance(job, _Insert | _Call)
                 batch.append(job)
-                size += len(job.data) if isinstance(job, _Prepared) else 0
+                size += len(job.prepared.data) if isinstance(job, _Insert) else 0
                 if len(batch) >= MAX_GROUP or size >= MAX_GROUP_BYTES:
                     break
                 try:
@@ -207,11 +222,11 @@ class Writer:
                 logger.exception("the store writer failed on a batch")
         self._connection.close()
 
-    def _process(self, batch: list[_Prepared | _Call]) -> None:
+    def _process(self, batch: list[_Insert | _Call]) -> None:
         """Run a batch in order; consecutive inserts share one transaction."""
-        group: list[_Prepared] = []
+        group: list[_Insert] = []
         for job in batch:
-            if isinstance(job, _Prepared):
+            if isinstance(job, _Insert):
                 group.append(job)
                 continue
             if group:
@@ -230,77 +245,61 @@ class Writer:
         else:
             _settle(job.settle, result, None)
 
-    def _insert_group(self, prepared: list[_Prepared]) -> None:
+    def _insert_group(self, group: list[_Insert]) -> None:
         # Before the commit, so that the store owns these ids before anyone can read them.
-        self._expect([item.summary.id for item in prepared])
+        self._announcer.expect(job.prepared.summary.id for job in group)
         try:
             self._connection.execute("BEGIN IMMEDIATE")
-            for item in prepared:
-                _insert_one(self._connection, item)
+            for job in group:
+                _insert_one(self._connection, job.prepared)
             self._connection.execute("COMMIT")
         except BaseException as exc:
             _rollback(self._connection)
-            error = store_error(exc, self._path, f"store {len(prepared)} message(s)")
+            error = store_error(exc, self._path, f"store {len(group)} message(s)")
             logger.error("%s", error)
-            for item in prepared:
-                _settle(item.job.settle, None, error)
+            self._announcer.forget(job.prepared.summary.id for job in group)
+            for job in group:
+                _settle(job.settle, None, error)
             return
         self.stats.commits += 1
-        self.stats.messages += len(prepared)
-        self._after_commit(prepared)
+        self.stats.messages += len(group)
+        self._after_commit(group)
 
-    def _after_commit(self, prepared: list[_Prepared]) -> None:
-        summaries = [item.summary for item in prepared if item.text is not None]
-        try:
-            # Before the callers hear back, so that a full store never shows one too many.
-            events = self._after_insert(self._connection, summaries)
-        except Exception:
-            logger.exception("after-insert work of the store failed")
-            events = []
+    def _after_commit(self, group: list[_Insert]) -> None:
+        """Prune, announce the complete messages, then answer the callers."""
+        complete = [job.prepared.summary for job in group if job.prepared.text is not None]
+        events = [StoreEvent("new", (summary.id,), summary) for summary in complete]
+        # Before the callers hear back, so that a full store never shows one too many.
+        pruned = self._prune()
+        if pruned:
+            events.append(StoreEvent("prune", tuple(pruned)))
         # Subscribers hear of a complete message before its sender does, so that
         # whoever waits on add() finds the event already delivered.
-        self._announce(events)
-        if len(summaries) < len(prepared):
-            self._unindexed()
-        for item in prepared:
-            _settle(item.job.settle, item.summary.id, None)
+        self._announcer.announce(events)
+        for job in group:
+            _settle(job.settle, job.prepared.summary.id, None)
+
+    def _prune(self) -> list[str]:
+        if not self._limits.active:
+            return []
+        try:
+            return change.prune(self._connection, self._limits)
+        except Exception:  # the inserts stand; the next group or prune() tries again
+            logger.exception("pruning %s failed; it will be retried", self._path)
+            return []
 
 
-def _insert_one(connection: sqlite3.Connection, item: _Prepared) -> None:
-    values = row_values(item.summary, item.inline, indexed=item.text is not None)
+def _insert_one(connection: sqlite3.Connection, prepared: Prepared) -> None:
+    values = row_values(prepared.summary, prepared.inline, indexed=prepared.text is not None)
     seq = connection.execute(INSERT_MESSAGE, values).lastrowid
+    assert seq is not None
     connection.execute(
         "INSERT INTO message_raw (seq, encoding, data) VALUES (?, ?, ?)",
-        (seq, item.encoding, item.data),
+        (seq, prepared.encoding, prepared.data),
     )
-    assert seq is not None
-    write_tags(connection, seq, item.summary.tags)
-    if item.text is not None:
-        connection.execute(INSERT_TEXT, (seq, *item.text))
-
-
-def _prepare(job: _Insert, now: datetime) -> _Prepared:
-    """Summarise (fully or from the headers) and compress one message, outside the transaction."""
-    parsed = parse_message(job.raw) if job.complete else read_headline(job.raw)
-    summary = summarise(new_id(), parsed, job.envelope, now)
-    text = text_values(parsed, summary) if job.complete else None
-    encoding, data = pack(job.raw)
-    return _Prepared(job, summary, len(parsed.inline), encoding, data, text)
-
-
-def pack(raw: bytes) -> tuple[int, bytes]:
-    """Return (encoding, bytes) to store: zlib level 1 when that saves a tenth, else as is."""
-    if len(raw) < COMPRESS_FROM:
-        return 0, raw
-    if len(raw) >= SAMPLE_FROM:
-        middle = len(raw) // 2
-        sample = raw[middle : middle + SAMPLE_SIZE]
-        if len(zlib.compress(sample, 1)) > len(sample) * SAMPLE_RATIO:
-            return 0, raw
-    packed = zlib.compress(raw, 1)
-    if len(packed) < len(raw) * 0.9:
-        return 1, packed
-    return 0, raw
+    write_tags(connection, seq, prepared.summary.tags)
+    if prepared.text is not None:
+        connection.execute(INSERT_TEXT, text_values(seq, prepared.text))
 
 
 def _rollback(connection: sqlite3.Connection) -> None:

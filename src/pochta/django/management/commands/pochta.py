@@ -127,7 +127,7 @@ class Command(BaseCommand):
         """Print the addresses in the form ``pochta serve`` uses (scripts read them)."""
         self.stdout.write(f"SMTP  smtp://{catcher.smtp_address}")
         self.stdout.write(f"Inbox http://{catcher.http_address}")
-        self.stdout.write(f"Store {catcher.store.path}")
+        self.stdout.write(f"Store {catcher.store.location}")
         self.stdout.flush()
 
 

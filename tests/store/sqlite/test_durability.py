@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pochta.store import open_store
+from pochta.store.sqlite.store import SQLiteStore
 
 WRITER = """
 import sys
@@ -61,12 +62,11 @@ def test_acknowledged_messages_survive_sigkill(tmp_path: Path) -> None:
         assert store.count()[0] >= len(acknowledged)
 
 
-def test_the_store_runs_in_wal_mode_with_full_sync(tmp_path: Path) -> None:
-    with open_store(tmp_path / "mail.db") as store:
-        settings = store._change(
-            lambda c: (
-                c.execute("PRAGMA journal_mode").fetchone()[0],
-                c.execute("PRAGMA synchronous").fetchone()[0],
-            )
+def test_the_store_runs_in_wal_mode_with_full_sync(sqlite_store: SQLiteStore) -> None:
+    settings = sqlite_store._writer.run(
+        lambda c: (
+            c.execute("PRAGMA journal_mode").fetchone()[0],
+            c.execute("PRAGMA synchronous").fetchone()[0],
         )
+    )
     assert settings == ("wal", 2)  # 2 = FULL: each commit fsyncs the write-ahead log

@@ -1,0 +1,90 @@
+"""A message's records as every store keeps them: its :class:`Summary` and its search text.
+
+Both are built from a parse (:func:`~pochta.message.parse.parse_message`, or
+:func:`~pochta.message.headline.read_headline` before a commit) and the
+:class:`~pochta.message.envelope.Envelope`; each store only turns them into
+its own rows and SQL (:mod:`pochta.store.sqlite.row` for SQLite).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+
+from pochta.message.envelope import Envelope
+from pochta.message.link import html_text
+from pochta.message.parse import parse_message
+from pochta.message.record import Address, ParsedMessage
+from pochta.store.record import Summary
+from pochta.store.tag import clean_tags, plus_tags
+
+__all__ = ["MAX_BODY", "SearchText", "complete_summary", "search_text", "summarise"]
+
+MAX_BODY = 256 * 1024  # characters of body text indexed per message
+
+
+@dataclass(frozen=True, slots=True)
+class SearchText:
+    """What the word search of a store reads for one message, field by field."""
+
+    subject: str
+    addresses: str
+    body: str
+    files: str
+
+
+def summarise(
+    id: str, parsed: ParsedMessage, envelope: Envelope, created: datetime, read: bool = False
+) -> Summary:
+    """Make the Summary of a freshly parsed message.
+
+    Bcc gains the hidden recipients (envelope recipients not in To or Cc);
+    tags are the ``X-Tags`` header's and those of plus-addressed recipients.
+    """
+    shown = {a.address.lower() for a in (*parsed.to, *parsed.cc, *parsed.bcc)}
+    hidden = [Address("", r) for r in dict.fromkeys(envelope.rcpt_tos) if r.lower() not in shown]
+    bcc = (*parsed.bcc, *hidden)
+    return Summary(
+        id=id,
+        message_id=parsed.message_id,
+        read=read,
+        from_=parsed.from_,
+        to=parsed.to,
+        cc=parsed.cc,
+        bcc=bcc,
+        reply_to=parsed.reply_to,
+        subject=parsed.subject,
+        created=created,
+        date=parsed.date,
+        size=parsed.size,
+        snippet=parsed.snippet,
+        attachments=len(parsed.attachments),
+        tags=clean_tags((*parsed.tags, *plus_tags((*parsed.to, *parsed.cc, *bcc)))),
+        envelope=envelope,
+        parse_problem=parsed.problem,
+    )
+
+
+def complete_summary(summary: Summary, raw: bytes) -> tuple[Summary, ParsedMessage]:
+    """Return the full summary of a message committed with a header-only one, and the parse.
+
+    Id, arrival time, read flag, envelope and tags stay those of ``summary``.
+    """
+    parsed = parse_message(raw, links=False)
+    full = summarise(summary.id, parsed, summary.envelope, summary.created, summary.read)
+    return dataclasses.replace(full, tags=summary.tags), parsed
+
+
+def search_text(parsed: ParsedMessage, summary: Summary) -> SearchText:
+    """Return the search text of a message: subject, names and addresses, body, file names."""
+    sender = (summary.from_,) if summary.from_ else ()
+    mailboxes = (*sender, *summary.to, *summary.cc, *summary.bcc, *summary.reply_to)
+    body = parsed.text if parsed.text.strip() else html_text(parsed.html[:MAX_BODY])
+    files = " ".join(p.filename for p in (*parsed.attachments, *parsed.inline) if p.filename)
+    return SearchText(
+        subject=summary.subject,
+        addresses=" ".join(f"{a.name} {a.address}" for a in mailboxes),
+        body=body[:MAX_BODY],
+        files=files,
+    )

@@ -1,0 +1,111 @@
+"""The SQLite store's two-phase ingest: the indexer, announces(), durability of its commits."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from pochta.store import Envelope, StoreEvent
+from pochta.store.sqlite.store import SQLiteStore
+from tests.store.test_tag import MIXED, plain
+
+ENVELOPE = Envelope("app@example.com", ("user@example.com",))
+
+
+def test_aadd_answers_before_indexing_and_summaries_are_complete(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "mail.db") as store:
+        store._indexer.close()  # the indexer stops: as if the process died after the commit
+        message_id = asyncio.run(store.aadd(MIXED, ENVELOPE))
+        summary = store.summary(message_id)
+        listed = store.list_messages().messages
+        assert (summary.snippet, summary.attachments, listed) == (
+            "Quarterly numbers inside.",
+            1,
+            (summary,),
+        )
+        assert (store.search_ids("quarterly"), store.search_ids("subject:report")) == (
+            [],
+            [message_id],
+        )
+        assert store.info().unindexed == 1
+    events: list[StoreEvent] = []
+    with SQLiteStore(tmp_path / "mail.db") as store:  # the next open indexes it
+        store.subscribe(events.append)
+        store.flush()
+        assert store.search_ids("quarterly") == [message_id]
+        assert store.search_ids("has:attachment") == [message_id]
+        assert store.info().unindexed == 0
+
+
+def test_deleting_before_indexing_announces_nothing(tmp_path: Path) -> None:
+    events: list[StoreEvent] = []
+    with SQLiteStore(tmp_path / "mail.db") as store:
+        store._indexer.close()
+        message_id = asyncio.run(store.aadd(MIXED, ENVELOPE))
+        store.delete([message_id])
+    with SQLiteStore(tmp_path / "mail.db") as store:
+        store.subscribe(events.append)
+        store.flush()
+        assert (store.count(), events) == ((0, 0), [])
+
+
+def test_durability_setting_survives_indexing(tmp_path: Path) -> None:
+    def synchronous(store: SQLiteStore) -> int:
+        return int(store._writer.run(lambda c: c.execute("PRAGMA synchronous").fetchone()[0]))
+
+    levels = []
+    for durability in ("full", "normal"):
+        with SQLiteStore(tmp_path / f"{durability}.db", durability=durability) as store:
+            asyncio.run(store.aadd(MIXED, ENVELOPE))
+            store.flush()  # the indexer committed with NORMAL in between
+            levels.append((synchronous(store), store.info().unindexed))
+    assert levels == [(2, 0), (1, 0)]
+
+
+def test_announces_covers_a_message_until_its_new_event(tmp_path: Path) -> None:
+    seen: list[tuple[str, bool]] = []
+    with SQLiteStore(tmp_path / "mail.db") as store:
+        store.subscribe(lambda e: seen.extend((i, store.announces(i)) for i in e.ids))
+        sync_id = store.add(plain("sync"), ENVELOPE)
+        store._indexer.close()
+        async_id = asyncio.run(store.aadd(plain("async"), ENVELOPE))
+        assert (store.announces(sync_id), store.announces(async_id)) == (False, True)
+        store.delete([async_id])
+        assert store.announces(async_id) is False
+    # During its own "new" event a message still counts as announced-to-be.
+    assert seen == [(sync_id, True), (async_id, False)]
+
+
+def test_the_indexer_reads_large_messages_a_few_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pochta.store.sqlite import indexer
+
+    monkeypatch.setattr(indexer, "_BATCH_BYTES", 1)  # every batch stops after one message
+    with SQLiteStore(tmp_path / "mail.db") as store:
+
+        async def send() -> list[str]:
+            return list(await asyncio.gather(*(store.aadd(MIXED, ENVELOPE) for _ in range(5))))
+
+        ids = asyncio.run(send())
+        store.flush()
+        assert (store.info().unindexed, sorted(store.search_ids("quarterly"))) == (0, sorted(ids))
+
+
+def test_a_subscriber_may_close_the_store(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "mail.db", follow=True)
+    store.subscribe(lambda event: store.close())
+    message_id = asyncio.run(store.aadd(MIXED, ENVELOPE))
+    store._indexer._thread.join(30)  # its "new" event closed the store
+    with SQLiteStore(tmp_path / "mail.db") as again:
+        assert [m.id for m in again.list_messages().messages] == [message_id]
+
+
+def test_flush_without_indexing_waits_for_the_commit_only(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "mail.db") as store:
+        store._indexer.close()  # nothing gets indexed: the message stays as committed
+        message_id = asyncio.run(store.aadd(MIXED, ENVELOPE))
+        store.flush(index=False)
+        assert (store.summary(message_id).subject, store.info().unindexed) == ("report", 1)
