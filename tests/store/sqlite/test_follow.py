@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pochta.store import Envelope, StoreEvent, open_store
 from pochta.store.sqlite.follow import Follower
+from pochta.store.sqlite.store import SQLiteStore
 
 ENVELOPE = Envelope("a@example.com", ("b@example.com",), source="import")
 
@@ -18,7 +19,7 @@ def message(subject: str) -> bytes:
 
 def test_rows_of_another_writer_are_announced_once_and_own_rows_never(tmp_path: Path) -> None:
     path = tmp_path / "mail.db"
-    with open_store(path) as server, open_store(path) as other:
+    with SQLiteStore(path) as server, open_store(path) as other:
         server.add(message("before the follower"), ENVELOPE)
         heard: list[StoreEvent] = []
         server.subscribe(heard.append)
@@ -39,7 +40,7 @@ def test_rows_of_another_writer_are_announced_once_and_own_rows_never(tmp_path: 
 
 def test_a_large_foreign_import_is_announced_once_each(tmp_path: Path) -> None:
     path = tmp_path / "mail.db"
-    with open_store(path) as server, open_store(path) as other, Follower(server) as follower:
+    with SQLiteStore(path) as server, open_store(path) as other, Follower(server) as follower:
         heard: list[str] = []
         server.subscribe(lambda event: heard.extend(event.ids if event.kind == "new" else ()))
 
@@ -57,7 +58,7 @@ def test_a_large_foreign_import_is_announced_once_each(tmp_path: Path) -> None:
 
 def test_a_foreign_delete_all_then_new_rows_are_still_seen(tmp_path: Path) -> None:
     path = tmp_path / "mail.db"
-    with open_store(path) as server, open_store(path) as other, Follower(server) as follower:
+    with SQLiteStore(path) as server, open_store(path) as other, Follower(server) as follower:
         for n in range(5):
             other.add(message(f"old {n}"), ENVELOPE)
         assert len(follower.poll()) == 5
@@ -68,7 +69,7 @@ def test_a_foreign_delete_all_then_new_rows_are_still_seen(tmp_path: Path) -> No
 
 def test_the_thread_announces_without_being_asked_and_stops(tmp_path: Path) -> None:
     path = tmp_path / "mail.db"
-    with open_store(path) as server, open_store(path) as other:
+    with SQLiteStore(path) as server, open_store(path) as other:
         arrived = threading.Event()
         server.subscribe(lambda event: arrived.set())
         follower = Follower(server, interval=0.02)
@@ -77,3 +78,19 @@ def test_the_thread_announces_without_being_asked_and_stops(tmp_path: Path) -> N
         assert arrived.wait(30)
         follower.close()
         follower.close()
+
+
+def test_a_store_opened_to_follow_announces_foreign_rows(tmp_path: Path) -> None:
+    path = tmp_path / "mail.db"
+    with open_store(path, follow=True) as server, open_store(path) as other:
+        arrived = threading.Event()
+        heard: list[str] = []
+
+        def hear(event: StoreEvent) -> None:
+            heard.extend(event.ids)
+            arrived.set()
+
+        server.subscribe(hear)
+        foreign = other.add(message("live"), ENVELOPE)
+        assert arrived.wait(30)
+    assert heard == [foreign]
