@@ -3,12 +3,15 @@
 
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
+# scripts/venv.py installs each part under a lock, so makes started together
+# (make serve in one terminal, make test in another) take turns.
+RUN    := $(VENV)/.pochta-run
 STAMP  := $(VENV)/.pochta-dev
 
 .PHONY: serve test lint bench clean
 
-## serve: run the catcher (SMTP 127.0.0.1:1025, inbox and API http://127.0.0.1:8025)
-serve: $(STAMP)
+## serve: run the catcher (SMTP 127.0.0.1:1025, inbox and API http://127.0.0.1:8025); installs only what serving needs
+serve: $(RUN)
 	$(VENV)/bin/pochta serve
 
 ## test: install what the tests need (Python packages, Debian's Chromium and mail programs) and run the whole suite
@@ -28,11 +31,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PYTHON) bench/ingest.py
 
+$(RUN): pyproject.toml
+	"$$(scripts/find-python)" scripts/venv.py run
+
 $(STAMP): pyproject.toml
-	test -x $(PYTHON) || "$$(scripts/find-python)" -m venv $(VENV)
-	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	"$$(scripts/find-python)" scripts/venv.py dev
 
 clean:
 	rm -rf $(VENV) build dist
