@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pochta.server.web.render import human_size, linkify, relative_time
+from pochta.server.web.frame import FrameHint, frame_hint
+from pochta.server.web.render import human_size, linkify, relative_time, tag_search
 from pochta.store import Envelope, Store
 
 pytestmark = pytest.mark.anyio
@@ -47,7 +48,7 @@ async def test_every_page_has_the_strict_policy_and_no_inline_code(
 def subjects(html: str) -> list[str]:
     """Return the subjects of the rows on a list page (not the row template's)."""
     rows = html[: html.index("<template")]
-    return re.findall(r'<span class="subject">([^<]*)</span>', rows)
+    return re.findall(r'<a class="open" href="/message/[^"]*">([^<]*)</a>', rows)
 
 
 def _script(html: str) -> list[str]:
@@ -228,3 +229,21 @@ def test_linkify_cuts_trailing_punctuation() -> None:
         '(see <a href="https://x.example/a" target="_blank" rel="noopener noreferrer">'
         "https://x.example/a</a>)."
     )
+
+
+def test_the_frame_hint_counts_what_shows_and_nothing_else() -> None:
+    html = (
+        "<html><head><title>t</title><style>p { color: red }</style></head><body>"
+        "<p>Hello,   Ann!</p><div>Two<br>lines</div><img height=300><img src=x>"
+        "<script>alert('no')</script></body></html>"
+    )
+
+    assert frame_hint(html) == FrameHint(chars=19, breaks=3, pixels=320)
+
+
+def test_tag_search_links_quote_what_needs_quotes() -> None:
+    assert [tag_search(t) for t in ("signup", "needs review", "Тест")] == [
+        "/?q=tag:signup",
+        "/?q=tag:%22needs%20review%22",
+        "/?q=tag:%D0%A2%D0%B5%D1%81%D1%82",
+    ]

@@ -16,17 +16,36 @@ URL is opened directly:
   ``https:`` images load too;
 * ``style-src 'unsafe-inline'`` and ``font-src data:``: the message's own
   inline styles and embedded fonts, nothing remote.
+
+The frame's height: the inbox cannot look inside an opaque-origin frame, and
+must not (a frame it could measure would be one of its own origin), nor may
+a script run inside it (that would need ``allow-scripts``). So the server
+reads the HTML once more, as text, for a :class:`FrameHint` (how many
+visible characters, line breaks and image pixels it holds) that the page
+carries on the ``<iframe>``; the inbox's script turns it into a height for
+the frame's width. The frame is sized to the content, up to the height of the
+window, beyond which it scrolls inside; the reader can still drag it taller.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from html.parser import HTMLParser
 from urllib.parse import quote, unquote
 
 from pochta.store import Part
 
-__all__ = ["frame_document", "frame_policy", "has_remote_images", "part_url"]
+__all__ = [
+    "MEASURED",
+    "FrameHint",
+    "frame_document",
+    "frame_hint",
+    "frame_policy",
+    "has_remote_images",
+    "part_url",
+]
 
 _CID = re.compile(r"""cid:([^\s"'<>()\\]+)""", re.IGNORECASE)
 # Attributes and CSS that load an image from the network.
@@ -85,3 +104,94 @@ def frame_document(html: str, message_id: str, parts: Iterable[Part]) -> str:
 def has_remote_images(html: str) -> bool:
     """Tell whether ``html`` would load an image from the network if allowed."""
     return _REMOTE.search(html) is not None
+
+
+#: Characters of HTML read for a hint; past them a message is taller than any window.
+MEASURED = 200_000
+# Elements that start a line (or a row) of their own, and those shown not at all.
+_BREAKS = frozenset(
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tr",
+        "ul",
+    ]
+)
+_UNSHOWN = frozenset({"head", "script", "style", "template", "title", "noscript"})
+_MOST_IMAGE = 2000  # pixels one image may add to the hint
+
+
+@dataclass(frozen=True, slots=True)
+class FrameHint:
+    """What a message's HTML holds, for sizing its frame without looking inside it."""
+
+    chars: int
+    """Visible characters (runs of white space count as one)."""
+    breaks: int
+    """Lines and rows its block elements start."""
+    pixels: int
+    """Heights the HTML gives its images (``height=``), each at most 2000."""
+
+
+class _Reader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chars = self.breaks = self.pixels = 0
+        self._unshown = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _UNSHOWN:
+            self._unshown += 1
+        elif tag in _BREAKS:
+            self.breaks += 1
+        elif tag == "img":
+            height = dict(attrs).get("height") or ""
+            digits = re.match(r"\s*(\d{1,5})", height)
+            self.pixels += min(int(digits.group(1)), _MOST_IMAGE) if digits else 20
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _UNSHOWN and self._unshown:
+            self._unshown -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._unshown:
+            self.chars += len(" ".join(data.split()))
+
+
+def frame_hint(html: str) -> FrameHint:
+    """Read ``html`` (its first :data:`MEASURED` characters) into a :class:`FrameHint`."""
+    reader = _Reader()
+    try:
+        reader.feed(html[:MEASURED])
+        reader.close()
+    except Exception:  # html.parser is lenient; be total anyway, with what was read
+        pass
+    if len(html) > MEASURED:  # the rest: as tall again, at the least
+        reader.chars *= 2
+    return FrameHint(reader.chars, reader.breaks, reader.pixels)

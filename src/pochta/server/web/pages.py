@@ -28,7 +28,13 @@ from fastapi.responses import HTMLResponse, Response
 from pochta.exceptions import MessageNotFound
 from pochta.server.api.dependency import Start, StoreDep, resolve
 from pochta.server.api.feature import get_features
-from pochta.server.web.frame import frame_document, frame_policy, has_remote_images, part_url
+from pochta.server.web.frame import (
+    frame_document,
+    frame_hint,
+    frame_policy,
+    has_remote_images,
+    part_url,
+)
 from pochta.server.web.listing import list_page
 from pochta.server.web.render import environment, page_policy
 
@@ -128,6 +134,7 @@ def message_view(request: Request, id: str, view: str, store: StoreDep) -> HTMLR
         "part_url": part_url,
         "remote": request.query_params.get("remote") == "1",
         "has_remote": bool(parsed.html) and has_remote_images(parsed.html),
+        "frame_hint": frame_hint(parsed.html) if view == "html" and parsed.html else None,
     }
     if view == "raw":
         raw = store.raw(message_id)

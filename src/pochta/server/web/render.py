@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterable
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
@@ -25,6 +26,7 @@ __all__ = [
     "linkify",
     "page_policy",
     "relative_time",
+    "tag_search",
     "utc_text",
 ]
 
@@ -91,6 +93,12 @@ def _addresses(addresses: Iterable[Address]) -> str:
     return ", ".join(address_text(a) for a in addresses)
 
 
+def tag_search(tag: str) -> str:
+    """Return the inbox URL of the search for messages tagged ``tag`` (``/?q=tag:...``)."""
+    term = f'tag:"{tag}"' if re.search(r'[\s"]', tag) else f"tag:{tag}"
+    return "/?q=" + quote(term, safe=":")
+
+
 def linkify(text: str) -> Markup:
     """Escape ``text`` and make each http(s) or mailto URL in it a link to a new tab."""
     pieces: list[str] = []
@@ -123,5 +131,6 @@ def environment() -> Environment:
         names=_names,
         addresses=_addresses,
         linkify=linkify,
+        tag_search=tag_search,
     )
     return env

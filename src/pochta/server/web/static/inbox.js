@@ -19,13 +19,16 @@
       const el = document.getElementById(id);
       if (el && value !== undefined) el.textContent = value.toLocaleString("en-US");
     }
+    const noun = document.getElementById("total-noun");
+    if (noun && total !== undefined) noun.textContent = total === 1 ? "message" : "messages";
   }
 
-  async function api(method, payload) {
+  async function api(method, payload, keepalive = false) {
     const answer = await fetch("/api/v1/messages", {
       method,
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(payload),
+      keepalive,
     });
     if (!answer.ok) {
       const problem = await answer.json().catch(() => ({ Error: answer.statusText }));
@@ -33,7 +36,8 @@
     }
   }
   const setRead = (ids, read) => api("PUT", ids ? { Read: read, IDs: ids } : { Read: read });
-  const remove = (ids) => (ids.length ? api("DELETE", { IDs: ids }) : Promise.resolve());
+  const remove = (ids, keepalive = false) =>
+    ids.length ? api("DELETE", { IDs: ids }, keepalive) : Promise.resolve();
 
   // Times: "5 min ago" on screen, the exact local time on hover.
   function ago(moment) {
@@ -54,14 +58,16 @@
   }
 
   // The list.
-  const rows = () => (list ? Array.from(list.querySelectorAll(".row")) : []);
-  const rowOf = (id) => rows().find((row) => row.dataset.id === id);
+  // A row waiting to be deleted (see "Undo" below) is hidden, and no longer counts.
+  const rows = () => (list ? Array.from(list.querySelectorAll(".row:not([hidden])")) : []);
+  const allRows = () => (list ? Array.from(list.querySelectorAll(".row")) : []);
+  const rowOf = (id) => allRows().find((row) => row.dataset.id === id);
   function select(index) {
     const all = rows();
     if (!all.length) return;
     selected = Math.max(0, Math.min(index, all.length - 1));
     all.forEach((row, i) => row.classList.toggle("selected", i === selected));
-    const link = all[selected].querySelector("a");
+    const link = all[selected].querySelector("a.open");
     link.focus({ preventScroll: true });
     link.scrollIntoView({ block: "nearest" });
   }
@@ -78,15 +84,16 @@
     const recipients = (m.To && m.To.length ? m.To : m.Bcc || []).map((a) => a.Name || a.Address);
     row.dataset.id = m.ID;
     row.classList.toggle("unread", !m.Read);
-    row.querySelector("a").href = `/message/${encodeURIComponent(m.ID)}`;
+    row.querySelector("a.open").href = `/message/${encodeURIComponent(m.ID)}`;
     set(".from", m.From ? m.From.Name || m.From.Address : "(no sender)");
     set(".to", `to ${recipients.join(", ") || "(no recipient)"}`);
-    set(".subject", m.Subject || "(no subject)");
-    for (const name of [...(m.Tags || [])].reverse()) {
-      const tag = document.createElement("span");
+    set("a.open", m.Subject || "(no subject)");
+    for (const name of m.Tags || []) {
+      const tag = document.createElement("a");
       tag.className = "tag";
+      tag.href = tagSearch(name);
       tag.textContent = name;
-      row.querySelector(".subject").prepend(tag, " ");
+      row.querySelector(".tags").append(tag, " ");
     }
     set(".snippet", m.Snippet || "");
     set(".size", size(m.Size));
@@ -97,6 +104,11 @@
     time.dateTime = m.Created;
     row.classList.add("fresh");
     return row;
+  }
+  // The same URL as the server's tag_search filter: /?q=tag:name, quoted when needed.
+  function tagSearch(name) {
+    const term = /[\s"]/.test(name) ? `tag:"${name}"` : `tag:${name}`;
+    return `/?q=${encodeURIComponent(term).replace(/%3A/g, ":")}`;
   }
   function changed() {
     document.getElementById("new-mail").hidden = false;
@@ -157,7 +169,7 @@
     if (event.Type === "new") addNew(data);
     else if (event.Type === "update") rowOf(data.ID)?.classList.toggle("unread", data.Read === false);
     else if (event.Type === "delete") dropRows([data.ID]);
-    else if (event.Type === "truncate") dropRows(rows().map((row) => row.dataset.id));
+    else if (event.Type === "truncate") dropRows(allRows().map((row) => row.dataset.id));
     else if (event.Type === "prune") resync();
     else if (event.Type === "stats") setCounts(data.Total, data.Unread);
   }
@@ -183,6 +195,48 @@
     };
   }
 
+  // Deleting from the list can be undone: the row is hidden at once and the
+  // message deleted only when the undo notice goes (after UNDO_MS, at the next
+  // delete, or when the page is left: a keepalive request outlives the page).
+  const UNDO_MS = 8000;
+  const undoBox = document.getElementById("undo");
+  let pending = null;
+  function finishDelete(keepalive = false) {
+    if (!pending) return;
+    const { row, timer } = pending;
+    pending = null;
+    clearTimeout(timer);
+    undoBox.hidden = true;
+    remove([row.dataset.id], keepalive).then(() => {
+      row.remove();
+      recount();
+    }, () => {
+      row.hidden = false;
+      changed();
+    });
+  }
+  function undoDelete() {
+    if (!pending) return;
+    const { row, index, timer } = pending;
+    pending = null;
+    clearTimeout(timer);
+    undoBox.hidden = true;
+    row.hidden = false;
+    document.getElementById("empty").hidden = true;
+    select(index);
+  }
+  // The next page may be drawn before that request is done: it hides the row too.
+  const LEAVING = "pochta-deleting";
+  addEventListener("pagehide", () => {
+    if (pending) sessionStorage.setItem(LEAVING, pending.row.dataset.id);
+    finishDelete(true);
+  });
+  const left = sessionStorage.getItem(LEAVING);
+  if (left) {
+    sessionStorage.removeItem(LEAVING);
+    dropRows([left]);
+  }
+
   // Actions.
   async function deleteSelected() {
     if (page === "message") {
@@ -192,11 +246,14 @@
     }
     const row = rows()[selected];
     if (!row) return;
-    await remove([row.dataset.id]);
-    row.remove();
-    dropRows([]);
+    finishDelete();
+    row.hidden = true;
+    const subject = row.querySelector("a.open").textContent;
+    document.getElementById("undo-text").textContent = `Deleted “${subject}”.`;
+    undoBox.hidden = false;
+    pending = { row, index: selected, timer: setTimeout(finishDelete, UNDO_MS) };
+    if (!rows().length) document.getElementById("empty").hidden = false;
     select(selected);
-    recount();
   }
   async function toggleRead() {
     if (page === "message") {
@@ -232,6 +289,7 @@
     "delete-all": () => { confirmDialog.returnValue = ""; confirmDialog.showModal(); },
     "toggle-read": toggleRead,
     delete: deleteSelected,
+    undo: undoDelete,
     release: () => {
       const dialog = document.getElementById("release");
       dialog.querySelector(".release-answer").textContent = "";
@@ -275,8 +333,9 @@
   const keys = {
     j: () => select(selected + 1),
     k: () => select(selected - 1),
-    Enter: () => { const row = rows()[selected]; if (row) location.href = row.querySelector("a").href; },
+    Enter: () => { const row = rows()[selected]; if (row) location.href = row.querySelector("a.open").href; },
     Delete: deleteSelected,
+    z: undoDelete,
     m: toggleRead,
     "/": () => { search.focus(); search.select(); },
     "?": actions.help,
@@ -299,6 +358,23 @@
     event.preventDefault();
     action();
   });
+
+  // The HTML frame's height, from the server's hint (FrameHint in frame.py): the
+  // frame is an opaque origin that runs no script, so nothing inside is measured.
+  // Content shorter than the window gets its own height; longer, the window's.
+  const frame = document.getElementById("body-frame");
+  function fitFrame() {
+    const hint = (name) => Number(frame.dataset[name] || 0);
+    const perLine = Math.max(16, (frame.clientWidth - 16) / 8.5);  // 16px text, 8px margins
+    const lines = hint("breaks") + hint("chars") / perLine;
+    const wanted = hint("pixels") + lines * 21 + 40;
+    const room = Math.max(240, innerHeight - 96);
+    frame.style.height = `${Math.round(Math.max(96, Math.min(wanted, room)))}px`;
+  }
+  if (frame && frame.dataset.chars !== undefined) {
+    fitFrame();
+    addEventListener("resize", fitFrame);
+  }
 
   refreshTimes();
   setInterval(refreshTimes, 30000);
