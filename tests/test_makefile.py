@@ -53,7 +53,7 @@ def together(folder: Path, *targets: str) -> list[tuple[int, str]]:
 def imports(folder: Path, module: str) -> bool:
     """Tell whether the copy's .venv can import ``module``."""
     python = folder / ".venv" / "bin" / "python"
-    check = [python, "-c", f"import {module}"]
+    check = [str(python), "-c", f"import {module}"]
     return subprocess.run(check, capture_output=True, check=False).returncode == 0
 
 
