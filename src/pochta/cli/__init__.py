@@ -7,6 +7,7 @@
 ``import``         :mod:`pochta.cli.ingest`
 ``ls``, ``show``   :mod:`pochta.cli.read`
 ``dump``           :mod:`pochta.cli.dump` (``--http`` in :mod:`pochta.cli.remote`)
+``reindex``        :mod:`pochta.cli.reindex`
 ``demo``           :mod:`pochta.cli.demo`
 ``worker``         :mod:`pochta.cli.worker`
 ``queue``          :mod:`pochta.cli.queue`
@@ -26,6 +27,7 @@ from pochta.cli.dump import dump
 from pochta.cli.ingest import import_
 from pochta.cli.queue import queue
 from pochta.cli.read import ls, show
+from pochta.cli.reindex import reindex
 from pochta.cli.send import send
 from pochta.cli.sendmail import sendmail
 from pochta.cli.serve import serve
@@ -40,5 +42,5 @@ def main() -> None:
     """Send email the way Django does, and catch, read and test every message offline."""
 
 
-for command in (serve, send, sendmail, import_, ls, show, dump, demo, worker, queue):
+for command in (serve, send, sendmail, import_, ls, show, dump, reindex, demo, worker, queue):
     main.add_command(command)

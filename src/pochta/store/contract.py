@@ -157,6 +157,17 @@ class Store(Protocol):
         """Apply the store's ``max_messages`` and ``max_age`` now; return how many went."""
         ...
 
+    def reindex(self, *, progress: Callable[[int, int], None] | None = None) -> int:
+        """Rebuild every summary and the search index from the stored bytes; return how many.
+
+        For a store whose index was damaged, or whose summaries an older
+        pochta made (``pochta reindex``). Ids, arrival times, read flags, tags,
+        envelopes and the bytes stay. ``progress(done, total)`` is called as
+        it goes. Nothing is announced: no message changed, only what is
+        derived from it. Messages added meanwhile are indexed as usual.
+        """
+        ...
+
     # -- events and lifetime ---------------------------------------------------
 
     def subscribe(self, callback: Callable[[StoreEvent], None]) -> Callable[[], None]:

@@ -61,6 +61,7 @@ from pochta.store.sqlite.connection import connect_writer, store_error
 from pochta.store.sqlite.follow import Follower
 from pochta.store.sqlite.indexer import Indexer
 from pochta.store.sqlite.reader import Reader
+from pochta.store.sqlite.reindex import rebuild
 from pochta.store.sqlite.writer import Prepared, StoreStats, Writer, prepare, settler
 
 __all__ = ["DURABILITY", "PREPARE_INLINE_BELOW", "SQLiteStore", "not_found"]
@@ -318,6 +319,19 @@ class SQLiteStore:
         own, even though no "new" event has been delivered for it yet.
         """
         return self._announcer.announces(id)
+
+    def reindex(self, *, progress: Callable[[int, int], None] | None = None) -> int:
+        """Rebuild every summary and the search index from the stored bytes; return how many.
+
+        See :mod:`pochta.store.sqlite.reindex`. Messages not indexed yet are
+        left to the indexer, which this waits for.
+        """
+        self._writer.refuse_on_thread("reindex()")
+        self._writer.run(lambda connection: None, "reindex()")  # what was queued goes first
+        count = rebuild(self.path, self._writer, progress=progress)
+        self._parsed.clear()
+        self._indexer.wait(self._indexer.wake())
+        return count
 
     def flush(self, *, index: bool = True) -> None:
         """Return once every change queued before this call is committed and announced.
