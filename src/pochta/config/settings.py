@@ -182,7 +182,7 @@ class Settings:
     )
     pop3_auth_file: Path | None = setting(
         None,
-        "File of username:password lines for POP3 logins; without it any login works.",
+        "htpasswd file (bcrypt, MD5, SHA or plain) of POP3 users; without it any login works.",
         parse=parse_path,
         metavar="PATH",
     )

@@ -11,13 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from pochta.config import Settings
+from pochta.exceptions import ConfigurationError
+from pochta.server.htpasswd import parse_htpasswd
+from pochta.server.pop3.launch import pop3_settings
 from pochta.server.pop3.login import LoginGuard, Logins
 from pochta.server.pop3.settings import POP3Settings
-from pochta.server.smtp.auth import load_credentials
 from pochta.store import Store, open_store
 from tests.server.pop3.pop3_harness import RawPOP3, RunningPOP3, add_messages, serve_pop3
 
-USERS = {"alice": "wonder land", "bob": "b0b"}
+# alice's is `htpasswd -nbs alice wonderland` (SHA-1); bob's is plain text, so APOP works for him.
+USERS = parse_htpasswd("alice:{SHA}tiY7sUhYKUwI5L3866kDY+ENcrQ= bob:b0b")
 
 
 @pytest.fixture
@@ -33,14 +37,15 @@ def server(store: Store) -> Iterator[RunningPOP3]:
         yield running
 
 
-def test_a_user_of_the_file_logs_in_with_a_password_holding_spaces(server: RunningPOP3) -> None:
-    client = server.login("alice", "wonder land")
+def test_users_of_the_htpasswd_file_log_in(server: RunningPOP3) -> None:
+    client = server.login("alice", "wonderland")
     assert client.stat() == (1, 24)
     client.quit()
+    assert server.login("bob", "b0b").stat() == (1, 24)
 
 
 @pytest.mark.parametrize(
-    ("user", "password"), [("alice", "wonder"), ("carol", "b0b"), ("bob", "")]
+    ("user", "password"), [("alice", "wonder"), ("carol", "b0b"), ("bob", ""), ("alice", "{SHA}")]
 )
 def test_a_wrong_login_is_refused_and_may_try_again(
     server: RunningPOP3, user: str, password: str
@@ -61,6 +66,9 @@ def test_apop_logs_in_with_the_digest_of_the_greeting(server: RunningPOP3) -> No
     other = server.pop3()
     with pytest.raises(poplib.error_proto, match=r"\[AUTH\]"):
         other.apop("bob", "wrong")
+    hashed = server.pop3()  # only a hash is known of alice's password: no APOP for her
+    with pytest.raises(poplib.error_proto, match=r"\[AUTH\]"):
+        hashed.apop("alice", "wonderland")
 
 
 def test_an_apop_digest_of_another_greeting_is_refused(server: RunningPOP3) -> None:
@@ -134,10 +142,12 @@ def test_one_connection_over_the_cap_is_turned_away(store: Store) -> None:
             assert third.recv(1000) == b"-ERR [SYS/TEMP] too many connections; try again later\r\n"
 
 
-def test_the_auth_file_is_read_like_smtps_and_names_pop3_in_errors(tmp_path: Path) -> None:
-    path = tmp_path / "pop3.auth"
-    path.write_text("# users\nalice:pa:ss\n\nbob:\n", encoding="utf-8")
-    assert load_credentials(path, service="POP3") == {"alice": "pa:ss", "bob": ""}
+def test_the_auth_file_is_read_as_htpasswd_as_mailpit_does(tmp_path: Path) -> None:
+    path = tmp_path / "pop3.htpasswd"
+    path.write_text("# users\nalice:pa:ss\n\nbob:{SHA}tiY7sUhYKUwI5L3866kDY+ENcrQ=\n", "utf-8")
+    logins = pop3_settings(Settings(pop3_auth_file=path), state_dir=tmp_path).logins
+    assert logins.check_password("alice", "pa:ss") and logins.check_password("bob", "wonderland")
+    assert not logins.check_password("bob", "{SHA}tiY7sUhYKUwI5L3866kDY+ENcrQ=")
     path.write_text("no colon here\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"POP3 auth file .* line 1 is not user:password"):
-        load_credentials(path, service="POP3")
+    with pytest.raises(ConfigurationError, match=r"--pop3-auth-file .* has no user:password"):
+        pop3_settings(Settings(pop3_auth_file=path), state_dir=tmp_path)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from pochta.config import HostPort, Settings
 from pochta.exceptions import ConfigurationError, ServeError
+from pochta.server.htpasswd import load_htpasswd
 from pochta.server.pop3.login import Logins
 from pochta.server.pop3.maildrop import store_maildrops
 from pochta.server.pop3.server import POP3Server, start_pop3_server
 from pochta.server.pop3.settings import POP3Settings
-from pochta.server.smtp.auth import load_credentials
 from pochta.server.tls import load_or_create_tls_context
 from pochta.store import Store
 
@@ -34,7 +34,7 @@ def pop3_settings(settings: Settings, *, state_dir: Path) -> POP3Settings:
         )
     credentials = None
     if settings.pop3_auth_file is not None:
-        credentials = load_credentials(settings.pop3_auth_file, service="POP3")
+        credentials = load_htpasswd(settings.pop3_auth_file, flag="--pop3-auth-file")
     return POP3Settings(
         hostname=socket.gethostname() or "pochta",
         logins=Logins(credentials),

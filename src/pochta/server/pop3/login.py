@@ -1,10 +1,11 @@
 """Who may log in to the POP3 server, and the lock-out after repeated failures.
 
 :class:`Logins` checks ``USER``/``PASS`` and ``APOP`` (RFC 1939 7) against
-the users of ``--pop3-auth-file`` (the ``user:password`` lines of
-``--smtp-auth-file``), or lets any user in when no file was given, like the
-API, which has no login either. Passwords are compared with
-:func:`hmac.compare_digest` and never logged.
+the users of ``--pop3-auth-file``, an htpasswd file as Mailpit reads it
+(:mod:`pochta.server.htpasswd`: bcrypt, MD5, SHA or plain), or lets any user
+in when no file was given, like the API without ``--ui-auth-file``. APOP
+needs the password itself, so it works for users whose entry is plain text
+only. Passwords are compared in constant time and never logged.
 
 :class:`LoginGuard` is shared by every session of one server: after
 ``max_failures`` failed logins from one client address within ``window``
@@ -18,8 +19,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from pochta.server.htpasswd import Htpasswd
 
 __all__ = ["LOCKOUT", "MAX_FAILURES", "WINDOW", "LoginGuard", "Logins"]
 
@@ -30,13 +33,15 @@ WINDOW = 300.0
 LOCKOUT = 300.0
 """Seconds an address stays locked out."""
 _MAX_TRACKED = 10_000  # addresses remembered at once; older ones are forgotten first
+# Entries in one of these forms are hashes (pochta.server.htpasswd): no APOP for them.
+_HASHED = ("$2y$", "$2a$", "$2b$", "$2x$", "$apr1$", "$1$", "$5$", "$6$", "{SHA}", "{SSHA}")
 
 
 @dataclass(frozen=True, slots=True)
 class Logins:
-    """Check POP3 credentials: those of an auth file, or any at all (``credentials=None``)."""
+    """Check POP3 credentials: those of an htpasswd file, or any at all (``credentials=None``)."""
 
-    credentials: Mapping[str, str] | None = None
+    credentials: Htpasswd | None = None
 
     @property
     def accept_any(self) -> bool:
@@ -45,21 +50,18 @@ class Logins:
 
     def check_password(self, user: str, password: str) -> bool:
         """Return True when ``user`` may log in with ``password`` (USER and PASS)."""
-        if self.credentials is None:
-            return True
-        expected = self.credentials.get(user)
-        # Compare even for an unknown user, so timing does not tell users apart.
-        ok = hmac.compare_digest((expected or "\0unknown").encode(), password.encode())
-        return ok and expected is not None
+        return self.credentials is None or self.credentials.verify(user, password)
 
     def check_apop(self, user: str, banner: str, digest: str) -> bool:
         """Return True when ``digest`` is MD5(banner + password) of ``user``, in hex (APOP)."""
         if self.credentials is None:
             return True
-        secret = self.credentials.get(user, "\0unknown")
+        entry = self.credentials.users.get(user)
+        plain = entry is not None and not entry.startswith(_HASHED)
+        # Compare even for an unknown or hashed user, so timing does not tell them apart.
+        secret = entry if plain and entry is not None else "\0unknown"
         expected = hashlib.md5((banner + secret).encode(), usedforsecurity=False).hexdigest()
-        ok = hmac.compare_digest(expected.encode(), digest.lower().encode())
-        return ok and user in self.credentials
+        return hmac.compare_digest(expected.encode(), digest.lower().encode()) and plain
 
 
 class LoginGuard:

@@ -45,18 +45,17 @@ class Credentials:
         return f"Credentials(user={self.user!r}, password=<hidden>)"
 
 
-def load_credentials(path: Path, *, service: str = "SMTP") -> dict[str, str]:
+def load_credentials(path: Path) -> dict[str, str]:
     """Read a Mailpit-style credentials file: one ``user:password`` a line.
 
     Blank lines and lines starting with ``#`` are skipped. The password is
     everything after the first colon, so it may itself hold colons.
-    ``service`` names the file in errors ("SMTP auth file", "POP3 auth file").
     """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigurationError(
-            f"{service} auth file '{path}' cannot be read ({exc.__class__.__name__}); "
+            f"SMTP auth file '{path}' cannot be read ({exc.__class__.__name__}); "
             "give a readable UTF-8 file of user:password lines"
         ) from None
     credentials: dict[str, str] = {}
@@ -66,12 +65,12 @@ def load_credentials(path: Path, *, service: str = "SMTP") -> dict[str, str]:
         user, colon, password = line.partition(":")
         if not colon or not user:
             raise ConfigurationError(
-                f"{service} auth file '{path}' line {number} is not user:password; "
+                f"SMTP auth file '{path}' line {number} is not user:password; "
                 "fix or remove it"
             )
         credentials[user] = password
     if not credentials:
-        raise ConfigurationError(f"{service} auth file '{path}' holds no user:password line")
+        raise ConfigurationError(f"SMTP auth file '{path}' holds no user:password line")
     return credentials
 
 
