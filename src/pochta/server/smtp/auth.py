@@ -65,8 +65,7 @@ def load_credentials(path: Path) -> dict[str, str]:
         user, colon, password = line.partition(":")
         if not colon or not user:
             raise ConfigurationError(
-                f"SMTP auth file '{path}' line {number} is not user:password; "
-                "fix or remove it"
+                f"SMTP auth file '{path}' line {number} is not user:password; fix or remove it"
             )
         credentials[user] = password
     if not credentials:
