@@ -36,7 +36,9 @@ def test_gtube_is_spam_and_a_plain_message_is_not(
     served = launch_serve("--enable-spamassassin", f"127.0.0.1:{spamd}")
     assert served.get("/api/v1/webui").json()["SpamAssassin"] is True
     send(served.smtp, plain_message("Cheap pills", f"Buy now!\n{GTUBE}\n"))
-    spam = served.get(f"/api/v1/message/{newest(served)}/sa-check").json()
+    spam_id = newest(served)
+    assert ">Spam</a>" in served.get(f"/message/{spam_id}/text").text  # no score yet
+    spam = served.get(f"/api/v1/message/{spam_id}/sa-check").json()
     assert list(spam) == ["IsSpam", "Error", "Score", "Rules"]
     assert (spam["IsSpam"], spam["Error"]) == (True, "")
     assert spam["Score"] >= 1000
@@ -47,6 +49,9 @@ def test_gtube_is_spam_and_a_plain_message_is_not(
         "Name": "GTUBE",
         "Description": "BODY: Generic Test for Unsolicited Bulk Email",
     }
+    tab = served.get(f"/message/{spam_id}/spam").text
+    assert f">Spam ({spam['Score']:g})</a>" in tab
+    assert "GTUBE" in tab and "not spam" not in tab
     send(served.smtp, plain_message("Lunch tomorrow?", "Shall we meet at noon by the river?"))
     ham = served.get(f"/api/v1/message/{newest(served)}/sa-check").json()
     assert ham["IsSpam"] is False

@@ -4,7 +4,8 @@
 ``GET /``                              the list (``?q=`` search, ``?start=`` paging)
 ``GET /message/{ID}``                  one message, its first view (HTML, else text)
 ``GET /message/{ID}/{view}``           ``html``, ``text``, ``headers``, ``raw``,
-                                       ``attachments`` or ``links``
+                                       ``attachments``, ``links``, or a check:
+                                       ``link-check``, ``html-check``, ``spam``
 ``GET /message/{ID}/body.html``        the HTML body alone, for the sandboxed frame
                                        (``?remote=1`` lets remote images load)
 ``GET /static/{name}``                 the stylesheet and the script
@@ -28,6 +29,8 @@ from fastapi.responses import HTMLResponse, Response
 from pochta.exceptions import MessageNotFound
 from pochta.server.api.dependency import Start, StoreDep, resolve
 from pochta.server.api.feature import get_features
+from pochta.server.check import get_checks
+from pochta.server.web.check import CHECK_VIEWS, check_context, check_views, spam_label
 from pochta.server.web.frame import (
     frame_document,
     frame_hint,
@@ -120,7 +123,8 @@ def message_view(request: Request, id: str, view: str, store: StoreDep) -> HTMLR
     except MessageNotFound as error:
         return _missing(request, error)
     view = view or ("html" if parsed.html else "text")
-    if view not in VIEWS:
+    views = VIEWS + check_views(request)
+    if view not in views:
         return _missing(request, MessageNotFound(f"a message has no view {view!r}"))
     if not summary.read and _opened_by_reader(request):
         store.set_read([message_id], True)
@@ -130,12 +134,15 @@ def message_view(request: Request, id: str, view: str, store: StoreDep) -> HTMLR
         "summary": summary,
         "parsed": parsed,
         "view": view,
-        "views": VIEWS,
+        "views": views,
+        "spam_label": spam_label(get_checks(request), message_id),
         "part_url": part_url,
         "remote": request.query_params.get("remote") == "1",
         "has_remote": bool(parsed.html) and has_remote_images(parsed.html),
         "frame_hint": frame_hint(parsed.html) if view == "html" and parsed.html else None,
     }
+    if view in CHECK_VIEWS:
+        context.update(check_context(request, view, message_id, parsed, store))
     if view == "raw":
         raw = store.raw(message_id)
         context["raw"] = raw[:_RAW_SHOWN].decode("utf-8", "replace")

@@ -349,9 +349,9 @@
       return;
     }
     let action = keys[event.key];
-    if (page === "message" && /^[1-6]$/.test(event.key)) {
+    if (page === "message" && /^[1-9]$/.test(event.key)) {
       const tab = document.querySelectorAll(".tabs a")[Number(event.key) - 1];
-      action = () => { location.href = tab.href; };
+      action = tab ? () => { location.href = tab.href; } : null;
     }
     if (page !== "list" && ["j", "k", "Enter"].includes(event.key)) return;
     if (!action || (event.key === "Enter" && selected < 0)) return;
