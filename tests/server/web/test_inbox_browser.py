@@ -138,7 +138,7 @@ def test_each_view_shows_its_part_of_a_rich_message(
     page.click(".tabs >> text=Attachments")
     expect(page.locator(".files li")).to_have_count(2)
     expect(page.locator(".files")).to_contain_text("report.pdf")
-    expect(page.locator("img.preview")).to_have_js_property("naturalWidth", 160)
+    expect(page.locator("img.preview")).to_have_js_property("naturalWidth", 180)  # the thumbnail
     page.screenshot(path=screenshots / "inbox-attachments.png")
     page.click(".tabs >> text=Links")
     expect(page.locator(".links a")).to_have_text(["https://example.com/welcome"])
