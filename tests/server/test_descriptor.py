@@ -95,7 +95,7 @@ def test_the_default_cap_follows_the_descriptor_limit() -> None:
         3072,
         MOST_CONNECTIONS,
     ]
-    assert [listen_backlog(n) for n in (10, 768, 10**6)] == [128, 768, 65_535]
+    assert [listen_backlog(n) for n in (10, 3072, 10**6)] == [4096, 6144, 65_535]
 
 
 def test_hundreds_of_clients_at_once_are_all_greeted(tmp_path: Path) -> None:

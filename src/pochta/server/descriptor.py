@@ -31,6 +31,7 @@ except ImportError:  # pragma: no cover - pochta serves from POSIX systems
 
 __all__ = [
     "FALLBACK_LIMIT",
+    "LEAST_BACKLOG",
     "MOST_CONNECTIONS",
     "default_max_connections",
     "headroom",
@@ -49,6 +50,8 @@ MOST_CONNECTIONS = 10_000
 #: Descriptors kept for the rest of the process at the least: the store's files
 #: (per reading thread), HTTP connections, POP3, TLS files, logs, ``--watch``.
 LEAST_HEADROOM = 64
+#: The shortest listen queue asked for: a burst of clients beyond the cap waits there too.
+LEAST_BACKLOG = 4096
 #: The longest listen queue asked for; Linux cuts it to net.core.somaxconn.
 MOST_BACKLOG = 65_535
 
@@ -100,7 +103,10 @@ def listen_backlog(max_connections: int) -> int:
     """Return the listen queue for a server taking ``max_connections`` at once.
 
     Long enough that hundreds of clients connecting in the same moment all
-    complete their handshake (asyncio's default of 100 makes the rest resend
-    their SYN a second later); the kernel cuts it to its own maximum.
+    wait there to be greeted, those over the cap too (they are answered
+    ``421`` from it): when the queue is full, Linux drops the handshake's last
+    packet and the client is let in a second later, when it is resent
+    (asyncio's default queue is 100). The kernel cuts it to its own maximum
+    (``net.core.somaxconn``, 4096 on current Linux).
     """
-    return max(128, min(max_connections, MOST_BACKLOG))
+    return max(LEAST_BACKLOG, min(2 * max_connections, MOST_BACKLOG))

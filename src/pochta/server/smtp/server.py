@@ -9,8 +9,8 @@ Example::
     await server.aclose()
 
 Connections are accepted by a :class:`~pochta.server.listener.Listener`,
-which answers ``421`` even when no descriptor is left, with a listen queue as
-long as ``max_connections`` (:func:`~pochta.server.descriptor.listen_backlog`),
+which answers ``421`` even when no descriptor is left, with a listen queue of
+twice ``max_connections``, 4096 at least (:func:`~pochta.server.descriptor.listen_backlog`),
 so hundreds of clients connecting at once are each greeted or refused at once.
 
 The other parts are listed in :mod:`pochta.server.smtp`.
