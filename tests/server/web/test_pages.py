@@ -238,7 +238,7 @@ def test_the_frame_hint_counts_what_shows_and_nothing_else() -> None:
         "<script>alert('no')</script></body></html>"
     )
 
-    assert frame_hint(html) == FrameHint(chars=19, breaks=3, pixels=320)
+    assert frame_hint(html) == FrameHint(chars=19, breaks=3, pixels=420)
 
 
 def test_tag_search_links_quote_what_needs_quotes() -> None:

@@ -145,6 +145,7 @@ _BREAKS = frozenset(
 )
 _UNSHOWN = frozenset({"head", "script", "style", "template", "title", "noscript"})
 _MOST_IMAGE = 2000  # pixels one image may add to the hint
+_UNSIZED_IMAGE = 120  # an image without height=: a logo or a banner, as most are
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +157,7 @@ class FrameHint:
     breaks: int
     """Lines and rows its block elements start."""
     pixels: int
-    """Heights the HTML gives its images (``height=``), each at most 2000."""
+    """Heights the HTML gives its images (``height=``, each at most 2000; 120 when none)."""
 
 
 class _Reader(HTMLParser):
@@ -173,7 +174,7 @@ class _Reader(HTMLParser):
         elif tag == "img":
             height = dict(attrs).get("height") or ""
             digits = re.match(r"\s*(\d{1,5})", height)
-            self.pixels += min(int(digits.group(1)), _MOST_IMAGE) if digits else 20
+            self.pixels += min(int(digits.group(1)), _MOST_IMAGE) if digits else _UNSIZED_IMAGE
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _UNSHOWN and self._unshown:
