@@ -57,6 +57,7 @@ from pochta.server.api.send import router as send_router
 from pochta.server.api.tag import router as tags_router
 from pochta.server.api.view import router as view_router
 from pochta.server.api.wait import router as wait_router
+from pochta.server.api.webroot import WebRoot
 from pochta.server.binding import bind, bound
 from pochta.server.check import Checks, make_checks
 from pochta.server.descriptor import raise_open_file_limit
@@ -121,6 +122,7 @@ def create_app(
     stats: RuntimeStats | None = None,
     metrics: Metrics | None = None,
     metrics_route: bool = False,
+    webroot: str = "/",
 ) -> FastAPI:
     """Build the HTTP application around ``store``: every route, behind the request guard.
 
@@ -129,7 +131,7 @@ def create_app(
     ``features`` tells the routes of the relay, the label and the ingest pipeline;
     ``access`` who may log in; ``checks`` the link, spam, HTML and thumbnail
     checkers. With ``metrics`` every request is timed, and ``metrics_route``
-    serves them at ``/metrics``.
+    serves them at ``/metrics``. ``webroot`` (``/mail/``) puts every route under a prefix.
     """
     app = FastAPI(
         title="pochta",
@@ -160,6 +162,8 @@ def create_app(
     )
     if metrics is not None:
         app.add_middleware(RequestTimer, metrics=metrics)
+    if webroot != "/":
+        app.add_middleware(WebRoot, root=webroot)
     return app
 
 
@@ -326,6 +330,7 @@ async def start(
             stats=stats,
             metrics=metrics,
             metrics_route=settings.enable_prometheus is True,
+            webroot=settings.webroot,
         ),
         ssl_certfile=tls[0],
         ssl_keyfile=tls[1],
@@ -348,6 +353,7 @@ async def start(
         if settings.watch:
             catcher.watcher = Watcher(store, settings.watch, state_file=state_path(database))
             catcher.watcher.start()
+        catcher.webroot = settings.webroot if settings.webroot != "/" else ""
         if metrics is not None and isinstance(settings.enable_prometheus, HostPort):
             catcher.metrics_server = serve_metrics(settings.enable_prometheus, metrics)
         await catcher.started()

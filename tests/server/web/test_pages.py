@@ -19,7 +19,8 @@ DATA = Path(__file__).parents[2] / "data"
 ENVELOPE = Envelope("a@example.com", ("b@example.com",))
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "frame-src 'self'; connect-src 'self' ws://127.0.0.1:8025; frame-ancestors 'none'; "
+    "frame-src 'self'; connect-src 'self' ws://127.0.0.1:8025 wss://127.0.0.1:8025; "
+    "frame-ancestors 'none'; "
     "base-uri 'none'; form-action 'self'; object-src 'none'"
 )
 

@@ -36,6 +36,7 @@ from pochta.server.api.dependency import (
     time_zone,
 )
 from pochta.server.api.model import ERRORS
+from pochta.server.api.webroot import root_of
 from pochta.store import ParsedMessage, Store
 
 __all__ = ["html_policy", "link_inline_images", "router"]
@@ -47,9 +48,9 @@ _HOST = re.compile(r"[A-Za-z0-9.\-]+(:\d+)?|\[[0-9A-Fa-f:.]+\](:\d+)?")
 _LINK = re.compile(r"<a(?=[\s>])", re.IGNORECASE)
 
 
-def html_policy(host: str) -> str:
-    """Return the Content-Security-Policy of a message's HTML served at ``host``."""
-    parts = f" http://{host}/api/v1/message/" if _HOST.fullmatch(host) else ""
+def html_policy(host: str, root: str = "") -> str:
+    """Return the Content-Security-Policy of a message's HTML at ``host``, under ``root``."""
+    parts = f" http://{host}{root}/api/v1/message/" if _HOST.fullmatch(host) else ""
     return (
         "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; "
         f"style-src 'unsafe-inline'; img-src data: cid:{parts}; font-src data:; "
@@ -57,14 +58,14 @@ def html_policy(host: str) -> str:
     )
 
 
-def link_inline_images(message_id: str, parsed: ParsedMessage) -> str:
+def link_inline_images(message_id: str, parsed: ParsedMessage, root: str = "") -> str:
     """Return the HTML with each ``cid:`` reference to a part turned into the part's URL."""
     html = parsed.html
     for part in (*parsed.inline, *parsed.attachments):
         if not part.content_id:
             continue
         pattern = re.compile(r"(?i)(=[\"']?)cid:" + re.escape(part.content_id) + r"(?=[\"'\s/>;])")
-        url = f"/api/v1/message/{message_id}/part/{part.part_id}"
+        url = f"{root}/api/v1/message/{message_id}/part/{part.part_id}"
         html = pattern.sub(rf"\g<1>{url}", html)  # url: id and part id, no backslash
     return html
 
@@ -79,6 +80,7 @@ def _read(store: Store, id: str) -> tuple[str, ParsedMessage]:
 
 @router.get("/latest", summary="Redirect to the newest message's page", response_class=Response)
 def latest(
+    request: Request,
     store: StoreDep,
     query: Annotated[str, Query(description=QUERY_HELP)] = "",
     tz: Annotated[str, Query(description=TZ_HELP)] = "",
@@ -92,10 +94,11 @@ def latest(
             newest = store.resolve_id("latest")
         except MessageNotFound:
             newest = None
+    root = root_of(request.scope)
     if newest is None:
-        return RedirectResponse("/", status_code=302)
+        return RedirectResponse(f"{root}/", status_code=302)
     suffix = "html" if store.parsed(newest).html else "txt"
-    return RedirectResponse(f"/view/{newest}.{suffix}", status_code=302)
+    return RedirectResponse(f"{root}/view/{newest}.{suffix}", status_code=302)
 
 
 @router.get(
@@ -111,10 +114,11 @@ def view_html(
     message_id, parsed = _read(store, id)
     if not parsed.html:
         raise MessageNotFound(f"message {message_id} has no HTML part; try /view/{id}.txt")
-    html = link_inline_images(message_id, parsed)
+    html = link_inline_images(message_id, parsed, root_of(request.scope))
     if embed == "1":
         html = _LINK.sub('<a target="_blank" rel="noreferrer noopener"', html)
-    headers = {"content-security-policy": html_policy(request.headers.get("host", ""))}
+    host = request.headers.get("host", "")
+    headers = {"content-security-policy": html_policy(host, root_of(request.scope))}
     return Response(html, media_type="text/html; charset=utf-8", headers=headers)
 
 

@@ -58,17 +58,20 @@ _DOCTYPE = re.compile(r"\A\s*<!doctype[^>]*>", re.IGNORECASE)
 _HEAD = '<base target="_blank"><meta name="referrer" content="no-referrer">'
 
 
-def part_url(message_id: str, part_id: str) -> str:
-    """Return the path of one part of a message (the API's download route)."""
-    return f"/api/v1/message/{quote(message_id)}/part/{quote(part_id)}"
+def part_url(message_id: str, part_id: str, root: str = "") -> str:
+    """Return the path of one part of a message (the API's download route, under ``root``)."""
+    return f"{root}/api/v1/message/{quote(message_id)}/part/{quote(part_id)}"
 
 
-def frame_policy(origin: str, message_id: str, *, remote: bool = False) -> str:
-    """Return the CSP of a message's HTML body served from ``origin`` (``http://host:port``)."""
+def frame_policy(origin: str, message_id: str, *, remote: bool = False, root: str = "") -> str:
+    """Return the CSP of a message's HTML body served from ``origin`` (``http://host:port``).
+
+    ``root`` is the ``--webroot`` prefix (``/mail``), or ``""``.
+    """
     images = ["data:"]
     if origin.startswith("http") and "[" not in origin:
         # CSP host sources cannot name IPv6 literals; there, cid: images do not show.
-        images.append(f"{origin}/api/v1/message/{quote(message_id)}/part/")
+        images.append(f"{origin}{root}/api/v1/message/{quote(message_id)}/part/")
     if remote:
         images += ["https:", "http:"]
     return (
@@ -82,7 +85,7 @@ def _content_ids(parts: Iterable[Part]) -> dict[str, str]:
     return {p.content_id.strip("<> ").lower(): p.part_id for p in parts if p.content_id}
 
 
-def frame_document(html: str, message_id: str, parts: Iterable[Part]) -> str:
+def frame_document(html: str, message_id: str, parts: Iterable[Part], *, root: str = "") -> str:
     """Return ``html`` with ``cid:`` references pointing at this message's parts.
 
     A ``cid:`` that names no part of the message is left as it is (it loads
@@ -93,7 +96,7 @@ def frame_document(html: str, message_id: str, parts: Iterable[Part]) -> str:
 
     def replace(match: re.Match[str]) -> str:
         part_id = ids.get(unquote(match.group(1)).strip("<>").lower())
-        return part_url(message_id, part_id) if part_id else match.group(0)
+        return part_url(message_id, part_id, root) if part_id else match.group(0)
 
     html = _CID.sub(replace, html)
     doctype = _DOCTYPE.match(html)

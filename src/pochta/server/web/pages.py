@@ -29,6 +29,7 @@ from fastapi.responses import HTMLResponse, Response
 from pochta.exceptions import MessageNotFound
 from pochta.server.api.dependency import Start, StoreDep, resolve
 from pochta.server.api.feature import get_features
+from pochta.server.api.webroot import root_of
 from pochta.server.check import get_checks
 from pochta.server.web.check import CHECK_VIEWS, check_context, check_views, spam_label
 from pochta.server.web.frame import (
@@ -60,6 +61,7 @@ _VERSIONS = {name: hashlib.sha256(data).hexdigest()[:12] for name, data in _STAT
 
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     context.update(request=request, versions=_VERSIONS, features=get_features(request))
+    context.setdefault("root", root_of(request.scope))
     context.setdefault("chaos", getattr(request.app.state, "chaos", None))
     html = _ENV.get_template(template).render(context)
     headers = {"content-security-policy": page_policy(request.url.netloc)}
@@ -98,10 +100,12 @@ def message_frame(request: Request, id: str, store: StoreDep, remote: str = "") 
         parsed = store.parsed(message_id)
     except MessageNotFound:
         return Response("no such message", status_code=404, media_type="text/plain")
-    html = frame_document(parsed.html, message_id, parsed.parts)
+    root = root_of(request.scope)
+    html = frame_document(parsed.html, message_id, parsed.parts, root=root)
     origin = f"{request.url.scheme}://{request.url.netloc}"
+    policy = frame_policy(origin, message_id, remote=remote == "1", root=root)
     headers = {
-        "content-security-policy": frame_policy(origin, message_id, remote=remote == "1"),
+        "content-security-policy": policy,
         "cache-control": "no-store",
     }
     return HTMLResponse(html, headers=headers)

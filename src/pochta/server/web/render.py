@@ -39,7 +39,7 @@ def page_policy(host: str) -> str:
     """Return the Content-Security-Policy of every inbox page served to ``host``."""
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        f"frame-src 'self'; connect-src 'self' ws://{host}; frame-ancestors 'none'; "
+        f"frame-src 'self'; connect-src 'self' ws://{host} wss://{host}; frame-ancestors 'none'; "
         "base-uri 'none'; form-action 'self'; object-src 'none'"
     )
 

@@ -4,6 +4,7 @@
 (() => {
   const body = document.body;
   const page = body.dataset.page;
+  const root = body.dataset.root || ""; // --webroot, e.g. "/mail"
   const query = body.dataset.query || "";
   const start = Number(body.dataset.start || 0);
   const live = page === "list" && !query && start === 0;
@@ -24,7 +25,7 @@
   }
 
   async function api(method, payload, keepalive = false) {
-    const answer = await fetch("/api/v1/messages", {
+    const answer = await fetch(`${root}/api/v1/messages`, {
       method,
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(payload),
@@ -84,7 +85,7 @@
     const recipients = (m.To && m.To.length ? m.To : m.Bcc || []).map((a) => a.Name || a.Address);
     row.dataset.id = m.ID;
     row.classList.toggle("unread", !m.Read);
-    row.querySelector("a.open").href = `/message/${encodeURIComponent(m.ID)}`;
+    row.querySelector("a.open").href = `${root}/message/${encodeURIComponent(m.ID)}`;
     set(".from", m.From ? m.From.Name || m.From.Address : "(no sender)");
     set(".to", `to ${recipients.join(", ") || "(no recipient)"}`);
     set("a.open", m.Subject || "(no subject)");
@@ -108,7 +109,7 @@
   // The same URL as the server's tag_search filter: /?q=tag:name, quoted when needed.
   function tagSearch(name) {
     const term = /[\s"]/.test(name) ? `tag:"${name}"` : `tag:${name}`;
-    return `/?q=${encodeURIComponent(term).replace(/%3A/g, ":")}`;
+    return `${root}/?q=${encodeURIComponent(term).replace(/%3A/g, ":")}`;
   }
   function changed() {
     document.getElementById("new-mail").hidden = false;
@@ -124,7 +125,7 @@
   }
   // Make the first page match the API's (after a "prune" frame, and when polling).
   async function resync() {
-    const answer = await fetch(`/api/v1/messages?limit=${PAGE_SIZE}`);
+    const answer = await fetch(`${root}/api/v1/messages?limit=${PAGE_SIZE}`);
     if (!answer.ok) return;
     const data = await answer.json();
     setCounts(data.total, data.unread);
@@ -155,7 +156,7 @@
   function recount() {
     clearTimeout(countTimer);
     countTimer = setTimeout(async () => {
-      const answer = await fetch("/api/v1/messages?limit=1");
+      const answer = await fetch(`${root}/api/v1/messages?limit=1`);
       if (answer.ok) {
         const data = await answer.json();
         setCounts(data.total, data.unread);
@@ -185,7 +186,7 @@
     }
   }
   function connect(delay) {
-    const socket = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/events`);
+    const socket = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${root}/api/events`);
     socket.onopen = () => { socketOpen = true; delay = 1000; };
     socket.onmessage = (message) => handle(JSON.parse(message.data));
     socket.onclose = () => {
@@ -241,7 +242,7 @@
   async function deleteSelected() {
     if (page === "message") {
       await remove([body.dataset.id]);
-      location.href = "/";
+      location.href = `${root}/`;
       return;
     }
     const row = rows()[selected];
@@ -276,7 +277,7 @@
     if (confirmDialog.returnValue !== "delete") return;
     await api("DELETE", {});
     dropRows(rows().map((row) => row.dataset.id));
-    if (page === "message") location.href = "/";
+    if (page === "message") location.href = `${root}/`;
     recount();
   });
   const actions = {
@@ -306,7 +307,7 @@
       answer.textContent = "Sending…";
       answer.classList.remove("failed");
       try {
-        const reply = await fetch(`/api/v1/message/${releaseForm.dataset.id}/release`, {
+        const reply = await fetch(`${root}/api/v1/message/${releaseForm.dataset.id}/release`, {
           method: "POST",
           headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ To: to }),
@@ -339,7 +340,7 @@
     m: toggleRead,
     "/": () => { search.focus(); search.select(); },
     "?": actions.help,
-    u: () => { if (page !== "list") location.href = "/"; },
+    u: () => { if (page !== "list") location.href = `${root}/`; },
   };
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || document.querySelector("dialog[open]")) return;
