@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pochta.exceptions import MessageNotFound, StoreError
-from pochta.store import Envelope, Part, Store, StoreEvent, parse_message
+from pochta.store import Envelope, Part, Store, StoreEvent, open_store, parse_message
 from tests.store.conftest import StoreOpener
 
 DATA = Path(__file__).parent.parent / "data"
@@ -218,3 +218,31 @@ def test_location_and_info_agree(store: Store) -> None:
         0,
     )
     assert (info.size_bytes > 0, info.schema > 0, bool(info.engine)) == (True, True, True)
+
+
+def test_a_store_opened_read_only_reads_and_refuses_every_change(
+    open_test_store: StoreOpener,
+) -> None:
+    message_id = open_test_store().add(message(1), ENVELOPE)
+    reader = open_test_store(read_only=True)
+    assert (reader.summary(message_id).subject, reader.raw(message_id)) == (
+        "message 1",
+        message(1),
+    )
+    changes = [
+        lambda: reader.add(message(2), ENVELOPE),
+        lambda: reader.set_read(None, True),
+        lambda: reader.set_tags([message_id], ["x"]),
+        lambda: reader.delete(None),
+        reader.prune,
+    ]
+    for change in changes:
+        with pytest.raises(StoreError, match="read-only"):
+            change()
+    reader.flush()
+    assert (reader.count(), open_test_store().count()) == ((1, 1), (1, 1))
+
+
+def test_nothing_to_open_read_only_is_a_clear_error(location: str) -> None:
+    with pytest.raises(StoreError, match="no store at"):
+        open_store(location, read_only=True)

@@ -43,7 +43,7 @@ def existing_store(database: Path) -> Iterator[Store]:
             f"no store at '{database}'; start `pochta serve` there first, or give --database"
         )
     try:
-        with open_store(database) as store:
+        with open_store(database, read_only=True) as store:
             yield store
     except PochtaError as error:
         raise click.ClickException(str(error)) from None

@@ -28,6 +28,7 @@ def open_store(
     max_age: timedelta | None = None,
     durability: str = "full",
     follow: bool = False,
+    read_only: bool = False,
 ) -> Store:
     """Open the store at ``location``, creating it (and a file's folder) if missing.
 
@@ -37,6 +38,8 @@ def open_store(
     power loss) or "normal" (commits survive a crash of the process, the
     last ones may not survive a power loss; see docs/store.md). ``follow``
     also announces to subscribers the messages other processes add.
+    ``read_only`` opens an existing store only to read it, writing nothing
+    (it works in a read-only folder or volume); every change raises StoreError.
     Raises StoreFormatError for a file that is not a pochta store (or comes
     from a newer pochta), StoreError when the location cannot be created or
     written, ConfigurationError for a limit or location that makes no sense::
@@ -53,4 +56,6 @@ def open_store(
             f"store location {text!r} is a {scheme.group(1)} URL; this pochta keeps its "
             "store in an SQLite file: give a file path such as .pochta/mail.db"
         )
-    return SQLiteStore(text, limits=limits, durability=durability, follow=follow)
+    return SQLiteStore(
+        text, limits=limits, durability=durability, follow=follow, read_only=read_only
+    )

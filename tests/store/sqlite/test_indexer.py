@@ -8,15 +8,21 @@ from pathlib import Path
 import pytest
 
 from pochta.store import Envelope, StoreEvent
+from pochta.store.sqlite.indexer import Indexer
 from pochta.store.sqlite.store import SQLiteStore
 from tests.store.test_tag import MIXED, plain
 
 ENVELOPE = Envelope("app@example.com", ("user@example.com",))
 
 
+def indexer_of(store: SQLiteStore) -> Indexer:
+    assert store._indexer is not None  # a store open for writing has one
+    return store._indexer
+
+
 def test_aadd_answers_before_indexing_and_summaries_are_complete(tmp_path: Path) -> None:
     with SQLiteStore(tmp_path / "mail.db") as store:
-        store._indexer.close()  # the indexer stops: as if the process died after the commit
+        indexer_of(store).close()  # the indexer stops: as if the process died after the commit
         message_id = asyncio.run(store.aadd(MIXED, ENVELOPE))
         summary = store.summary(message_id)
         listed = store.list_messages().messages
@@ -42,7 +48,7 @@ def test_aadd_answers_before_indexing_and_summaries_are_complete(tmp_path: Path)
 def test_deleting_before_indexing_announces_nothing(tmp_path: Path) -> None:
     events: list[StoreEvent] = []
     with SQLiteStore(tmp_path / "mail.db") as store:
-        store._indexer.close()
+        indexer_of(store).close()
         message_id = asyncio.run(store.aadd(MIXED, ENVELOPE))
         store.delete([message_id])
     with SQLiteStore(tmp_path / "mail.db") as store:
@@ -69,7 +75,7 @@ def test_announces_covers_a_message_until_its_new_event(tmp_path: Path) -> None:
     with SQLiteStore(tmp_path / "mail.db") as store:
         store.subscribe(lambda e: seen.extend((i, store.announces(i)) for i in e.ids))
         sync_id = store.add(plain("sync"), ENVELOPE)
-        store._indexer.close()
+        indexer_of(store).close()
         async_id = asyncio.run(store.aadd(plain("async"), ENVELOPE))
         assert (store.announces(sync_id), store.announces(async_id)) == (False, True)
         store.delete([async_id])
@@ -98,14 +104,14 @@ def test_a_subscriber_may_close_the_store(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "mail.db", follow=True)
     store.subscribe(lambda event: store.close())
     message_id = asyncio.run(store.aadd(MIXED, ENVELOPE))
-    store._indexer._thread.join(30)  # its "new" event closed the store
+    indexer_of(store)._thread.join(30)  # its "new" event closed the store
     with SQLiteStore(tmp_path / "mail.db") as again:
         assert [m.id for m in again.list_messages().messages] == [message_id]
 
 
 def test_flush_without_indexing_waits_for_the_commit_only(tmp_path: Path) -> None:
     with SQLiteStore(tmp_path / "mail.db") as store:
-        store._indexer.close()  # nothing gets indexed: the message stays as committed
+        indexer_of(store).close()  # nothing gets indexed: the message stays as committed
         message_id = asyncio.run(store.aadd(MIXED, ENVELOPE))
         store.flush(index=False)
         assert (store.summary(message_id).subject, store.info().unindexed) == ("report", 1)

@@ -1,24 +1,33 @@
-"""Open the store's SQLite connections: checks, folder creation, pragmas, schema.
+"""Open the store's SQLite connections: identification, folder creation, pragmas, schema.
+
+A file is identified before anything can write to it (:func:`identify`):
+from its header alone (:mod:`pochta.store.sqlite.signature`), or through a
+read-only connection when a write-ahead log beside it may hold newer commits.
+Only a pochta store, a missing or an empty file gets a writing connection.
 
 The writer's connection sets ``journal_mode=WAL`` (kept in the file) and
 ``synchronous=FULL``: each commit fsyncs the write-ahead log, so it survives
-a power loss, not only a crash of the process. Readers are ``query_only``.
+a power loss, not only a crash of the process. Readers are ``query_only``;
+a store opened read-only is read through ``mode=ro`` connections
+(:func:`connect_read_only`), and ``immutable=1`` where not even the shared
+memory file beside it can be made (a read-only folder or volume).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from pathlib import Path
 
 from pochta.exceptions import StoreError, StoreFormatError, StoreFullError
-from pochta.store.sqlite.migration import migrate
+from pochta.store.sqlite.migration import check_identity, migrate
+from pochta.store.sqlite.signature import read_header
 
-__all__ = ["connect_reader", "connect_writer", "store_error"]
+__all__ = ["connect_read_only", "connect_reader", "connect_writer", "identify", "store_error"]
 
 logger = logging.getLogger(__name__)
 
-_SQLITE_HEADER = b"SQLite format 3\x00"
 _BUSY_TIMEOUT = 10.0  # seconds; another process migrating or checkpointing
 
 
@@ -44,6 +53,7 @@ def connect_writer(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
     when the place cannot be created, read or written.
     """
     _prepare_place(path)
+    identify(path)
     connection = _connect(path)
     try:
         # Takes effect only in a new, empty file, and must come before WAL is set:
@@ -69,6 +79,82 @@ def connect_writer(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
     return connection
 
 
+def identify(path: Path) -> int:
+    """Return the schema version of the store at ``path``: 0 for a missing or empty file.
+
+    Writes nothing: StoreFormatError for a file that is not SQLite (never
+    opened as SQLite), an SQLite database of another program, or a store of
+    a newer pochta.
+    """
+    header = read_header(path)
+    if header is None:
+        return 0
+    if not path.with_name(path.name + "-wal").exists():
+        # No write-ahead log: the header is the whole truth.
+        has_objects = header.schema_cookie != 0
+        check_identity(path, header.application_id, header.user_version, has_objects=has_objects)
+        return header.user_version
+    connection = connect_read_only(path)
+    try:
+        application, version, objects = connection.execute(
+            "SELECT (SELECT application_id FROM pragma_application_id),"
+            " (SELECT user_version FROM pragma_user_version),"
+            " (SELECT count(*) FROM sqlite_master)"
+        ).fetchone()
+    except sqlite3.Error as exc:
+        raise store_error(exc, path, "read the store") from exc
+    finally:
+        connection.close()
+    check_identity(path, int(application), int(version), has_objects=bool(objects))
+    return int(version)
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """Return a ``query_only`` connection to the pochta store at ``path``, wherever it lies.
+
+    Where the file and its folder may be written, an ordinary connection (so
+    that the last one to close removes the ``-wal`` and ``-shm`` files as
+    usual); else ``mode=ro``; and where SQLite cannot open the file even so
+    (its ``-shm`` cannot be made in a read-only folder or volume),
+    ``immutable=1``, which reads the file alone: commits still in a
+    write-ahead log there are not seen.
+    """
+    uri = path.absolute().as_uri()
+    if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+        try:
+            return _open_checked(uri)
+        except sqlite3.Error as exc:
+            raise store_error(exc, path, "read the store") from exc
+    try:
+        return _open_checked(f"{uri}?mode=ro")
+    except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_CANTOPEN:
+            raise store_error(exc, path, "read the store") from exc
+    logger.debug("%s cannot be opened read-only; reading it as immutable", path)
+    try:
+        return _open_checked(f"{uri}?mode=ro&immutable=1")
+    except sqlite3.Error as exc:
+        raise store_error(exc, path, "read the store") from exc
+
+
+def _open_checked(uri: str) -> sqlite3.Connection:
+    """Open ``uri`` and read from it at once (SQLite opens the file on first use)."""
+    connection = _open(uri)
+    try:
+        connection.execute("PRAGMA schema_version").fetchone()
+    except BaseException:
+        connection.close()
+        raise
+    connection.execute("PRAGMA query_only = 1")
+    return connection
+
+
+def _open(uri: str) -> sqlite3.Connection:
+    return sqlite3.connect(
+        uri, uri=True, timeout=_BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+    )
+
+
 def connect_reader(path: Path) -> sqlite3.Connection:
     """Return a read-only connection to an already opened store."""
     connection = _connect(path)
@@ -88,7 +174,7 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _prepare_place(path: Path) -> None:
-    """Create the folder and refuse a folder or a file that is not SQLite."""
+    """Refuse a folder; create the folder the store goes in."""
     if path.is_dir():
         raise StoreError(
             f"{path} is a folder; give the store a file name, e.g. {path / 'pochta.db'}"
@@ -100,17 +186,3 @@ def _prepare_place(path: Path) -> None:
             f"cannot create the folder {path.parent} for the store ({exc.strerror}); "
             "give a path in a folder you can write to"
         ) from exc
-    try:
-        with path.open("rb") as file:
-            head = file.read(len(_SQLITE_HEADER))
-    except FileNotFoundError:
-        head = b""
-    except OSError as exc:
-        raise StoreError(
-            f"cannot read the store {path} ({exc.strerror}); check its permissions"
-        ) from exc
-    if head and head != _SQLITE_HEADER:
-        raise StoreFormatError(
-            f"{path} is not a pochta store (not an SQLite database); "
-            "give pochta a new file name (it creates the file) or move that file away"
-        )

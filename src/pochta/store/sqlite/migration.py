@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pochta.exceptions import StoreFormatError
 
-__all__ = ["APPLICATION_ID", "LATEST_VERSION", "migrate", "migrations"]
+__all__ = ["APPLICATION_ID", "LATEST_VERSION", "check_identity", "migrate", "migrations"]
 
 APPLICATION_ID = 0x706F6368  # "poch"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -64,9 +64,14 @@ def migrate(connection: sqlite3.Connection, path: Path) -> None:
 def _check(connection: sqlite3.Connection, path: Path) -> None:
     application = _pragma(connection, "application_id")
     version = _pragma(connection, "user_version")
+    objects = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    check_identity(path, application, version, has_objects=bool(objects))
+
+
+def check_identity(path: Path, application: int, version: int, *, has_objects: bool) -> None:
+    """Raise StoreFormatError unless these facts are a pochta store's (or an empty file's)."""
     if application != APPLICATION_ID:
-        objects = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if objects or version:
+        if has_objects or version:
             raise StoreFormatError(
                 f"{path} is an SQLite database of another program, not a pochta store; "
                 "give pochta a new file name (it creates the file) or move that file away"

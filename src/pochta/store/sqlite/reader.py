@@ -21,7 +21,7 @@ from pochta.exceptions import StoreError
 from pochta.store.query import Query
 from pochta.store.record import MessagePage, SearchPage, StoreInfo, Summary
 from pochta.store.sqlite import search
-from pochta.store.sqlite.connection import connect_reader, store_error
+from pochta.store.sqlite.connection import connect_read_only, connect_reader, store_error
 from pochta.store.sqlite.row import (
     READ_COLUMNS,
     read_raw,
@@ -38,9 +38,14 @@ T = TypeVar("T")
 class Reader:
     """Answer reads of one store file, each in a snapshot of this thread's connection."""
 
-    def __init__(self, path: Path) -> None:
-        """Open nothing yet: a thread's connection is made on its first read."""
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        """Open nothing yet: a thread's connection is made on its first read.
+
+        ``read_only`` reads a store that must not be written at all, maybe in
+        a read-only place (:func:`~pochta.store.sqlite.connection.connect_read_only`).
+        """
         self._path = path
+        self._connect = connect_read_only if read_only else connect_reader
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
@@ -114,7 +119,7 @@ class Reader:
         with self._lock:
             if self._closed:
                 raise StoreError(f"the store {self._path} is closed; open it again to read")
-            connection = connect_reader(self._path)
+            connection = self._connect(self._path)
             self._connections.append(connection)
         self._local.connection = connection
         return connection

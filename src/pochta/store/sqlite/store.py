@@ -46,7 +46,7 @@ from email.message import Message
 from pathlib import Path
 from typing import Any, Self
 
-from pochta.exceptions import ConfigurationError, MessageNotFound
+from pochta.exceptions import ConfigurationError, MessageNotFound, StoreError, StoreFormatError
 from pochta.message.envelope import Envelope
 from pochta.message.parse import find_part, parse_message, parse_tree
 from pochta.message.record import ParsedMessage, Part
@@ -57,12 +57,13 @@ from pochta.store.recent import Recent
 from pochta.store.record import MessagePage, SearchPage, StoreEvent, StoreInfo, Summary
 from pochta.store.sqlite import change, tagging
 from pochta.store.sqlite.announcer import Announcer
-from pochta.store.sqlite.connection import connect_writer, store_error
+from pochta.store.sqlite.connection import connect_writer, identify, store_error
 from pochta.store.sqlite.follow import Follower
 from pochta.store.sqlite.indexer import Indexer
+from pochta.store.sqlite.migration import LATEST_VERSION
 from pochta.store.sqlite.reader import Reader
 from pochta.store.sqlite.reindex import rebuild
-from pochta.store.sqlite.writer import Prepared, StoreStats, Writer, prepare, settler
+from pochta.store.sqlite.writer import Prepared, ReadOnly, StoreStats, Writer, prepare, settler
 
 __all__ = ["DURABILITY", "PREPARE_INLINE_BELOW", "SQLiteStore", "not_found"]
 
@@ -91,30 +92,43 @@ class SQLiteStore:
         limits: Limits | None = None,
         durability: str = "full",
         follow: bool = False,
+        read_only: bool = False,
     ) -> None:
-        """Open (creating or upgrading) the store file at ``path``; see :func:`open_store`."""
+        """Open (creating or upgrading) the store file at ``path``; see :func:`open_store`.
+
+        ``read_only`` opens an existing store without writing anything, not
+        even where nothing can be written: no writer, no indexer.
+        """
         if durability not in DURABILITY:
             raise ConfigurationError(
                 f"durability {durability!r} is not one of {', '.join(DURABILITY)}; "
                 "give full (survives a power loss) or normal (survives a crash of pochta)"
             )
+        if follow and read_only:
+            raise ConfigurationError("follow=True needs a store open for writing, not read_only")
         self.path = Path(path).expanduser()
         self.limits = limits = limits or Limits()
         self.durability = durability
-        connection = connect_writer(self.path, DURABILITY[durability])
         self._parsed: Recent[str, ParsedMessage] = Recent(_PARSED_CACHE)
         # Message trees for part(): a page asks for every attachment of one message.
         self._trees: Recent[str, Message | None] = Recent(_TREE_CACHE)
         self._announcer = Announcer()
         self._announcer.subscribe(self._forget_parses)
-        self._reader = Reader(self.path)
-        self._writer = Writer(connection, self.path, announcer=self._announcer, limits=limits)
-        self._indexer = Indexer(
-            self.path,
-            writer=self._writer,
-            announcer=self._announcer,
-            synchronous=DURABILITY[durability],
-        )
+        self._writer: Writer | ReadOnly
+        self._indexer: Indexer | None = None
+        if read_only:
+            _check_readable(self.path)
+            self._writer = ReadOnly(self.path)
+        else:
+            connection = connect_writer(self.path, DURABILITY[durability])
+            self._writer = Writer(connection, self.path, announcer=self._announcer, limits=limits)
+            self._indexer = Indexer(
+                self.path,
+                writer=self._writer,
+                announcer=self._announcer,
+                synchronous=DURABILITY[durability],
+            )
+        self._reader = Reader(self.path, read_only=read_only)
         self._follower = Follower(self) if follow else None
         if self._follower is not None:
             self._follower.start()
@@ -163,13 +177,15 @@ class SQLiteStore:
         message afterwards, then announces it ("new"); until then word
         searches do not find it (see docs/store.md, "Two-phase ingest").
         """
+        self._writer.refuse_on_thread("aadd()")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[str] = loop.create_future()
+        indexer = self._indexer
 
         def settle(value: Any, error: BaseException | None) -> None:
             # The writer thread, just after the commit: the indexer may start now.
-            if error is None:
-                self._indexer.wake()
+            if error is None and indexer is not None:
+                indexer.wake()
             try:
                 loop.call_soon_threadsafe(_resolve, future, value, error)
             except RuntimeError:  # the loop closed while the message was being stored
@@ -328,6 +344,7 @@ class SQLiteStore:
         """
         self._writer.refuse_on_thread("reindex()")
         self._writer.run(lambda connection: None, "reindex()")  # what was queued goes first
+        assert isinstance(self._writer, Writer) and self._indexer is not None  # not read-only
         count = rebuild(self.path, self._writer, progress=progress)
         self._parsed.clear()
         self._indexer.wait(self._indexer.wake())
@@ -340,6 +357,8 @@ class SQLiteStore:
         :meth:`aadd` before the call, which can take seconds after a burst;
         ``index=False`` waits for the commits only.
         """
+        if self._indexer is None:
+            return  # read-only: nothing is ever queued
         self._writer.run(lambda connection: None, "flush()")
         if index:
             self._indexer.wait(self._indexer.wake())
@@ -353,7 +372,8 @@ class SQLiteStore:
         waiting = not self._writer.on_thread
         if self._follower is not None:
             self._follower.close(wait=waiting)
-        self._indexer.close(wait=waiting)
+        if self._indexer is not None:
+            self._indexer.close(wait=waiting)
         self._writer.close()
         self._reader.close()
 
@@ -365,6 +385,22 @@ class SQLiteStore:
         elif event.kind in ("delete", "prune"):
             self._parsed.forget(event.ids)
             self._trees.forget(event.ids)
+
+
+def _check_readable(path: Path) -> None:
+    """Refuse to read ``path`` unless it is a pochta store of this pochta's schema."""
+    if not path.is_file():
+        raise StoreError(f"no store at {path}; start `pochta serve` there first")
+    version = identify(path)
+    if version == 0:
+        raise StoreFormatError(
+            f"{path} is empty, not a pochta store yet; start `pochta serve` there"
+        )
+    if version < LATEST_VERSION:
+        raise StoreFormatError(
+            f"{path} was written by an older pochta (store schema {version}); open it once "
+            "with `pochta serve` to upgrade it, then read it"
+        )
 
 
 def not_found(id: str) -> str:

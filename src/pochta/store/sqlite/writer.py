@@ -53,7 +53,7 @@ from pochta.store.sqlite.row import INSERT_MESSAGE, INSERT_TEXT, row_values, tex
 from pochta.store.sqlite.tagging import write_tags
 from pochta.store.summary import SearchText, search_text, summarise
 
-__all__ = ["Prepared", "Settle", "StoreStats", "Writer", "prepare", "settler"]
+__all__ = ["Prepared", "ReadOnly", "Settle", "StoreStats", "Writer", "prepare", "settler"]
 
 logger = logging.getLogger(__name__)
 
@@ -287,6 +287,37 @@ class Writer:
         except Exception:  # the inserts stand; the next group or prune() tries again
             logger.exception("pruning %s failed; it will be retried", self._path)
             return []
+
+
+class ReadOnly:
+    """The writer of a store opened read-only: it refuses every change with StoreError."""
+
+    def __init__(self, path: Path) -> None:
+        """Refuse changes to the store at ``path``."""
+        self.stats = StoreStats()
+        self._path = path
+
+    on_thread = False
+    inserted = 0
+
+    def refuse_on_thread(self, what: str) -> None:
+        """Refuse ``what``: nothing may change a store opened read-only."""
+        raise StoreError(
+            f"the store {self._path} is open read-only, so {what} cannot change it; "
+            "open it without read_only to change it"
+        )
+
+    def insert(self, prepared: Prepared, settle: Settle) -> None:
+        """Refuse the message."""
+        self.refuse_on_thread("adding a message")
+
+    def run(self, work: Callable[[sqlite3.Connection], T], what: str = "changing the store") -> T:
+        """Refuse ``work``."""
+        self.refuse_on_thread(what)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Nothing to finish."""
 
 
 def _insert_one(connection: sqlite3.Connection, prepared: Prepared) -> None:
