@@ -21,10 +21,17 @@ import sqlite3
 from pathlib import Path
 
 from pochta.exceptions import StoreError, StoreFormatError, StoreFullError
-from pochta.store.sqlite.migration import check_identity, migrate
+from pochta.store.sqlite.migration import LATEST_VERSION, check_identity, migrate
 from pochta.store.sqlite.signature import read_header
 
-__all__ = ["connect_read_only", "connect_reader", "connect_writer", "identify", "store_error"]
+__all__ = [
+    "check_readable",
+    "connect_read_only",
+    "connect_reader",
+    "connect_writer",
+    "identify",
+    "store_error",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +114,22 @@ def identify(path: Path) -> int:
         connection.close()
     check_identity(path, int(application), int(version), has_objects=bool(objects))
     return int(version)
+
+
+def check_readable(path: Path) -> None:
+    """Refuse to read ``path`` unless it is a pochta store of this pochta's schema."""
+    if not path.is_file():
+        raise StoreError(f"no store at {path}; start `pochta serve` there first")
+    version = identify(path)
+    if version == 0:
+        raise StoreFormatError(
+            f"{path} is empty, not a pochta store yet; start `pochta serve` there"
+        )
+    if version < LATEST_VERSION:
+        raise StoreFormatError(
+            f"{path} was written by an older pochta (store schema {version}); open it once "
+            "with `pochta serve` to upgrade it, then read it"
+        )
 
 
 def connect_read_only(path: Path) -> sqlite3.Connection:

@@ -46,7 +46,7 @@ from email.message import Message
 from pathlib import Path
 from typing import Any, Self
 
-from pochta.exceptions import ConfigurationError, MessageNotFound, StoreError, StoreFormatError
+from pochta.exceptions import ConfigurationError, MessageNotFound
 from pochta.message.envelope import Envelope
 from pochta.message.parse import find_part, parse_message, parse_tree
 from pochta.message.record import ParsedMessage, Part
@@ -57,10 +57,9 @@ from pochta.store.recent import Recent
 from pochta.store.record import MessagePage, SearchPage, StoreEvent, StoreInfo, Summary
 from pochta.store.sqlite import change, tagging
 from pochta.store.sqlite.announcer import Announcer
-from pochta.store.sqlite.connection import connect_writer, identify, store_error
+from pochta.store.sqlite.connection import check_readable, connect_writer, store_error
 from pochta.store.sqlite.follow import Follower
 from pochta.store.sqlite.indexer import Indexer
-from pochta.store.sqlite.migration import LATEST_VERSION
 from pochta.store.sqlite.reader import Reader
 from pochta.store.sqlite.reindex import rebuild
 from pochta.store.sqlite.writer import Prepared, ReadOnly, StoreStats, Writer, prepare, settler
@@ -117,7 +116,7 @@ class SQLiteStore:
         self._writer: Writer | ReadOnly
         self._indexer: Indexer | None = None
         if read_only:
-            _check_readable(self.path)
+            check_readable(self.path)
             self._writer = ReadOnly(self.path)
         else:
             connection = connect_writer(self.path, DURABILITY[durability])
@@ -385,22 +384,6 @@ class SQLiteStore:
         elif event.kind in ("delete", "prune"):
             self._parsed.forget(event.ids)
             self._trees.forget(event.ids)
-
-
-def _check_readable(path: Path) -> None:
-    """Refuse to read ``path`` unless it is a pochta store of this pochta's schema."""
-    if not path.is_file():
-        raise StoreError(f"no store at {path}; start `pochta serve` there first")
-    version = identify(path)
-    if version == 0:
-        raise StoreFormatError(
-            f"{path} is empty, not a pochta store yet; start `pochta serve` there"
-        )
-    if version < LATEST_VERSION:
-        raise StoreFormatError(
-            f"{path} was written by an older pochta (store schema {version}); open it once "
-            "with `pochta serve` to upgrade it, then read it"
-        )
 
 
 def not_found(id: str) -> str:
