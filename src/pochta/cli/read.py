@@ -36,14 +36,17 @@ database_option = click.option(
 
 
 @contextmanager
-def existing_store(database: Path) -> Iterator[Store]:
-    """Open the store at ``database`` for a command, or fail with what to do (no new file)."""
+def existing_store(database: Path, *, read_only: bool = True) -> Iterator[Store]:
+    """Open the store at ``database`` for a command, or fail with what to do (no new file).
+
+    Commands that only read open it ``read_only`` (it may lie where nothing can be written).
+    """
     if not database.is_file():
         raise click.ClickException(
             f"no store at '{database}'; start `pochta serve` there first, or give --database"
         )
     try:
-        with open_store(database, read_only=True) as store:
+        with open_store(database, read_only=read_only) as store:
             yield store
     except PochtaError as error:
         raise click.ClickException(str(error)) from None

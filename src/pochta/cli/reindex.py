@@ -35,7 +35,7 @@ def reindex(database_file: Path | None, database: Path) -> None:
         share = 100 * done // total if total else 100
         click.echo(f"reindexed {done} / {total} ({share}%)", err=True)
 
-    with existing_store(chosen) as store:
+    with existing_store(chosen, read_only=False) as store:
         try:
             count = store.reindex(progress=report)
         except PochtaError as error:

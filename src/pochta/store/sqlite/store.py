@@ -343,7 +343,7 @@ class SQLiteStore:
         """
         self._writer.refuse_on_thread("reindex()")
         self._writer.run(lambda connection: None, "reindex()")  # what was queued goes first
-        assert isinstance(self._writer, Writer) and self._indexer is not None  # not read-only
+        assert self._indexer is not None  # refuse_on_thread() refused a read-only store
         count = rebuild(self.path, self._writer, progress=progress)
         self._parsed.clear()
         self._indexer.wait(self._indexer.wake())
