@@ -22,6 +22,7 @@ class RecordingHandler:
     envelopes: list[Any] = field(default_factory=list)
     # The client address of each envelope's connection: one per connection used.
     peers: list[Any] = field(default_factory=list)
+    busy: set[str] = field(default_factory=set)
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
@@ -29,6 +30,10 @@ class RecordingHandler:
         # A mailbox named "nobody" does not exist here, as on a real server.
         if address.startswith("nobody@"):
             return "550 5.1.1 No such user"
+        # One named "busy" is refused for now the first time it is asked for (greylisting).
+        if address.startswith("busy@") and address not in self.busy:
+            self.busy.add(address)
+            return "451 4.2.1 Mailbox busy, try later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

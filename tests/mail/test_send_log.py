@@ -10,12 +10,9 @@ from typing import Any
 
 import pytest
 
-from pochta.mail import EmailMessage
+from pochta.mail import EmailMessage, configure, mailers
 from pochta.mail.mailer import import_backend
 from tests.mail.smtp_peer import SMTPServer
-
-# The EMAIL_* settings and direct backends the worker uses are what Django 6.1 deprecates.
-pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
 
 
 def message(to: str = "ann@example.com") -> EmailMessage:
@@ -71,9 +68,9 @@ def test_each_backend_logs_each_message(
 def test_the_smtp_backend_logs_sent_and_failed(
     smtp_server: SMTPServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    connection = import_backend("pochta.mail.backends.smtp.EmailBackend")(
-        host=smtp_server.host, port=smtp_server.port
-    )
+    options = {"host": smtp_server.host, "port": smtp_server.port}
+    configure(MAILERS={"smtp": {"OPTIONS": options}})  # the log names the mailer's alias
+    connection = mailers["smtp"]
     with caplog.at_level(logging.INFO, logger="pochta.mail"):
         connection.send_messages([message()])
         with pytest.raises(smtplib.SMTPRecipientsRefused):

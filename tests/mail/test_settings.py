@@ -43,6 +43,8 @@ def test_defaults_are_djangos() -> None:
         "EMAIL_QUEUE_BACKEND": "pochta.mail.backends.smtp.EmailBackend",
         "EMAIL_QUEUE_MAX_ATTEMPTS": 8,
         "EMAIL_QUEUE_RETRY_DELAY": 30.0,
+        "EMAIL_QUEUE_MAX_RETRY_DELAY": 3600.0,
+        "EMAIL_QUEUE_LEASE": 300.0,
     }
 
 

@@ -71,11 +71,22 @@ def _when(timestamp: float | None) -> str:
 
 def _line(message: QueuedMessage) -> str:
     to = ",".join(message.rcpt_tos)
-    return (
+    head = (
         f"{message.id:>6} {message.state:<8} {message.attempts}/{message.max_attempts} "
         f"next {_when(message.next_try)} {message.mail_from} -> {to}"
-        + (f"\n       {message.last_error}" if message.last_error else "")
     )
+    fates = {(r.state, r.reply) for r in message.recipients}
+    if len(fates) > 1:  # the recipients went different ways: say how, one line each
+        return "\n".join(
+            [head]
+            + [
+                f"       {r.state:<8} {r.address}"
+                + (f" (attempt {r.attempt})" if r.attempt else "")
+                + (f": {r.reply}" if r.reply else "")
+                for r in message.recipients
+            ]
+        )
+    return head + (f"\n       {message.last_error}" if message.last_error else "")
 
 
 @queue.command(name="list")
@@ -86,11 +97,21 @@ def _line(message: QueuedMessage) -> str:
     type=click.Choice(_STATES),
     help="Only this state (repeatable; default: pending, sending, failed).",
 )
-@click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="The most messages to list (oldest first).",
+)
 @_json_option
 @click.pass_obj
 def list_(queue_path: Path | None, states: tuple[str, ...], limit: int, as_json: bool) -> None:
-    """List queued messages: id, state, attempts, next try, addresses, last error."""
+    """List queued messages: id, state, attempts, next try, addresses, last error.
+
+    A message whose recipients went different ways (one sent, one refused
+    with a 4xx and waiting, one refused for good) gets a line for each.
+    """
     from pochta.mail.queue import State
 
     chosen = [State(s) for s in states] or [State.PENDING, State.SENDING, State.FAILED]
@@ -109,7 +130,11 @@ def list_(queue_path: Path | None, states: tuple[str, ...], limit: int, as_json:
 @_json_option
 @click.pass_obj
 def retry(queue_path: Path | None, ids: tuple[int, ...], every: bool, as_json: bool) -> None:
-    """Make failed messages pending again, with their attempts counted from zero."""
+    """Make failed messages pending again, with their attempts counted from zero.
+
+    Only the recipients that failed are tried again; those a message was
+    already delivered to do not get it twice.
+    """
     if bool(ids) == every:
         raise click.UsageError("give the ids of failed messages, or --all")
     with _opened(queue_path) as opened:

@@ -39,12 +39,17 @@ queue_option = click.option(
     help="Wait before the first retry, doubled each time (default: EMAIL_QUEUE_RETRY_DELAY, 30).",
 )
 @click.option(
+    "--max-retry-delay",
+    type=click.FloatRange(0),
+    metavar="SECONDS",
+    help="The longest wait between two tries (default: EMAIL_QUEUE_MAX_RETRY_DELAY, 3600).",
+)
+@click.option(
     "--lease",
     type=click.FloatRange(0.1),
-    default=300.0,
-    show_default=True,
     metavar="SECONDS",
-    help="How long a message stays with this worker before another may take it.",
+    help="How long a message stays with this worker before another may take it "
+    "(default: EMAIL_QUEUE_LEASE, 300).",
 )
 @click.option(
     "--poll",
@@ -60,17 +65,20 @@ def worker(
     until_empty: bool,
     concurrency: int,
     retry_delay: float | None,
-    lease: float,
+    max_retry_delay: float | None,
+    lease: float | None,
     poll: float,
     quiet: bool,
 ) -> None:
     """Deliver queued mail through EMAIL_QUEUE_BACKEND, retrying what may pass later.
 
     A 4xx reply or a lost connection is retried after --retry-delay (doubled
-    each time) up to EMAIL_QUEUE_MAX_ATTEMPTS tries; a 5xx reply fails the
-    message at once. The send log goes to stderr. SIGTERM or Ctrl-C finishes
-    the messages in hand, then exits. Settings (EMAIL_HOST, EMAIL_PORT, ...)
-    come from environment variables with Django's names.
+    each time, at most --max-retry-delay) up to EMAIL_QUEUE_MAX_ATTEMPTS
+    tries; a 5xx reply fails the message at once. A recipient refused while
+    others were accepted is retried or failed alone. The send log goes to
+    stderr. SIGTERM or Ctrl-C finishes the messages in hand, then exits (0).
+    Settings come from environment variables with Django's names: MAILERS as
+    JSON (Django 6.1), or EMAIL_HOST, EMAIL_PORT, ... (Django 6.0).
 
     \b
     Example:
@@ -85,10 +93,20 @@ def worker(
     )
     try:
         queue = open_queue(queue_path)
-        runner = Worker(
-            queue, concurrency=concurrency, lease=lease, poll=poll, retry_delay=retry_delay
-        )
     except (PochtaError, OSError) as error:
+        click.echo(f"pochta worker: {error}", err=True)
+        sys.exit(1)
+    try:
+        runner = Worker(
+            queue,
+            concurrency=concurrency,
+            lease=lease,
+            poll=poll,
+            retry_delay=retry_delay,
+            max_retry_delay=max_retry_delay,
+        )
+    except PochtaError as error:
+        queue.close()
         click.echo(f"pochta worker: {error}", err=True)
         sys.exit(1)
 

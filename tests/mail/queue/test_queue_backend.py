@@ -1,8 +1,15 @@
-"""The queue backend: what send_messages writes, and that it is on disk when it returns."""
+"""The queue backend: what send_messages writes, and that it is on disk when it returns.
+
+The backend is made directly, delivering through the ``smtp`` MAILERS alias
+(conftest.py); one test each sets it up through Django 6.1's ``MAILERS`` and
+through Django 6.0's ``EMAIL_*`` settings (which warns, as Django 6.1 does).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -12,12 +19,10 @@ import pytest
 
 from pochta.exceptions import BadHeaderError, ConfigurationError
 from pochta.mail import EmailMessage, configure, send_mail
+from pochta.mail.deprecation import RemovedInDjango2028Warning
 from pochta.mail.queue import MailQueue, State, open_queue
 from pochta.mail.submission import build_submission
 from tests.mail.queue.conftest import queue_backend
-
-# The EMAIL_* settings and direct backends the worker uses are what Django 6.1 deprecates.
-pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
 
 
 def test_send_mail_queues_the_exact_bytes_and_envelope(queue_path: Path) -> None:
@@ -34,20 +39,34 @@ def test_send_mail_queues_the_exact_bytes_and_envelope(queue_path: Path) -> None
         State.PENDING,
     )
     assert content == build_submission(message).content
-    assert (queued.backend, queued.attempts, queued.max_attempts) == (
-        "pochta.mail.backends.smtp.EmailBackend",
-        0,
-        8,
-    )
+    assert (queued.backend, queued.attempts, queued.max_attempts) == ("smtp", 0, 8)
 
 
-def test_settings_choose_the_file_the_delivering_backend_and_attempts(tmp_path: Path) -> None:
+def test_mailers_choose_the_file_the_delivering_mailer_and_attempts(tmp_path: Path) -> None:
+    options = {"path": str(tmp_path / "spool" / "q.db"), "delivery_backend": "smtp"}
     configure(
-        EMAIL_BACKEND="pochta.mail.backends.queue.EmailBackend",
-        EMAIL_QUEUE_PATH=str(tmp_path / "spool" / "q.db"),
-        EMAIL_QUEUE_BACKEND="pochta.mail.backends.console.EmailBackend",
-        EMAIL_QUEUE_MAX_ATTEMPTS=3,
+        MAILERS={
+            "default": {
+                "BACKEND": "pochta.mail.backends.queue.EmailBackend",
+                "OPTIONS": {**options, "max_attempts": 3},
+            },
+            "smtp": {"OPTIONS": {"host": "smtp.example.com"}},
+        }
     )
+    assert send_mail("Hi", "Body", "a@example.com", ["b@example.com"]) == 1
+    with open_queue(tmp_path / "spool" / "q.db") as queue:
+        [queued] = queue.list()
+    assert (queued.backend, queued.max_attempts) == ("smtp", 3)
+
+
+def test_django_60_settings_choose_the_same_and_warn(tmp_path: Path) -> None:
+    with pytest.warns(RemovedInDjango2028Warning, match="The EMAIL_BACKEND setting is deprecated"):
+        configure(
+            EMAIL_BACKEND="pochta.mail.backends.queue.EmailBackend",
+            EMAIL_QUEUE_PATH=str(tmp_path / "spool" / "q.db"),
+            EMAIL_QUEUE_BACKEND="pochta.mail.backends.console.EmailBackend",
+            EMAIL_QUEUE_MAX_ATTEMPTS=3,
+        )
     assert send_mail("Hi", "Body", "a@example.com", ["b@example.com"]) == 1
     with open_queue() as queue:
         [queued] = queue.list()
@@ -118,3 +137,44 @@ def test_empty_batch_and_messages_without_recipients_queue_nothing(queue: MailQu
     assert backend.send_messages([]) == 0
     assert backend.send_messages([EmailMessage("Hi", "Body", "a@example.com", [])]) == 0
     assert queue.counts().pending == 0
+
+
+VERSION_1 = """
+CREATE TABLE message (
+    id INTEGER PRIMARY KEY, message_id TEXT NOT NULL, mail_from TEXT NOT NULL,
+    rcpt_tos TEXT NOT NULL, content BLOB NOT NULL, backend TEXT NOT NULL, state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL, queued_at REAL NOT NULL,
+    next_try REAL, lease_owner TEXT, lease_until REAL, sent_at REAL,
+    last_error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX message_due ON message (state, next_try);
+INSERT INTO message (message_id, mail_from, rcpt_tos, content, backend, state, attempts,
+    max_attempts, queued_at, next_try)
+VALUES ('<1@x>', 'a@x', '["b@x", "c@x"]', X'00', 'smtp', 'pending', 1, 8, 0, 0),
+       ('<2@x>', 'a@x', '["d@x"]', X'00', 'smtp', 'sent', 2, 8, 0, NULL);
+PRAGMA user_version = 1;
+"""
+
+
+def test_a_version_1_queue_file_is_upgraded_and_keeps_its_messages(queue_path: Path) -> None:
+    with contextlib.closing(sqlite3.connect(queue_path)) as old:
+        old.execute("PRAGMA journal_mode=WAL")
+        old.executescript(VERSION_1)
+    with open_queue(queue_path) as queue:
+        pending, sent = queue.list([State.PENDING, State.SENT])
+        claim = queue.claim("host:1:w", lease=60)
+    assert [(r.address, r.state) for r in pending.recipients] == [
+        ("b@x", State.PENDING),
+        ("c@x", State.PENDING),
+    ]
+    assert [(r.address, r.state, r.attempt) for r in sent.recipients] == [("d@x", State.SENT, 2)]
+    assert claim is not None and claim.submission.rcpt_tos == ["b@x", "c@x"]
+    with contextlib.closing(sqlite3.connect(queue_path)) as upgraded:
+        assert upgraded.execute("PRAGMA user_version").fetchone() == (2,)
+
+
+def test_a_queue_file_of_a_newer_version_is_refused(queue_path: Path) -> None:
+    with contextlib.closing(sqlite3.connect(queue_path)) as newer:
+        newer.execute("PRAGMA user_version = 9")
+    with pytest.raises(ConfigurationError, match="its format is version 9, not 2"):
+        open_queue(queue_path)

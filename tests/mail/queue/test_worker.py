@@ -1,9 +1,14 @@
-"""The worker against a real aiosmtpd server: delivery, retries, failures, leases, stopping."""
+"""The worker against a real aiosmtpd server: delivery, retries, failures, leases, stopping.
+
+Delivery goes through Django 6.1's ``MAILERS`` (the ``smtp`` alias of
+conftest.py); one test drives the Django 6.0 way and expects its warning.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -14,16 +19,15 @@ from pathlib import Path
 
 import pytest
 
+from pochta.exceptions import ConfigurationError
 from pochta.mail import EmailMessage, configure
-from pochta.mail.queue import MailQueue, State, Worker, open_queue
+from pochta.mail.deprecation import RemovedInDjango2028Warning
+from pochta.mail.queue import MailQueue, State, Worker, open_queue, retry_delay
 from pochta.mail.queue.lease import owner_name
 from pochta.mail.submission import build_submission
 from tests.conftest import ServeProcess
-from tests.mail.queue.conftest import queue_backend
+from tests.mail.queue.conftest import mailers_json, point_smtp_mailer, queue_backend
 from tests.mail.smtp_peer import SMTPServer, free_port
-
-# The EMAIL_* settings and direct backends the worker uses are what Django 6.1 deprecates.
-pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
 
 
 def enqueue(queue: MailQueue, *recipients: str, **kwargs: object) -> list[EmailMessage]:
@@ -33,14 +37,14 @@ def enqueue(queue: MailQueue, *recipients: str, **kwargs: object) -> list[EmailM
 
 
 def test_worker_delivers_the_queued_bytes_with_their_message_id(
-    queue: MailQueue, smtp_settings: SMTPServer
+    queue: MailQueue, smtp_mailer: SMTPServer
 ) -> None:
     enqueue(queue, "ann@example.com", "bob@example.com")
     sent = [queue.content(m.id) for m in queue.list()]
     report = Worker(queue).run(until_empty=True)
     assert (report.sent, report.failed, report.retried) == (2, 0, 0)
-    assert [e.content for e in smtp_settings.envelopes] == sent
-    assert [e.rcpt_tos for e in smtp_settings.envelopes] == [
+    assert [e.content for e in smtp_mailer.envelopes] == sent
+    assert [e.rcpt_tos for e in smtp_mailer.envelopes] == [
         ["ann@example.com"],
         ["bob@example.com"],
     ]
@@ -48,7 +52,7 @@ def test_worker_delivers_the_queued_bytes_with_their_message_id(
 
 
 def test_a_5xx_refusal_fails_the_message_at_once_with_the_reply(
-    queue: MailQueue, smtp_settings: SMTPServer, caplog: pytest.LogCaptureFixture
+    queue: MailQueue, smtp_mailer: SMTPServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     enqueue(queue, "nobody@example.com")
     with caplog.at_level(logging.INFO, logger="pochta.mail"):
@@ -63,7 +67,7 @@ def test_a_5xx_refusal_fails_the_message_at_once_with_the_reply(
 def test_a_refused_connection_is_retried_until_the_last_attempt(
     queue: MailQueue, caplog: pytest.LogCaptureFixture
 ) -> None:
-    configure(EMAIL_HOST="127.0.0.1", EMAIL_PORT=free_port())  # nothing listens there
+    point_smtp_mailer("127.0.0.1", free_port())  # nothing listens there
     enqueue(queue, "ann@example.com", max_attempts=3)
     with caplog.at_level(logging.INFO, logger="pochta.mail"):
         report = Worker(queue, retry_delay=0.001, poll=0.01).run(until_empty=True)
@@ -75,20 +79,20 @@ def test_a_refused_connection_is_retried_until_the_last_attempt(
 
 
 def test_a_message_that_failed_can_be_retried_and_then_goes(
-    queue: MailQueue, smtp_settings: SMTPServer
+    queue: MailQueue, smtp_mailer: SMTPServer
 ) -> None:
-    configure(EMAIL_PORT=free_port())
+    point_smtp_mailer("127.0.0.1", free_port())
     enqueue(queue, "ann@example.com", max_attempts=1)
     Worker(queue).run(until_empty=True)
     assert queue.counts().failed == 1
-    configure(EMAIL_PORT=smtp_settings.port)
+    point_smtp_mailer(smtp_mailer.host, smtp_mailer.port)
     assert queue.retry() == 1
     assert Worker(queue).run(until_empty=True).sent == 1
-    assert len(smtp_settings.envelopes) == 1
+    assert len(smtp_mailer.envelopes) == 1
 
 
 def test_workers_in_threads_and_instances_never_send_a_message_twice(
-    queue_path: Path, smtp_settings: SMTPServer
+    queue_path: Path, smtp_mailer: SMTPServer
 ) -> None:
     with open_queue(queue_path) as queue:
         enqueue(queue, *[f"user{n}@example.com" for n in range(60)])
@@ -101,7 +105,7 @@ def test_workers_in_threads_and_instances_never_send_a_message_twice(
         thread.join(60)
     for q in queues:
         q.close()
-    delivered = sorted(e.rcpt_tos[0] for e in smtp_settings.envelopes)
+    delivered = sorted(e.rcpt_tos[0] for e in smtp_mailer.envelopes)
     assert delivered == sorted(f"user{n}@example.com" for n in range(60))
     assert sum(w.report.sent for w in workers) == 60
 
@@ -136,7 +140,7 @@ def test_sigterm_finishes_the_message_in_hand_then_exits(
     path = tmp_path / "q.db"
     with open_queue(path) as queue:
         enqueue(queue, "ann@example.com", "bob@example.com")
-    env = {**os.environ, "EMAIL_HOST": server.smtp[0], "EMAIL_PORT": str(server.smtp[1])}
+    env = {**os.environ, "MAILERS": mailers_json(*server.smtp)}
     worker = subprocess.Popen(
         [sys.executable, "-m", "pochta", "worker", "--queue", str(path), "--poll", "0.05"],
         env=env,
@@ -165,3 +169,148 @@ def test_the_worker_hands_each_backend_the_exact_submission(queue: MailQueue) ->
     [kept] = pochta.mail.outbox
     assert build_submission(kept).content == queue.content(queue.list([State.SENT])[0].id)
     assert kept.message()["Subject"] == message.subject
+
+
+def recipients_of(queue: MailQueue, id: int) -> list[tuple[str, str, int, str]]:
+    found = queue.get(id)
+    assert found is not None
+    return [(r.address, str(r.state), r.attempt, r.reply) for r in found.recipients]
+
+
+def test_a_recipient_refused_with_a_4xx_is_retried_alone_with_the_same_bytes(
+    queue: MailQueue, smtp_mailer: SMTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    messages = [EmailMessage("Hi", "Body", "app@example.com", ["ann@example.com"])]
+    messages[0].bcc = ["busy@example.com", "nobody@example.com"]
+    assert queue_backend(queue.path).send_messages(messages) == 1
+    [queued] = queue.list()
+    with caplog.at_level(logging.INFO, logger="pochta.mail"):
+        report = Worker(queue, retry_delay=0, poll=0.01).run(until_empty=True)
+    assert [e.rcpt_tos for e in smtp_mailer.envelopes] == [
+        ["ann@example.com"],
+        ["busy@example.com"],
+    ]
+    assert {e.content for e in smtp_mailer.envelopes} == {queue.content(queued.id)}
+    assert recipients_of(queue, queued.id) == [
+        ("ann@example.com", "sent", 1, ""),
+        ("busy@example.com", "sent", 2, ""),
+        ("nobody@example.com", "failed", 1, "550 5.1.1 No such user"),
+    ]
+    assert (report.retried, report.failed, report.sent) == (1, 1, 0)
+    lines = [(r.levelname, r.outcome, r.rcpt_tos) for r in caplog.records]  # type: ignore[attr-defined]
+    assert lines == [
+        ("INFO", "sent", ["ann@example.com"]),
+        ("WARNING", "retry", ["busy@example.com"]),
+        ("ERROR", "failed", ["nobody@example.com"]),
+        ("INFO", "sent", ["busy@example.com"]),
+    ]
+    assert (
+        "451 4.2.1 Mailbox busy, try later; attempt 1 of 8, next in" in caplog.records[1].message
+    )
+
+
+def test_every_recipient_refused_is_judged_one_by_one(
+    queue: MailQueue, smtp_mailer: SMTPServer
+) -> None:
+    # Every recipient refused: smtplib raises, and each still keeps its own fate.
+    message = EmailMessage("x", "y", "app@example.com", ["busy@example.com", "nobody@example.com"])
+    assert queue_backend(queue.path).send_messages([message]) == 1
+    report = Worker(queue, retry_delay=0, poll=0.01).run(until_empty=True)
+    [failed] = queue.list([State.FAILED])
+    assert (report.retried, report.failed) == (1, 1)
+    assert recipients_of(queue, failed.id) == [
+        ("busy@example.com", "sent", 2, ""),
+        ("nobody@example.com", "failed", 1, "550 5.1.1 No such user"),
+    ]
+    assert [e.rcpt_tos for e in smtp_mailer.envelopes] == [["busy@example.com"]]
+
+
+def test_retry_tries_again_only_the_recipients_that_failed(
+    queue: MailQueue, smtp_mailer: SMTPServer
+) -> None:
+    [message] = enqueue(queue, "ann@example.com")
+    message.to.append("nobody@example.com")
+    Worker(queue).run(until_empty=True)
+    assert queue_backend(queue.path).send_messages([message]) == 1
+    Worker(queue).run(until_empty=True)
+    failed = queue.list([State.FAILED])[0].id
+    assert queue.retry([failed]) == 1
+    Worker(queue).run(until_empty=True)
+    # ann got it once, from the first try; the retry asked the server for nobody alone.
+    assert [e.rcpt_tos for e in smtp_mailer.envelopes] == [["ann@example.com"]] * 2
+    assert recipients_of(queue, failed)[0] == ("ann@example.com", "sent", 1, "")
+    assert queue.get(failed).state is State.FAILED  # type: ignore[union-attr]
+
+
+def test_a_5xx_recipient_fails_even_when_the_connection_drops_in_data(
+    queue: MailQueue, tmp_path: Path, launch_serve: Callable[..., ServeProcess]
+) -> None:
+    rules = tmp_path / "drop.json"
+    rules.write_text(
+        '{"rules": [{"recipient": "nobody@*", "reply": "550 5.1.1 No such user"},'
+        ' {"stage": "data", "close": true}]}'
+    )
+    server = launch_serve("--chaos-rules", str(rules))
+    point_smtp_mailer(*server.smtp)
+    message = EmailMessage("x", "y", "app@example.com", ["ann@example.com", "nobody@example.com"])
+    assert queue_backend(queue.path, max_attempts=2).send_messages([message]) == 1
+    report = Worker(queue, retry_delay=0, poll=0.01).run(until_empty=True)
+    [failed] = queue.list([State.FAILED])
+    assert (report.retried, report.failed) == (1, 1)
+    [ann, nobody] = recipients_of(queue, failed.id)
+    assert nobody == ("nobody@example.com", "failed", 1, "550 5.1.1 No such user")
+    assert ann[:3] == ("ann@example.com", "failed", 2) and ann[3].startswith("connection closed")
+    assert failed.last_error.endswith("(after 2 attempts)")
+    assert server.get("/api/v1/messages").json()["total"] == 0
+
+
+def test_a_mailer_that_is_not_configured_keeps_the_message_waiting(queue: MailQueue) -> None:
+    configure(MAILERS={})
+    [_] = enqueue(queue, "ann@example.com")
+    [queued] = queue.list()
+    assert Worker(queue, retry_delay=60).deliver(queued.id) is State.PENDING
+    [waiting] = queue.list()
+    assert waiting.attempts == 1
+    assert waiting.last_error == (
+        "cannot deliver through the backend: \"The mailer 'smtp' is not configured.\"; "
+        "fix the settings"
+    )
+
+
+def test_the_django_60_settings_still_deliver_and_warn(
+    queue: MailQueue, smtp_server: SMTPServer
+) -> None:
+    with pytest.warns(RemovedInDjango2028Warning, match=r"The EMAIL_(HOST|PORT) setting is dep"):
+        configure(EMAIL_HOST=smtp_server.host, EMAIL_PORT=smtp_server.port)
+    enqueue(queue, "ann@example.com", delivery_backend="pochta.mail.backends.smtp.EmailBackend")
+    assert Worker(queue).run(until_empty=True).sent == 1
+    assert [e.rcpt_tos for e in smtp_server.envelopes] == [["ann@example.com"]]
+
+
+def test_the_lease_and_the_longest_retry_delay_come_from_settings(queue: MailQueue) -> None:
+    configure(EMAIL_QUEUE_LEASE=42, EMAIL_QUEUE_MAX_RETRY_DELAY=0.5, MAILERS={})
+    worker = Worker(queue, retry_delay=1000)
+    assert (worker.lease, worker.max_retry_delay) == (42.0, 0.5)
+    enqueue(queue, "ann@example.com")
+    before = time.time()
+    assert worker.deliver(queue.list()[0].id) is State.PENDING
+    [waiting] = queue.list()
+    assert waiting.next_try is not None and waiting.next_try - before <= 0.5 + 1
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("EMAIL_QUEUE_LEASE", 0), ("EMAIL_QUEUE_MAX_RETRY_DELAY", "an hour")]
+)
+def test_a_bad_lease_or_retry_cap_is_refused_with_the_fix(
+    queue: MailQueue, name: str, value: object
+) -> None:
+    configure(**{name: value})
+    with pytest.raises(ConfigurationError, match=f"{name} {value!r} is not a number of seconds"):
+        Worker(queue)
+
+
+def test_the_retry_delay_doubles_and_stops_at_its_cap() -> None:
+    steady = random.Random(1)
+    delays = [retry_delay(n, 30, cap=3600, rng=steady) for n in (1, 2, 3, 9, 1000)]
+    assert 22.5 <= delays[0] <= 37.5 and 45 <= delays[1] <= 75 and 90 <= delays[2] <= 150
+    assert delays[3:] == [3600, 3600]

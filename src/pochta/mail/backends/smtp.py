@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import ssl
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -17,10 +18,10 @@ from pochta.mail.backends.base import BaseEmailBackend, SendableMessage
 from pochta.mail.deprecation import warn_external
 from pochta.mail.header import DNS_NAME
 from pochta.mail.log import backend_label, log_send
-from pochta.mail.queue.failure import classify
+from pochta.mail.queue.failure import Refusals, classify, reply_text
 from pochta.mail.submission import Submission, build_submission, prep_address
 
-__all__ = ["EmailBackend", "prep_address"]
+__all__ = ["EmailBackend", "prep_address", "transact"]
 
 logger = logging.getLogger(__name__)
 
@@ -178,11 +179,14 @@ class EmailBackend(BaseEmailBackend):
         """Send every message over one connection; return how many were accepted.
 
         Every message is built (and its headers and addresses checked) before the
-        connection opens, so a bad header sends nothing.
+        connection opens, so a bad header sends nothing. A message accepted for
+        some recipients only counts as sent, as in Django; a message with a
+        ``recipients_refused(refused)`` method (the send queue's) is told which
+        were refused, with their replies, even when the send then fails.
         """
         if not email_messages:
             return 0
-        envelopes = [build_submission(m) for m in email_messages if m.recipients()]
+        envelopes = [(m, build_submission(m)) for m in email_messages if m.recipients()]
         if not envelopes:
             return 0
         with self._lock:
@@ -190,24 +194,17 @@ class EmailBackend(BaseEmailBackend):
             if self.connection is None or created is None:
                 return 0
             try:
-                return sum(self._send(envelope) for envelope in envelopes)
+                return sum(self._send(envelope, message) for message, envelope in envelopes)
             finally:
                 if created:
                     self.close()
 
-    def _send(self, envelope: Submission) -> bool:
+    def _send(self, envelope: Submission, message: SendableMessage) -> bool:
         assert self.connection is not None
         started = time.monotonic()
+        report = getattr(message, "recipients_refused", None)
         try:
-            self.connection.ehlo_or_helo_if_needed()
-            # RFC 6152: announce 8bit text when the server says it takes it.
-            eight_bit = not envelope.content.isascii() and self.connection.has_extn("8bitmime")
-            refused = self.connection.sendmail(
-                envelope.mail_from,
-                envelope.rcpt_tos,
-                envelope.content,
-                mail_options=["BODY=8BITMIME"] if eight_bit else [],
-            )
+            refused = transact(self.connection, envelope, report if callable(report) else None)
         except smtplib.SMTPException as error:
             reason = classify(error).reason
             log_send(
@@ -220,19 +217,70 @@ class EmailBackend(BaseEmailBackend):
             if not self.fail_silently:
                 raise
             return False
-        # smtplib raises only when every recipient is refused; name the others.
-        outcome, reason = (
-            "sent",
-            "; ".join(
-                f"<{address}> refused: {code} {text.decode('utf-8', 'replace')}"
-                for address, (code, text) in refused.items()
-            ),
+        reason = "; ".join(
+            f"<{address}> refused: {reply_text(code, text)}"
+            for address, (code, text) in refused.items()
         )
         log_send(
             envelope,
             backend=backend_label(self),
-            outcome="partly sent" if reason else outcome,
+            outcome="partly sent" if reason else "sent",
             started=started,
             reason=reason,
         )
         return True
+
+
+def _abandon(connection: smtplib.SMTP, code: int) -> None:
+    """End a refused transaction as smtplib's ``sendmail`` does: 421 closes, else RSET."""
+    if code == 421:
+        connection.close()
+        return
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        connection.rset()
+
+
+def transact(
+    connection: smtplib.SMTP,
+    envelope: Submission,
+    report: Callable[[Refusals], object] | None = None,
+) -> dict[str, tuple[int, bytes]]:
+    """Send ``envelope`` in one SMTP transaction; return the recipients refused at RCPT.
+
+    smtplib's ``sendmail``, step by step, so that the RCPT refusals reach
+    ``report`` as soon as they are known: a transaction that breaks off in
+    DATA still says which recipients were refused for good. Raises what
+    ``sendmail`` raises (every recipient refused, the sender refused, DATA
+    refused, the connection lost).
+    """
+    connection.ehlo_or_helo_if_needed()
+    options = []
+    if connection.does_esmtp:
+        # RFC 6152: announce 8bit text when the server says it takes it.
+        if not envelope.content.isascii() and connection.has_extn("8bitmime"):
+            options.append("BODY=8BITMIME")
+        if connection.has_extn("size"):
+            options.append(f"size={len(envelope.content)}")
+    code, reply = connection.mail(envelope.mail_from, options)
+    if code != 250:
+        _abandon(connection, code)
+        raise smtplib.SMTPSenderRefused(code, reply, envelope.mail_from)
+    refused: dict[str, tuple[int, bytes]] = {}
+    try:
+        for address in envelope.rcpt_tos:
+            code, reply = connection.rcpt(address)
+            if code not in (250, 251):
+                refused[address] = (code, reply)
+            if code == 421:
+                break
+    finally:  # even when the connection drops halfway through the recipients
+        if refused and report is not None:
+            report(refused)
+    if len(refused) == len(envelope.rcpt_tos) or code == 421:
+        _abandon(connection, code)
+        raise smtplib.SMTPRecipientsRefused(refused)
+    code, reply = connection.data(envelope.content)
+    if code != 250:
+        _abandon(connection, code)
+        raise smtplib.SMTPDataError(code, reply)
+    return refused

@@ -7,8 +7,10 @@
     with open_queue() as queue:                   # EMAIL_QUEUE_PATH, default .pochta/queue.db
         print(queue.counts())                     # QueueCounts(pending=3, ..., failed=1)
         for message in queue.list([State.FAILED]):
-            print(message.id, message.rcpt_tos, message.last_error)
-        queue.retry()                             # failed -> pending, attempts start again
+            print(message.id, message.last_error)
+            for recipient in message.recipients:    # Recipient(address, state, attempt, reply)
+                print(" ", recipient.address, recipient.state, recipient.reply)
+        queue.retry()                             # failed -> pending, for the failed recipients
         queue.purge()                             # forget the sent ones
 
 Messages get there through the queue backend
@@ -24,9 +26,9 @@ from pathlib import Path
 from pochta.exceptions import ConfigurationError
 from pochta.mail import settings
 from pochta.mail.queue.delivery import QueuedEmail, open_backend
-from pochta.mail.queue.failure import Failure, classify, retry_delay
+from pochta.mail.queue.failure import Failure, Outcome, classify, judge, retry_delay
 from pochta.mail.queue.file import Claim, MailQueue
-from pochta.mail.queue.record import QueueCounts, QueuedMessage, State
+from pochta.mail.queue.record import QueueCounts, QueuedMessage, Recipient, State
 from pochta.mail.queue.worker import DEFAULT_LEASE, Worker, WorkerReport
 
 __all__ = [
@@ -34,13 +36,16 @@ __all__ = [
     "Claim",
     "Failure",
     "MailQueue",
+    "Outcome",
     "QueueCounts",
     "QueuedEmail",
     "QueuedMessage",
+    "Recipient",
     "State",
     "Worker",
     "WorkerReport",
     "classify",
+    "judge",
     "open_backend",
     "open_queue",
     "queue_path_setting",

@@ -4,7 +4,11 @@
 ``from_email``, ``recipients()`` and ``message()`` every backend reads, and a
 ``submission()`` that pochta's smtp and store backends use to send the exact
 bytes that were queued (Message-ID included, so a second delivery after a
-crash is recognisable).
+crash is recognisable), and a ``recipients_refused()`` that pochta's smtp
+backend calls with the recipients the server refused at RCPT, so the worker
+can retry or fail those alone. A backend that does not call it (Django's
+smtp backend) delivers as Django does: a recipient refused while others
+were accepted is only logged.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import email.message
 import email.policy
 
 from pochta.mail.backends.base import BaseEmailBackend
+from pochta.mail.queue.failure import Refusals
 from pochta.mail.submission import Submission
 
 __all__ = ["QueuedEmail", "open_backend"]
@@ -29,6 +34,12 @@ class QueuedEmail:
         self._submission = submission
         self.from_email = submission.mail_from
         self.extra_headers: dict[str, str] = {}
+        self.refused: dict[str, tuple[int, bytes | str]] = {}
+        """The recipients the server refused, as the backend reported them."""
+
+    def recipients_refused(self, refused: Refusals) -> None:
+        """Keep the recipients a backend says the server refused (address -> code, text)."""
+        self.refused.update(refused)
 
     def submission(self) -> Submission:
         """Return the envelope and the exact bytes that were queued."""

@@ -1,10 +1,13 @@
 """The queue file: one SQLite database of messages waiting to be delivered.
 
-Every change is one short transaction, committed with ``synchronous=FULL``
-before the call returns, so a message :meth:`MailQueue.enqueue` accepted
-survives a crash or a power cut. Several processes may share one file:
-claims take SQLite's write lock (``BEGIN IMMEDIATE``), so no two workers
-lease the same message.
+Every change is one short transaction. :meth:`MailQueue.enqueue` commits
+with ``synchronous=FULL``, so a message it accepted is on the disk when it
+returns and survives a crash of the process or of the machine; the worker's
+own bookkeeping (claims, outcomes) commits without waiting for the disk,
+because losing it to a power cut costs at most a second delivery, which
+"at least once" allows anyway. Several processes may share one file: claims
+take SQLite's write lock (``BEGIN IMMEDIATE``), so no two workers lease the
+same message.
 
 A lease names its owner (``host:pid:name``) and ends at ``lease_until``.
 A message whose lease ran out, or whose owner was a process of this machine
@@ -14,67 +17,24 @@ delivery, never a lost message (at least once).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pochta.exceptions import ConfigurationError
+from pochta.mail.queue.failure import Outcome
 from pochta.mail.queue.lease import dead_owners
-from pochta.mail.queue.record import QueueCounts, QueuedMessage, State
+from pochta.mail.queue.record import QueueCounts, QueuedMessage, Recipient, State
+from pochta.mail.queue.schema import COLUMNS, connect, message_row, outcomes_json
 from pochta.mail.submission import Submission
 
 __all__ = ["Claim", "MailQueue"]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS message (
-    id INTEGER PRIMARY KEY,
-    message_id TEXT NOT NULL,
-    mail_from TEXT NOT NULL,
-    rcpt_tos TEXT NOT NULL,
-    content BLOB NOT NULL,
-    backend TEXT NOT NULL,
-    state TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    max_attempts INTEGER NOT NULL,
-    queued_at REAL NOT NULL,
-    next_try REAL,
-    lease_owner TEXT,
-    lease_until REAL,
-    sent_at REAL,
-    last_error TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS message_due ON message (state, next_try);
-PRAGMA user_version = 1;
-"""
-_VERSION = 1
-_COLUMNS = (
-    "id, message_id, mail_from, rcpt_tos, backend, state, attempts, max_attempts,"
-    " length(content), queued_at, next_try, sent_at, last_error"
-)
-
-
-def _row(values: Sequence[Any]) -> QueuedMessage:
-    return QueuedMessage(
-        id=int(values[0]),
-        message_id=str(values[1]),
-        mail_from=str(values[2]),
-        rcpt_tos=tuple(json.loads(str(values[3]))),
-        backend=str(values[4]),
-        state=State(values[5]),
-        attempts=int(values[6]),
-        max_attempts=int(values[7]),
-        size=int(values[8]),
-        queued_at=float(values[9]),
-        next_try=None if values[10] is None else float(values[10]),
-        sent_at=None if values[11] is None else float(values[11]),
-        last_error=str(values[12]),
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +47,8 @@ class Claim:
 
     @property
     def submission(self) -> Submission:
-        """The envelope and bytes, as a backend is handed them."""
-        return Submission(self.message.mail_from, list(self.message.rcpt_tos), self.content)
+        """The envelope and bytes, as a backend is handed them: to the recipients still pending."""
+        return Submission(self.message.mail_from, self.message.pending_to, self.content)
 
 
 class MailQueue:
@@ -111,20 +71,10 @@ class MailQueue:
                 f"cannot make the folder of EMAIL_QUEUE_PATH '{self.path}' ({error}); "
                 "give a path you can write to"
             ) from None
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=30
-        )
+        self._lock = threading.RLock()  # _transaction is also taken inside enqueue's hold
         try:
-            self._db.execute("PRAGMA synchronous=FULL")
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version == 0:  # a new file: only then pay for the writes of the schema
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.executescript(_SCHEMA)
-            elif version != _VERSION:
-                raise sqlite3.DatabaseError(f"its format is version {version}, not {_VERSION}")
+            self._db = connect(self.path)
         except sqlite3.DatabaseError as error:
-            self._db.close()
             raise ConfigurationError(
                 f"EMAIL_QUEUE_PATH '{self.path}' is not a pochta queue ({error}); "
                 "give another file"
@@ -141,9 +91,21 @@ class MailQueue:
         with self._lock:
             self._db.close()
 
-    def _write(self, sql: str, params: Sequence[object] = ()) -> int:
+    def _write(self, sql: str, params: Iterable[object] = ()) -> int:
         with self._lock:
-            return self._db.execute(sql, params).rowcount
+            return self._db.execute(sql, tuple(params)).rowcount
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """Hold the lock and SQLite's write lock; commit at the end, or roll back."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     # -- putting messages in -------------------------------------------------
 
@@ -161,20 +123,20 @@ class MailQueue:
         ]
         ids: list[int] = []
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            # The one commit that must wait for the disk (see the module's docstring).
+            self._db.execute("PRAGMA synchronous=FULL")
             try:
-                for row in rows:
-                    cursor = self._db.execute(
-                        "INSERT INTO message (message_id, mail_from, rcpt_tos, content, backend,"
-                        " state, max_attempts, queued_at, next_try)"
-                        " VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
-                        (*row, backend, max_attempts, now, now),
-                    )
-                    ids.append(int(cursor.lastrowid or 0))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+                with self._transaction() as db:
+                    for row in rows:
+                        cursor = db.execute(
+                            "INSERT INTO message (message_id, mail_from, rcpt_tos, content,"
+                            " backend, state, max_attempts, queued_at, next_try)"
+                            " VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+                            (*row, backend, max_attempts, now, now),
+                        )
+                        ids.append(int(cursor.lastrowid or 0))
+            finally:
+                self._db.execute("PRAGMA synchronous=NORMAL")
         return ids
 
     # -- the worker's side ---------------------------------------------------
@@ -187,15 +149,8 @@ class MailQueue:
         attempt. A message whose last attempt was cut off (its worker died)
         is marked failed instead of being tried again.
         """
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                claim = self._claim(owner, lease, time.time(), message)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        return claim
+        with self._transaction():
+            return self._claim(owner, lease, time.time(), message)
 
     def _claim(self, owner: str, lease: float, now: float, only: int | None) -> Claim | None:
         owners = [
@@ -235,44 +190,53 @@ class MailQueue:
             (owner, now + lease, row[0]),
         )
         found = self._db.execute(
-            f"SELECT {_COLUMNS}, content FROM message WHERE id = ?", (row[0],)
+            f"SELECT {COLUMNS}, content FROM message WHERE id = ?", (row[0],)
         ).fetchone()
-        return Claim(_row(found[:-1]), bytes(found[-1]), owner)
+        return Claim(message_row(found[:-1]), bytes(found[-1]), owner)
 
-    def mark_sent(self, claim: Claim) -> bool:
-        """Record that the backend accepted the claimed message; False if the lease was lost."""
-        changed = self._write(
-            "UPDATE message SET state = 'sent', sent_at = ?, next_try = NULL, lease_owner = NULL,"
-            " lease_until = NULL WHERE id = ? AND state = 'sending' AND lease_owner = ?",
-            (time.time(), claim.message.id, claim.owner),
-        )
-        return changed == 1
+    def settle(self, claim: Claim, outcome: Outcome, *, delay: float) -> State | None:
+        """Record what an attempt did to each recipient; return the message's state.
 
-    def defer(self, claim: Claim, *, error: str, delay: float) -> State:
-        """Put the claimed message back for another try in ``delay`` seconds.
-
-        Return :attr:`State.PENDING`, or :attr:`State.FAILED` when that was its
-        last attempt.
+        Recipients to retry wait ``delay`` seconds, unless that was the last
+        attempt: then they fail. The message is ``sent`` once every recipient
+        is, ``failed`` once none is pending and one failed, else ``pending``.
+        Return None (and change nothing) when the claim's lease was lost.
         """
-        if claim.message.attempts >= claim.message.max_attempts:
-            self.fail(claim, error=f"{error} (after {claim.message.attempts} attempts)")
-            return State.FAILED
-        self._write(
-            "UPDATE message SET state = 'pending', next_try = ?, last_error = ?,"
-            " lease_owner = NULL, lease_until = NULL"
-            " WHERE id = ? AND state = 'sending' AND lease_owner = ?",
-            (time.time() + delay, error, claim.message.id, claim.owner),
-        )
-        return State.PENDING
-
-    def fail(self, claim: Claim, *, error: str) -> None:
-        """Mark the claimed message failed for good, keeping ``error`` as the reason."""
-        self._write(
-            "UPDATE message SET state = 'failed', next_try = NULL, last_error = ?,"
-            " lease_owner = NULL, lease_until = NULL"
-            " WHERE id = ? AND state = 'sending' AND lease_owner = ?",
-            (error, claim.message.id, claim.owner),
-        )
+        now = time.time()
+        with self._transaction() as db:
+            row = db.execute(
+                f"SELECT {COLUMNS} FROM message WHERE id = ? AND state = 'sending'"
+                " AND lease_owner = ?",
+                (claim.message.id, claim.owner),
+            ).fetchone()
+            if row is None:
+                return None
+            message = message_row(row)
+            recipients = [_settled(r, outcome, message) for r in message.recipients]
+            settled = {r.state for r in recipients}
+            state = (
+                State.PENDING
+                if State.PENDING in settled
+                else State.FAILED
+                if State.FAILED in settled
+                else State.SENT
+            )
+            error = outcome.summary
+            if error and state is State.FAILED and outcome.retry:
+                error += f" (after {message.attempts} attempts)"
+            db.execute(
+                "UPDATE message SET state = ?, next_try = ?, last_error = ?, outcomes = ?,"
+                " sent_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?",
+                (
+                    str(state),
+                    now + delay if state is State.PENDING else None,
+                    error or message.last_error,
+                    outcomes_json(recipients),
+                    now if outcome.sent else message.sent_at,
+                    message.id,
+                ),
+            )
+        return state
 
     def next_due(self) -> float | None:
         """Return when the next pending message or lease falls due, or None if none will."""
@@ -303,18 +267,18 @@ class MailQueue:
         marks = ", ".join("?" * len(wanted))
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM message WHERE state IN ({marks}) ORDER BY id LIMIT ?",
+                f"SELECT {COLUMNS} FROM message WHERE state IN ({marks}) ORDER BY id LIMIT ?",
                 (*wanted, limit),
             ).fetchall()
-        return [_row(row) for row in rows]
+        return [message_row(row) for row in rows]
 
     def get(self, message: int) -> QueuedMessage | None:
         """Return the message with id ``message``, or None."""
         with self._lock:
             row = self._db.execute(
-                f"SELECT {_COLUMNS} FROM message WHERE id = ?", (message,)
+                f"SELECT {COLUMNS} FROM message WHERE id = ?", (message,)
             ).fetchone()
-        return None if row is None else _row(row)
+        return None if row is None else message_row(row)
 
     def content(self, message: int) -> bytes:
         """Return the exact bytes of message ``message`` (KeyError if there is none)."""
@@ -327,12 +291,23 @@ class MailQueue:
         return bytes(row[0])
 
     def retry(self, messages: Iterable[int] | None = None) -> int:
-        """Make failed messages (all, or those ids) pending again, attempts from 0; count them."""
-        sql = (
-            "UPDATE message SET state = 'pending', attempts = 0, next_try = ?"
-            " WHERE state = 'failed'"
-        )
-        return self._matching(sql, (time.time(),), messages)
+        """Make failed messages (all, or those ids) pending again, attempts from 0; count them.
+
+        Only the recipients that failed are tried again: those already sent
+        to are not sent to twice.
+        """
+        chosen = None if messages is None else [int(i) for i in messages]
+        with self._transaction() as db:
+            failed = db.execute("SELECT id, outcomes FROM message WHERE state = 'failed'")
+            rows = [(id, text) for id, text in failed if chosen is None or id in chosen]
+            for id, text in rows:
+                kept = {a: o for a, o in json.loads(text).items() if o[0] == str(State.SENT)}
+                db.execute(
+                    "UPDATE message SET state = 'pending', attempts = 0, next_try = ?,"
+                    " outcomes = ? WHERE id = ?",
+                    (time.time(), json.dumps(kept, separators=(",", ":")), id),
+                )
+        return len(rows)
 
     def purge(self, states: Iterable[State] = (State.SENT,)) -> int:
         """Delete the messages in ``states`` (by default the sent ones); return how many."""
@@ -342,11 +317,19 @@ class MailQueue:
         marks = ", ".join("?" * len(wanted))
         return self._write(f"DELETE FROM message WHERE state IN ({marks})", wanted)
 
-    def _matching(self, sql: str, params: tuple[object, ...], ids: Iterable[int] | None) -> int:
-        if ids is None:
-            return self._write(sql, params)
-        chosen = [int(i) for i in ids]
-        if not chosen:
-            return 0
-        marks = ", ".join("?" * len(chosen))
-        return self._write(f"{sql} AND id IN ({marks})", (*params, *chosen))
+
+def _settled(recipient: Recipient, outcome: Outcome, message: QueuedMessage) -> Recipient:
+    """Return ``recipient`` after the attempt ``outcome`` describes (the message's latest)."""
+    attempt, address = message.attempts, recipient.address
+    if recipient.state is not State.PENDING:
+        return recipient
+    if address in outcome.failed:
+        return Recipient(address, State.FAILED, attempt, outcome.failed[address])
+    if address in outcome.retry:
+        last = message.attempts >= message.max_attempts
+        return Recipient(
+            address, State.FAILED if last else State.PENDING, attempt, outcome.retry[address]
+        )
+    if address in outcome.sent:
+        return Recipient(address, State.SENT, attempt)
+    return recipient

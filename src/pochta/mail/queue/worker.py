@@ -16,25 +16,30 @@ machine) and the message is sent again, with the same Message-ID.
 
 from __future__ import annotations
 
+import functools
 import logging
+import smtplib
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from pochta.exceptions import ConfigurationError
 from pochta.mail import settings
 from pochta.mail.backends.base import BaseEmailBackend
-from pochta.mail.log import backend_label, log_send, logged_by_caller
+from pochta.mail.log import log_send, logged_by_caller
 from pochta.mail.queue.delivery import QueuedEmail, open_backend
-from pochta.mail.queue.failure import Failure, classify, retry_delay
+from pochta.mail.queue.failure import Failure, Outcome, classify, judge, retry_delay
 from pochta.mail.queue.file import Claim, MailQueue
 from pochta.mail.queue.lease import owner_name
 from pochta.mail.queue.record import State
+from pochta.mail.submission import Submission
 
 __all__ = ["DEFAULT_LEASE", "Worker", "WorkerReport"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_LEASE = 300.0
+DEFAULT_LEASE = float(settings.DEFAULTS["EMAIL_QUEUE_LEASE"])
 """Seconds a worker holds a message before another may take it (longer than any send)."""
 
 
@@ -56,7 +61,9 @@ class WorkerReport:
 class Worker:
     """Deliver the messages of ``queue``: :meth:`run` until stopped, or drained.
 
-    ``retry_delay`` defaults to ``EMAIL_QUEUE_RETRY_DELAY``; ``poll`` is the
+    Arguments left as None take their setting: ``lease`` is
+    ``EMAIL_QUEUE_LEASE``, ``retry_delay`` ``EMAIL_QUEUE_RETRY_DELAY``,
+    ``max_retry_delay`` ``EMAIL_QUEUE_MAX_RETRY_DELAY``. ``poll`` is the
     longest nap when nothing is due (a new message is noticed within it).
     """
 
@@ -65,21 +72,19 @@ class Worker:
         queue: MailQueue,
         *,
         concurrency: int = 1,
-        lease: float = DEFAULT_LEASE,
+        lease: float | None = None,
         poll: float = 1.0,
         retry_delay: float | None = None,
+        max_retry_delay: float | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency {concurrency!r} must be at least 1")
         self.queue = queue
         self.concurrency = concurrency
-        self.lease = lease
+        self.lease = _seconds("EMAIL_QUEUE_LEASE", lease, least=0.1)
         self.poll = poll
-        self.retry_delay = (
-            float(settings.get_setting("EMAIL_QUEUE_RETRY_DELAY"))
-            if retry_delay is None
-            else retry_delay
-        )
+        self.retry_delay = _seconds("EMAIL_QUEUE_RETRY_DELAY", retry_delay, least=0.0)
+        self.max_retry_delay = _seconds("EMAIL_QUEUE_MAX_RETRY_DELAY", max_retry_delay, least=0.0)
         self.report = WorkerReport()
         self._stop = threading.Event()
 
@@ -154,57 +159,83 @@ class Worker:
     def _deliver(self, claim: Claim, backends: dict[str, BaseEmailBackend]) -> None:
         name = claim.message.backend
         started = time.monotonic()
+        email = QueuedEmail(claim.submission)
+        failure: Failure | None = None
         try:
             backend = backends.get(name)
             if backend is None:
                 backend = backends[name] = open_backend(name)
                 backend.open()
             with logged_by_caller():
-                accepted = backend.send_messages([QueuedEmail(claim.submission)])
+                accepted = backend.send_messages([email])
             if accepted != 1:
                 raise RuntimeError(f"backend {name} accepted nothing and raised nothing")
         except Exception as error:
             stale = backends.pop(name, None)
             if stale is not None:
                 _close(stale)
-            self._settle(claim, classify(error), started)
-            return
-        if self.queue.mark_sent(claim):
-            self.report.count("sent")
-            label = f"{backend_label(backend)} (queue)"
-            attempt = f"attempt {claim.message.attempts}"
-            log_send(
-                claim.submission, backend=label, outcome="sent", started=started, reason=attempt
-            )
-        else:
-            logger.warning("message %d was sent but its lease had passed on", claim.message.id)
+            if isinstance(error, smtplib.SMTPRecipientsRefused):
+                email.recipients_refused(error.recipients)  # a backend without the hook
+            failure = classify(error)
+        outcome = judge(claim.submission.rcpt_tos, email.refused, failure)
+        self._settle(claim, outcome, started)
 
-    def _settle(self, claim: Claim, failure: Failure, started: float) -> None:
+    def _settle(self, claim: Claim, outcome: Outcome, started: float) -> None:
         message = claim.message
-        attempt = f"attempt {message.attempts} of {message.max_attempts}"
-        if failure.transient:
-            delay = retry_delay(message.attempts, self.retry_delay)
-            if self.queue.defer(claim, error=failure.reason, delay=delay) is State.PENDING:
-                self.report.count("retried")
-                reason = f"{failure.reason}; {attempt}, next in {delay:.2f} s"
-                log_send(
-                    claim.submission,
-                    backend=_label(message.backend),
-                    outcome="retry",
-                    started=started,
-                    reason=reason,
-                )
-                return
-        else:
-            self.queue.fail(claim, error=failure.reason)
-        self.report.count("failed")
-        log_send(
-            claim.submission,
-            backend=_label(message.backend),
-            outcome="failed",
-            started=started,
-            reason=f"{failure.reason}; {attempt}",
+        delay = retry_delay(message.attempts, self.retry_delay, cap=self.max_retry_delay)
+        state = self.queue.settle(claim, outcome, delay=delay)
+        if state is None:
+            logger.warning("message %d was tried but its lease had passed on", message.id)
+            return
+        self.report.count(
+            "sent" if state is State.SENT else "failed" if state is State.FAILED else "retried"
         )
+        attempt = f"attempt {message.attempts} of {message.max_attempts}"
+        log = functools.partial(_log, claim.submission, message.backend, started, attempt=attempt)
+        if outcome.sent:
+            log(outcome.sent, "sent", {})
+        if outcome.retry and state is State.PENDING:
+            log(list(outcome.retry), "retry", outcome.retry, then=f", next in {delay:.2f} s")
+        elif outcome.retry:
+            log(list(outcome.retry), "failed", outcome.retry, then=" (the last)")
+        if outcome.failed:
+            log(list(outcome.failed), "failed", outcome.failed)
+
+
+def _log(
+    submission: Submission,
+    backend: str,
+    started: float,
+    to: Sequence[str],
+    outcome: str,
+    replies: dict[str, str],
+    *,
+    attempt: str,
+    then: str = "",
+) -> None:
+    """Log one line for the recipients ``to`` of ``submission``, which had ``outcome``."""
+    reasons = list(dict.fromkeys(replies[address] for address in to if address in replies))
+    if len(reasons) > 1:
+        reasons = [f"<{address}>: {replies[address]}" for address in to]
+    reason = "; ".join([*reasons, attempt + then]) if outcome != "sent" else attempt
+    log_send(
+        Submission(submission.mail_from, list(to), submission.content),
+        backend=_label(backend),
+        outcome=outcome,
+        started=started,
+        reason=reason,
+    )
+
+
+def _seconds(name: str, given: float | None, *, least: float) -> float:
+    """Return ``given``, else the setting ``name``, checked to be a number of seconds."""
+    value = settings.get_setting(name) if given is None else given
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= least:
+        raise ConfigurationError(
+            f"{name} {value!r} is not a number of seconds of at least {least:g}; "
+            f"give e.g. {settings.DEFAULTS[name]:g}"
+        )
+    return float(value)
 
 
 def _label(name: str) -> str:
