@@ -27,7 +27,9 @@ from tests.mail.queue.conftest import queue_backend
 
 def test_send_mail_queues_the_exact_bytes_and_envelope(queue_path: Path) -> None:
     message = EmailMessage("Hi", "Body", "a@example.com", ["b@example.com"], bcc=["c@example.com"])
+    # Fixed, so building the message again below gives the same bytes in any second.
     message.extra_headers["Message-ID"] = "<fixed@example.com>"
+    message.extra_headers["Date"] = "Tue, 01 Sep 2026 10:00:00 +0000"
     assert queue_backend(queue_path).send_messages([message]) == 1
     with open_queue(queue_path) as queue:
         [queued] = queue.list()
