@@ -1,6 +1,12 @@
 """Ingest benchmark: pochta's SMTP server storing durably vs a discarding aiosmtpd server.
 
 Run: .venv/bin/python bench/ingest.py [--seconds 4] [--profile]   (or ``make bench``)
+     .venv/bin/python bench/ingest.py --client smtp-source [--rounds 3] [--profile]
+
+``--client smtp-source`` drives the servers with Postfix's compiled
+``smtp-source`` instead of the Python clients below, against Postfix's
+``smtp-sink``, aiosmtpd and ``pochta serve`` in the same run, with the
+servers' own CPU time per message (bench/ingest_source.py says how).
 
 The same load goes to five servers, each in its own process, on 127.0.0.1
 (the first four live in bench/ingest_servers.py):
@@ -27,8 +33,9 @@ Each run stops by itself after ``--small``/``--attachments`` messages per
 connection or ``--seconds``.
 It prints messages/s, MB/s, the client's CPU use and pochta serve's ratio to
 aiosmtpd. ``--profile`` samples ``pochta serve`` (all threads) with py-spy
-(``.venv/bin/pip install py-spy``; not a dependency) under the pipelined loads
-and prints where its time goes. Nothing is asserted.
+(``.venv/bin/pip install py-spy``; not a dependency) under the pipelined x4
+loads (smtp-source's x4 loads with ``--client smtp-source``) and prints where
+its CPU goes (bench/ingest_profile.py). Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -38,8 +45,6 @@ import multiprocessing
 import os
 import smtplib
 import socket
-import subprocess
-import sys
 import tempfile
 import time
 from email.message import EmailMessage
@@ -47,9 +52,15 @@ from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 from typing import Any
 
+import ingest_profile
+import ingest_source
+from ingest_launch import free_port, start_server
+
 KINDS = ("small", "attachment")
 MODES = ("smtplib", "pipelined")
 SERVERS = ("aiosmtpd", "pochta-discard", "pochta-sqlite", "pochta-store-normal", "pochta serve")
+#: smtp-source's servers by default; ``--servers`` adds any of SERVERS.
+
 FROM, TO = "app@example.com", "user@example.com"
 TRANSACTION = f"MAIL FROM:<{FROM}>\r\nRCPT TO:<{TO}>\r\nDATA\r\n".encode()
 
@@ -79,41 +90,6 @@ def make_message(kind: str, number: int) -> bytes:
 def stuff(raw: bytes) -> bytes:
     """Dot-stuff a message and add the end marker (RFC 5321 4.5.2)."""
     return (b"\r\n" + raw).replace(b"\r\n.", b"\r\n..")[2:] + b".\r\n"
-
-
-# -- servers (each in its own process: bench/ingest_servers.py, or pochta serve) ---
-
-
-def start_server(name: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
-    if name == "pochta serve":
-        command = [str(Path(sys.executable).with_name("pochta")), "serve", str(folder / "mail.db")]
-        command += ["--smtp", f"127.0.0.1:{port}", "--listen", f"127.0.0.1:{free_port()}"]
-        command += ["--max-message-size", "64M"]
-    else:
-        script = Path(__file__).with_name("ingest_servers.py")
-        command = [sys.executable, str(script), name, str(port), str(folder)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for_greeting(port, process)
-    return process
-
-
-def wait_for_greeting(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-                if sock.recv(100).startswith(b"220"):
-                    sock.sendall(b"QUIT\r\n")
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"server on port {port} did not start")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # -- clients (one process per connection) ---------------------------------------
@@ -226,9 +202,30 @@ def main() -> None:
     )
     parser.add_argument("--profile", action="store_true", help="sample pochta serve with py-spy")
     parser.add_argument(
+        "--profile-idle", action="store_true", help="--profile: count waiting threads too"
+    )
+    parser.add_argument(
+        "--client",
+        choices=("python", "smtp-source"),
+        default="python",
+        help="Python clients (smtplib and pipelined) or Postfix's compiled smtp-source",
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="smtp-source: also run pochta serve from this src folder (PYTHONPATH), interleaved",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="smtp-source: rounds per load")
+    parser.add_argument(
+        "--count",
+        default="2000,300",
+        help="smtp-source: messages per load, small,attachment (default 2000,300)",
+    )
+    parser.add_argument(
         "--servers",
-        default=",".join(SERVERS),
-        help=f"comma-separated subset of: {', '.join(SERVERS)} (aiosmtpd is always run)",
+        default=None,
+        help=f"comma-separated subset of: {', '.join(SERVERS)} (aiosmtpd is always run; "
+        f"default all, or {', '.join(ingest_source.SERVERS)} with --client smtp-source)",
     )
     parser.add_argument(
         "--loads",
@@ -236,8 +233,10 @@ def main() -> None:
         help='only loads whose label contains this, e.g. "pipelined x4" (default: all)',
     )
     args = parser.parse_args()
+    if args.client == "smtp-source":
+        return ingest_source.main(args, make_message)
     if args.profile:
-        return profile(args.seconds)
+        return profile(args.seconds, args.profile_idle)
     sizes = {kind: len(make_message(kind, 0)) for kind in KINDS}
     print(
         f"message sizes: small {sizes['small']} B, attachment {sizes['attachment']} B; "
@@ -245,7 +244,10 @@ def main() -> None:
     )
     figures: dict[tuple[str, str, str, int], dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="pochta-bench-") as folder:
-        chosen = {"aiosmtpd", *(name.strip() for name in args.servers.split(","))}
+        chosen = {
+            "aiosmtpd",
+            *(name.strip() for name in (args.servers or ",".join(SERVERS)).split(",")),
+        }
         for server in [name for name in SERVERS if name in chosen]:
             (Path(folder) / server.replace(" ", "-")).mkdir()
             figures.update(run_server(server, Path(folder), args))
@@ -328,62 +330,25 @@ def print_table(figures: dict[tuple[str, str, str, int], dict[str, float]]) -> N
         print(cells)
 
 
-def profile(seconds: float) -> None:
+def profile(seconds: float, idle: bool) -> None:
     """Sample ``pochta serve`` (every thread) with py-spy under the pipelined x4 loads."""
-    spy = Path(sys.executable).with_name("py-spy")
-    if not spy.exists():
-        raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
     with tempfile.TemporaryDirectory(prefix="pochta-profile-") as folder:
         for kind in KINDS:
             port = free_port()
             process = start_server("pochta serve", port, Path(folder) / kind)
             out = Path(folder) / f"{kind}.txt"
-            command = [
-                str(spy),
-                "record",
-                "--pid",
-                str(process.pid),
-                "--threads",
-                "--format",
-                "raw",
-            ]
-            sampler = subprocess.Popen(
-                [*command, "--duration", str(int(seconds)), "-o", str(out)],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            time.sleep(0.5)
-            run_load(kind, "pipelined", port, 4, seconds, 10**9)
-            sampler.wait()
-            process.terminate()
-            process.wait(timeout=30)
-            print_profile(kind, out)
-
-
-def print_profile(kind: str, out: Path, top: int = 12) -> None:
-    """Print the share of samples per thread, then each busy thread's heaviest frames."""
-    threads: dict[str, int] = {}
-    inclusive: dict[str, dict[str, int]] = {}
-    total = 0
-    for line in out.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        frames, samples = stack.split(";"), int(count)
-        thread = frames[0].split(": ", 1)[-1].split(" /")[0]
-        total += samples
-        threads[thread] = threads.get(thread, 0) + samples
-        counts = inclusive.setdefault(thread, {})
-        for frame in set(frames[1:]):
-            if not any(word in frame for word in _PLUMBING):
-                counts[frame] = counts.get(frame, 0) + samples
-    print(f"\npochta serve, {kind} pipelined x4: {total} samples (busy threads only)")
-    for thread, samples in sorted(threads.items(), key=lambda item: -item[1])[:4]:
-        print(f"  {samples / total:6.1%}  thread {thread}")
-        ranked = sorted(inclusive[thread].items(), key=lambda item: -item[1])[:top]
-        for frame, count in ranked:
-            print(f"      {count / total:6.1%}  {frame}")
-
-
-_PLUMBING = ("threading.py", "click/core.py", "runners.py", "<module>", "cli.py")
+            try:
+                ingest_profile.record(
+                    process.pid,
+                    out,
+                    seconds,
+                    lambda: run_load(kind, "pipelined", port, 4, seconds, 10**9),  # noqa: B023
+                    idle=idle,
+                )
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+            ingest_profile.print_profile(f"pochta serve, {kind} pipelined x4", out, seconds)
 
 
 if __name__ == "__main__":
