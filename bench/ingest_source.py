@@ -95,7 +95,8 @@ def main(args: argparse.Namespace, make: Callable[[str, int], bytes]) -> None:
                 processes[name] = (process, port)
             servers = {name: (process.pid, port) for name, (process, port) in processes.items()}
             counts = {"small": small, "attachment": attachment}
-            figures = run_rounds(servers, files, counts, args.rounds)
+            loads = [load for load in LOADS if args.loads in f"{load[0]} x{load[1]}"]
+            figures = run_rounds(servers, files, counts, args.rounds, loads)
         finally:
             for process, _ in processes.values():
                 process.terminate()
@@ -194,13 +195,14 @@ def run_rounds(
     files: dict[str, Path],
     counts: dict[str, int],
     rounds: int,
+    loads: Sequence[tuple[str, int]] = LOADS,
 ) -> dict[tuple[str, str, int], list[Figure]]:
     """Run every load ``rounds`` times over ``servers`` (name -> (pid, port)), interleaved."""
     figures: dict[tuple[str, str, int], list[Figure]] = {}
     names = list(servers)
     for number in range(rounds):
         order = names[number % len(names) :] + names[: number % len(names)]
-        for kind, sessions in LOADS:
+        for kind, sessions in loads:
             for name in order:
                 pid, port = servers[name]
                 wait_quiet([p for p, _ in servers.values()])

@@ -166,7 +166,7 @@ def anyio_backend() -> str:
 @pytest.fixture
 async def api_client(api_store: Store) -> AsyncIterator[httpx.AsyncClient]:
     """The HTTP app in-process around ``api_store``, reached as http://127.0.0.1:8025."""
-    from pochta.server.app import create_app
+    from pochta.server.routes import create_app
 
     transport = httpx.ASGITransport(app=create_app(api_store))
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8025") as client:

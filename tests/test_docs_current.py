@@ -38,7 +38,10 @@ BACKENDS = sorted(
 def commands(group: click.Group = main, prefix: str = "pochta") -> dict[str, click.Command]:
     """Return every command of the ``pochta`` group by its full name (``pochta serve``)."""
     found: dict[str, click.Command] = {}
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):  # the group imports its commands lazily
+        command = group.get_command(context, name)
+        assert command is not None
         found[f"{prefix} {name}"] = command
         if isinstance(command, click.Group):
             found |= commands(command, f"{prefix} {name}")

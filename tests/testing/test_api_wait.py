@@ -209,6 +209,7 @@ async def test_a_finished_wait_stops_listening_to_the_store(
 async def test_a_client_that_goes_away_ends_its_wait(tmp_path: Path) -> None:
     settings = Settings(smtp=HostPort("127.0.0.1", 0), listen=HostPort("127.0.0.1", 0))
     catcher = await start(settings, database=tmp_path / "mail.db")
+    await catcher.loaded()  # the API (and its event hub) subscribes once it has loaded
     internals: Any = catcher.store
     listening = internals._announcer._subscribers._callbacks
     before = len(listening)  # the server's own subscribers

@@ -1,13 +1,19 @@
 """One process, one event loop: the store, the SMTP server and the HTTP server.
 
-:func:`create_app` holds the one route table. :func:`start` brings the three
-parts up in an order that never leaves half a server: the HTTP port is
-bound first but not yet listened on (a port in use fails before anything
-else happens, and a client that waits for the HTTP port is not let in early),
-then the store is opened, then SMTP starts listening, then HTTP listens and
-serves. So once the HTTP port answers, SMTP does too. Any failure
-undoes what was done and raises :class:`~pochta.exceptions.ServeError` (or the
-store's own error) with the fix in its message.
+:func:`start` brings the three parts up in an order that never leaves half
+a server: the HTTP port is bound first but not yet listened on (a port in use
+fails before anything else happens, and a client that waits for the HTTP port
+is not let in early), then the store is opened, then SMTP starts listening,
+then HTTP listens and serves. So once the HTTP port answers, SMTP does too.
+Any failure undoes what was done and raises
+:class:`~pochta.exceptions.ServeError` (or the store's own error) with the fix
+in its message.
+
+Nothing of FastAPI is imported here: SMTP answers within a few hundred
+milliseconds of the exec, and HTTP serves its probes right after, while a
+thread imports the API (:mod:`pochta.server.front`; the route table and
+:func:`create_app` are in :mod:`pochta.server.routes`, and are still
+importable from here).
 
 Example::
 
@@ -28,79 +34,41 @@ import os
 import signal
 import socket
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-import uvicorn
-from fastapi import FastAPI
-
-from pochta import __version__
 from pochta.config import HostPort, Settings
 from pochta.exceptions import ConfigurationError, ServeError
-from pochta.ingest.watch import Watcher, state_path
-from pochta.server.api.chaos import router as chaos_router
-from pochta.server.api.check import router as check_router
-from pochta.server.api.error import install_error_handlers
-from pochta.server.api.event import EventHub, RuntimeStats
-from pochta.server.api.event import router as events_router
 from pochta.server.api.feature import Features
-from pochta.server.api.health import router as health_router
-from pochta.server.api.info import router as info_router
-from pochta.server.api.login import Access, Login, access_from
-from pochta.server.api.message import router as messages_router
-from pochta.server.api.model import describe_errors_as_400
-from pochta.server.api.release import router as release_router
-from pochta.server.api.search import router as search_router
-from pochta.server.api.security import DEFAULT_BODY_LIMIT, RequestGuard
-from pochta.server.api.send import DEFAULT_SEND_LIMIT
-from pochta.server.api.send import router as send_router
-from pochta.server.api.tag import router as tags_router
-from pochta.server.api.view import router as view_router
-from pochta.server.api.wait import router as wait_router
+from pochta.server.api.login import Access, access_from
 from pochta.server.api.webroot import WebRoot
 from pochta.server.binding import bind, bound
-from pochta.server.check import Checks, make_checks
 from pochta.server.descriptor import raise_open_file_limit
 from pochta.server.exposure import exposure_warnings
 from pochta.server.extension import Extensions, start_extensions
-from pochta.server.metrics import (
-    Metrics,
-    MetricsServer,
-    RequestTimer,
-    count_ignored,
-    serve_metrics,
-)
-from pochta.server.metrics import router as metrics_router
-from pochta.server.pop3.launch import pop3_address, start_pop3
-from pochta.server.pop3.server import POP3Server
 from pochta.server.smtp.chaos import Chaos
 from pochta.server.smtp.delivery import chaos_from_settings, smtp_address, start_smtp
 from pochta.server.smtp.server import SMTPServer
+from pochta.server.stats import RuntimeStats, count_ignored
 from pochta.server.tls import ui_tls_files
-from pochta.server.web import router as web_router
 from pochta.store import Store, open_store
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from starlette.types import ASGIApp
+
+    from pochta.ingest.watch import Watcher
+    from pochta.server.front import Front, HTTPServer
+    from pochta.server.metrics import Metrics, MetricsServer
+    from pochta.server.pop3.server import POP3Server
+    from pochta.server.routes import ROUTERS as ROUTERS
+    from pochta.server.routes import create_app as create_app
 
 __all__ = ["ROUTERS", "Catcher", "create_app", "exposure_warnings", "serve", "start"]
 
 logger = logging.getLogger(__name__)
-
-#: The route table: every router the HTTP server answers with, in order.
-ROUTERS = (
-    health_router,
-    messages_router,
-    release_router,
-    search_router,
-    tags_router,
-    info_router,
-    check_router,
-    metrics_router,
-    send_router,
-    view_router,
-    events_router,
-    wait_router,
-    chaos_router,
-    web_router,
-)
 
 PRUNE_INTERVAL = 60.0
 """Seconds between two prunes by ``--max`` and ``--max-age`` (Mailpit: every minute)."""
@@ -109,70 +77,13 @@ SHUTDOWN_GRACE = 10.0
 """Seconds SMTP transactions and HTTP requests in flight get to finish on shutdown."""
 
 
-def create_app(
-    store: Store,
-    *,
-    allowed_hosts: Iterable[str] = (),
-    body_limit: int = DEFAULT_BODY_LIMIT,
-    send_limit: int = DEFAULT_SEND_LIMIT,
-    features: Features | None = None,
-    chaos: Chaos | None = None,
-    access: Access | None = None,
-    checks: Checks | None = None,
-    stats: RuntimeStats | None = None,
-    metrics: Metrics | None = None,
-    metrics_route: bool = False,
-    webroot: str = "/",
-) -> FastAPI:
-    """Build the HTTP application around ``store``: every route, behind the request guard.
+def __getattr__(name: str) -> Any:
+    # ROUTERS and create_app moved to server/routes.py (FastAPI loads late); old imports work.
+    if name in ("ROUTERS", "create_app"):
+        from pochta.server import routes
 
-    ``send_limit`` caps the body and the message of ``POST /api/v1/send``
-    (``--max-message-size``); every other body is capped at ``body_limit``.
-    ``features`` tells the routes of the relay, the label and the ingest pipeline;
-    ``access`` who may log in; ``checks`` the link, spam, HTML and thumbnail
-    checkers. With ``metrics`` every request is timed, and ``metrics_route``
-    serves them at ``/metrics``. ``webroot`` (``/mail/``) puts every route under a prefix.
-    """
-    app = FastAPI(
-        title="pochta",
-        version=__version__,
-        summary="Mail catcher API; v1 routes and fields follow Mailpit's API v1.",
-        docs_url=None,
-        redoc_url=None,
-        openapi_url="/api/v1/openapi.json",
-    )
-    app.state.store = store
-    app.state.send_limit = send_limit
-    app.state.features = features or Features()
-    app.state.chaos = chaos or Chaos()  # /api/v1/chaos: off unless the SMTP server shares one
-    app.state.events = EventHub(store, stats=stats)
-    app.state.checks = checks or Checks()
-    app.state.metrics = metrics if metrics_route else None
-    install_error_handlers(app)
-    for router in ROUTERS:
-        app.include_router(router)
-    describe_errors_as_400(app)
-    if access is not None and access.locked:
-        app.add_middleware(Login, access=access)
-    app.add_middleware(
-        RequestGuard,
-        allowed_hosts=allowed_hosts,
-        body_limit=body_limit,
-        route_limits={"/api/v1/send": max(send_limit, body_limit)},
-    )
-    if metrics is not None:
-        app.add_middleware(RequestTimer, metrics=metrics)
-    if webroot != "/":
-        app.add_middleware(WebRoot, root=webroot)
-    return app
-
-
-class _HTTPServer(uvicorn.Server):
-    """uvicorn's server, minus its signal handling: :class:`Catcher` owns the signals."""
-
-    @contextlib.contextmanager
-    def capture_signals(self):  # type: ignore[no-untyped-def]
-        yield
+        return getattr(routes, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Catcher:
@@ -182,9 +93,10 @@ class Catcher:
         self,
         store: Store,
         smtp: SMTPServer,
-        http: _HTTPServer,
+        http: HTTPServer,
         sock: socket.socket,
         *,
+        front: Front | None = None,
         prune_interval: float = PRUNE_INTERVAL,
         pop3: POP3Server | None = None,
         extensions: Extensions | None = None,
@@ -192,10 +104,11 @@ class Catcher:
         self.store = store
         self.extensions = extensions
         self.smtp_address = smtp_address(smtp)
-        self.pop3_address = pop3_address(pop3) if pop3 is not None else None
+        self.pop3_address = _pop3_address(pop3)
         self.pop3_scheme = pop3.scheme if pop3 is not None else "pop3"
         self._pop3 = pop3
         self.http_address = bound(sock)
+        self.front = front
         self._smtp = smtp
         self._http = http
         self._http_task = asyncio.create_task(http.serve(sockets=[sock]))
@@ -207,12 +120,17 @@ class Catcher:
         self._closed = False
 
     async def started(self) -> None:
-        """Wait until the HTTP server answers (SMTP already does)."""
+        """Wait until the HTTP server answers (SMTP already does); its API may still load."""
         while not self._http.started:
             if self._http_task.done():
                 self._http_task.result()
                 raise ServeError("the HTTP server stopped while starting")
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.005)
+
+    async def loaded(self) -> None:
+        """Wait until the HTTP API is attached (or failed to load) as well."""
+        if self.front is not None:
+            await self.front.wait()
 
     async def _prune_forever(self, interval: float) -> None:
         # The store prunes after each insert; this catches --max-age on a quiet store.
@@ -232,8 +150,10 @@ class Catcher:
             return
         self._closed = True
         self._prune_task.cancel()
+        if self.front is not None:
+            self.front.refuse("pochta serve is stopping")
         self._http.config.timeout_graceful_shutdown = int(grace)
-        self._http.should_exit = True
+        self._http.stop()
         try:
             closing = [self._smtp.aclose(grace=grace), self._http_task]
             if self._pop3 is not None:
@@ -254,7 +174,9 @@ async def start(
 ) -> Catcher:
     """Start SMTP and HTTP on this loop around the store at ``database``.
 
-    Raises :class:`ServeError` (port in use, bad address), or the store's
+    Returns once both answer; the HTTP API may still be loading
+    (:meth:`Catcher.loaded`), its requests held until it is. Raises
+    :class:`ServeError` (port in use, bad address), or the store's
     :class:`~pochta.exceptions.StoreError` / ``StoreFormatError``; nothing is
     left listening or open when it raises.
     """
@@ -303,64 +225,98 @@ async def start(
         await asyncio.to_thread(store.close)
         raise
     try:
-        pop3 = await start_pop3(store, settings, state_dir=database.parent)
+        pop3 = None
+        if settings.pop3_address is not None:
+            from pochta.server.pop3.launch import start_pop3  # only with --pop3
+
+            pop3 = await start_pop3(store, settings, state_dir=database.parent)
     except BaseException:
         sock.close()
         await smtp.aclose(grace=0)
         await asyncio.to_thread(extensions.close)
         await asyncio.to_thread(store.close)
         raise
-    hosts = {settings.listen.host, *settings.allowed_host}
+    features = dataclasses.replace(extensions.features, deliver=deliver)
+    api = _API(store, settings, features, chaos, access, stats)
+    from pochta.server.front import Front, http_server, load_api  # uvicorn: after SMTP answers
+
     metrics = None
-    if settings.enable_prometheus:
+    app: ASGIApp
+    front: Front | None
+    if settings.enable_prometheus:  # the metrics (prometheus_client, FastAPI) are wanted at once
+        from pochta.server import routes
+        from pochta.server.metrics import Metrics
+
         metrics = Metrics(store, stats, sessions=lambda: smtp.session_count)
-    config = uvicorn.Config(
-        create_app(
-            store,
-            allowed_hosts=hosts,
-            send_limit=settings.max_message_size,
-            features=dataclasses.replace(extensions.features, deliver=deliver),
-            chaos=chaos,
-            access=access,
-            checks=make_checks(
-                spamd=settings.enable_spamassassin,
-                allow_internal=settings.allow_internal_http_requests,
-                verify_tls=not settings.allow_untrusted_tls,
-            ),
-            stats=stats,
-            metrics=metrics,
-            metrics_route=settings.enable_prometheus is True,
-            webroot=settings.webroot,
-        ),
-        ssl_certfile=tls[0],
-        ssl_keyfile=tls[1],
-        log_config=None,
-        access_log=settings.verbose,
-        lifespan="off",
-        server_header=False,
-        timeout_graceful_shutdown=int(SHUTDOWN_GRACE),
-    )
+        app, front = api.build(routes, metrics, webroot=settings.webroot), None
+    else:
+        front = Front(store, allowed_hosts={settings.listen.host, *settings.allowed_host})
+        # The prefix comes off in front of the front, so the API attached later has none.
+        app = front if settings.webroot == "/" else WebRoot(front, root=settings.webroot)
     catcher = Catcher(
         store,
         smtp,
-        _HTTPServer(config),
+        http_server(app, tls=tls, verbose=settings.verbose, grace=SHUTDOWN_GRACE),
         sock,
+        front=front,
         prune_interval=prune_interval,
         pop3=pop3,
         extensions=extensions,
     )
     try:
         if settings.watch:
+            from pochta.ingest.watch import Watcher, state_path  # only with --watch
+
             catcher.watcher = Watcher(store, settings.watch, state_file=state_path(database))
             catcher.watcher.start()
         catcher.webroot = settings.webroot if settings.webroot != "/" else ""
         if metrics is not None and isinstance(settings.enable_prometheus, HostPort):
+            from pochta.server.metrics import serve_metrics
+
             catcher.metrics_server = serve_metrics(settings.enable_prometheus, metrics)
         await catcher.started()
+        if front is not None:
+            load_api(asyncio.get_running_loop(), front, api.build)
     except BaseException:
         await catcher.aclose(grace=0)
         raise
     return catcher
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _API:
+    """How the HTTP API is built: the store, the settings, and what SMTP shares with it."""
+
+    store: Store
+    settings: Settings
+    features: Features
+    chaos: Chaos
+    access: Access | None
+    stats: RuntimeStats
+
+    def build(
+        self, routes: ModuleType, metrics: Metrics | None = None, *, webroot: str = "/"
+    ) -> FastAPI:
+        """Return the app, from :mod:`pochta.server.routes` (passed in: it loads late)."""
+        app: FastAPI = routes.app_for(
+            self.store,
+            self.settings,
+            features=self.features,
+            chaos=self.chaos,
+            access=self.access,
+            stats=self.stats,
+            metrics=metrics,
+            webroot=webroot,
+        )
+        return app
+
+
+def _pop3_address(pop3: POP3Server | None) -> HostPort | None:
+    if pop3 is None:
+        return None
+    from pochta.server.pop3.launch import pop3_address
+
+    return pop3_address(pop3)
 
 
 @contextlib.contextmanager

@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from wsgiref.simple_server import WSGIServer
 
 from fastapi import APIRouter, Request
@@ -48,9 +48,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pochta.config import HostPort
 from pochta.exceptions import ServeError, StoreError
-from pochta.server.api.event import RuntimeStats
 from pochta.server.api.info import resident_memory
-from pochta.store import Envelope, Store
+from pochta.server.stats import RuntimeStats, count_ignored  # count_ignored: its old home
+from pochta.store import Store
 
 __all__ = [
     "Metrics",
@@ -221,25 +221,3 @@ def serve_metrics(address: HostPort, metrics: Metrics) -> MetricsServer:
             f"--enable-prometheus another HOST:PORT (port 0 picks a free one), or true"
         ) from None
     return MetricsServer(server, thread)
-
-
-def count_ignored(
-    adeliver: Callable[[bytes, Envelope], Awaitable[str]],
-    deliver: Callable[[bytes, Envelope], str],
-    stats: RuntimeStats,
-) -> tuple[Callable[[bytes, Envelope], Awaitable[str]], Callable[[bytes, Envelope], str]]:
-    """Wrap the SMTP and API deliveries so each ignored duplicate (id "") is counted."""
-
-    async def acounted(raw: bytes, envelope: Envelope) -> str:
-        message_id = await adeliver(raw, envelope)
-        if not message_id:
-            stats.ignored()
-        return message_id
-
-    def counted(raw: bytes, envelope: Envelope) -> str:
-        message_id = deliver(raw, envelope)
-        if not message_id:
-            stats.ignored()
-        return message_id
-
-    return acounted, counted

@@ -27,8 +27,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from pochta.exceptions import ConfigurationError, MessageNotFound, PochtaError, QueryError
 from pochta.store import Store
 from pochta.store.query import Query, Term, parse_query
@@ -79,6 +77,8 @@ def parse_tag_rules(text: str) -> tuple[TagRule, ...]:
 
 def load_tags_config(path: Path) -> tuple[TagRule, ...]:
     """Read Mailpit's tags YAML (``filters:`` of ``match:`` and ``tags:``)."""
+    import yaml  # only a configuration file needs it (a tenth of pochta serve's start)
+
     try:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:

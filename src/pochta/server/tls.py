@@ -13,11 +13,6 @@ import os
 import ssl
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
 from pochta.exceptions import ConfigurationError
 
 __all__ = [
@@ -69,6 +64,12 @@ def load_or_create_tls_context(
 
 def create_self_signed(cert: Path, key: Path, *, hostname: str = "localhost") -> None:
     """Write a new self-signed certificate and its private key as PEM files."""
+    # cryptography takes a tenth of a second to import: only a new pair needs it.
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
     private_key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
     now = datetime.datetime.now(datetime.UTC)

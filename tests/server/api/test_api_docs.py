@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pochta.server.app import create_app
+from pochta.server.routes import create_app
 from pochta.store import Store
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "api.md"

@@ -14,7 +14,7 @@ from websockets.typing import Origin
 
 from pochta import __version__
 from pochta.server.api.event import QUEUE_SIZE, EventHub
-from pochta.server.app import create_app
+from pochta.server.routes import create_app
 from pochta.store import Store
 
 if TYPE_CHECKING:

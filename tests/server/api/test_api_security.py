@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from pochta.exceptions import MessageNotFound, QueryError, StoreError, StoreFullError
 from pochta.server.api.error import install_error_handlers
-from pochta.server.app import create_app
+from pochta.server.routes import create_app
 from pochta.store import Envelope, Store
 
 pytestmark = pytest.mark.anyio

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pochta.server.app import create_app
+from pochta.server.routes import create_app
 from pochta.store import Store
 
 pytestmark = pytest.mark.anyio

@@ -14,8 +14,8 @@ import pytest
 
 from pochta.message.envelope import Envelope
 from pochta.server.api.feature import Features
-from pochta.server.app import create_app
 from pochta.server.relay.config import RelayConfig, Upstream
+from pochta.server.routes import create_app
 from pochta.store import Store
 from tests.mail.smtp_peer import SMTPServer, free_port
 from tests.server.relay.conftest import PASSWORD, USER

@@ -21,6 +21,7 @@ from fastapi import Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ValidationError
 
 from pochta.exceptions import QueryError
+from pochta.server.api.feature import Features
 from pochta.store import Store
 
 __all__ = [
@@ -28,12 +29,14 @@ __all__ = [
     "MAX_START",
     "QUERY_HELP",
     "TZ_HELP",
+    "FeaturesDep",
     "Limit",
     "MessageID",
     "PartID",
     "Start",
     "StoreDep",
     "body_schema",
+    "get_features",
     "get_store",
     "json_body",
     "matching_ids",
@@ -142,3 +145,12 @@ def search_text(query: str) -> str:
 def matching_ids(store: Store, query: str, tz: str) -> list[str]:
     """Return the id of every message matching ``query`` (QueryError for bad text)."""
     return store.search_ids(search_text(query), tz=time_zone(tz))
+
+
+def get_features(request: Request) -> Features:
+    """Return the app's :class:`~pochta.server.api.feature.Features` (FastAPI dependency)."""
+    return cast(Features, getattr(request.app.state, "features", None) or Features())
+
+
+#: A route parameter that receives the app's :class:`~pochta.server.api.feature.Features`.
+FeaturesDep = Annotated[Features, Depends(get_features)]

@@ -31,7 +31,6 @@ import contextlib
 import json
 import logging
 import threading
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import cast
@@ -43,6 +42,7 @@ from starlette.concurrency import run_in_threadpool
 from pochta import __version__
 from pochta.exceptions import MessageNotFound, StoreError
 from pochta.server.api.shape import summary_json
+from pochta.server.stats import RuntimeStats  # here too: its old home
 from pochta.store import Store, StoreEvent
 
 __all__ = [
@@ -67,33 +67,6 @@ BULK = 200
 #: Seconds between a change and the ``stats`` frame that follows it.
 STATS_DELAY = 0.25
 _TOO_SLOW = 1013  # "try again later"
-
-
-@dataclass
-class RuntimeStats:
-    """Counters since the server started, as this process saw them (``/api/v1/info``)."""
-
-    started: float = field(default_factory=time.monotonic)
-    smtp_accepted: int = 0
-    smtp_accepted_size: int = 0
-    smtp_rejected: int = 0
-    """Recipients refused by ``--smtp-allowed-recipients`` (each RCPT, as Mailpit counts)."""
-    smtp_ignored: int = 0
-    """Messages dropped as duplicates by ``--ignore-duplicate-ids``."""
-    messages_deleted: int = 0
-    known_total: int = 0
-
-    def rejected(self) -> None:
-        """Count one SMTP rejection."""
-        self.smtp_rejected += 1
-
-    def ignored(self) -> None:
-        """Count one ignored duplicate."""
-        self.smtp_ignored += 1
-
-    def uptime(self) -> int:
-        """Return whole seconds since the server started."""
-        return int(time.monotonic() - self.started)
 
 
 @dataclass(eq=False)

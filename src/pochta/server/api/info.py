@@ -24,9 +24,8 @@ from typing import cast
 from fastapi import APIRouter, Request
 
 from pochta import __version__
-from pochta.server.api.dependency import StoreDep
+from pochta.server.api.dependency import FeaturesDep, StoreDep
 from pochta.server.api.event import EventHub
-from pochta.server.api.feature import FeaturesDep
 from pochta.server.api.model import AppInformation, WebUIConfiguration, documented
 from pochta.server.api.shape import JSON
 from pochta.server.check import get_checks

@@ -31,7 +31,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pochta.server.htpasswd import Htpasswd, load_htpasswd
@@ -126,6 +125,8 @@ class Login:
         credentials = _basic_credentials(header)
         if credentials is None:
             return False
+        import anyio.to_thread  # here, not at import: SMTP starts before the HTTP side
+
         ok = await anyio.to_thread.run_sync(users.verify, *credentials)
         if ok:
             self._trusted.put(digest, now + REMEMBER)

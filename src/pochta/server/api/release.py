@@ -22,8 +22,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import PlainTextResponse
 
 from pochta.exceptions import ConfigurationError, RelayError
-from pochta.server.api.dependency import MessageID, StoreDep, resolve
-from pochta.server.api.feature import FeaturesDep
+from pochta.server.api.dependency import FeaturesDep, MessageID, StoreDep, resolve
 from pochta.server.api.model import ERRORS
 from pochta.server.relay.client import send_upstream
 from pochta.server.relay.config import RelayConfig, bare_address

@@ -36,8 +36,7 @@ from pydantic import BaseModel
 
 from pochta.exceptions import BadHeaderError, QueryError
 from pochta.mail import EmailMultiAlternatives, make_msgid
-from pochta.server.api.dependency import body_schema, get_store, json_body
-from pochta.server.api.feature import FeaturesDep
+from pochta.server.api.dependency import FeaturesDep, body_schema, get_store, json_body
 from pochta.server.api.model import SendMessageConfirmation, documented
 from pochta.store import Envelope, Store
 

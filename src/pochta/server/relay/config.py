@@ -21,8 +21,6 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pochta.exceptions import ConfigurationError
 
 __all__ = [
@@ -168,6 +166,8 @@ def _gather(
 
 
 def _read_file(kind: str, path: Path, keys: dict[str, str]) -> dict[str, Any]:
+    import yaml  # only a configuration file needs it (a tenth of pochta serve's start)
+
     try:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:

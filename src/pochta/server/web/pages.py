@@ -27,8 +27,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from pochta.exceptions import MessageNotFound
-from pochta.server.api.dependency import Start, StoreDep, resolve
-from pochta.server.api.feature import get_features
+from pochta.server.api.dependency import Start, StoreDep, get_features, resolve
 from pochta.server.api.webroot import root_of
 from pochta.server.check import get_checks
 from pochta.server.web.check import CHECK_VIEWS, check_context, check_views, spam_label

@@ -1,0 +1,65 @@
+"""What ``pochta serve`` counts while it runs: accepted, rejected and ignored messages.
+
+:class:`RuntimeStats` is shared by the SMTP side (which counts) and the HTTP
+side (``/api/v1/info``, ``/metrics``, the ``stats`` event), so it lives here,
+apart from both: SMTP starts answering before FastAPI is even imported.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from pochta.message.envelope import Envelope
+
+__all__ = ["RuntimeStats", "count_ignored"]
+
+
+@dataclass
+class RuntimeStats:
+    """Counters since the server started, as this process saw them (``/api/v1/info``)."""
+
+    started: float = field(default_factory=time.monotonic)
+    smtp_accepted: int = 0
+    smtp_accepted_size: int = 0
+    smtp_rejected: int = 0
+    """Recipients refused by ``--smtp-allowed-recipients`` (each RCPT, as Mailpit counts)."""
+    smtp_ignored: int = 0
+    """Messages dropped as duplicates by ``--ignore-duplicate-ids``."""
+    messages_deleted: int = 0
+    known_total: int = 0
+
+    def rejected(self) -> None:
+        """Count one SMTP rejection."""
+        self.smtp_rejected += 1
+
+    def ignored(self) -> None:
+        """Count one ignored duplicate."""
+        self.smtp_ignored += 1
+
+    def uptime(self) -> int:
+        """Return whole seconds since the server started."""
+        return int(time.monotonic() - self.started)
+
+
+def count_ignored(
+    adeliver: Callable[[bytes, Envelope], Awaitable[str]],
+    deliver: Callable[[bytes, Envelope], str],
+    stats: RuntimeStats,
+) -> tuple[Callable[[bytes, Envelope], Awaitable[str]], Callable[[bytes, Envelope], str]]:
+    """Wrap the SMTP and API deliveries so each ignored duplicate (id "") is counted."""
+
+    async def acounted(raw: bytes, envelope: Envelope) -> str:
+        message_id = await adeliver(raw, envelope)
+        if not message_id:
+            stats.ignored()
+        return message_id
+
+    def counted(raw: bytes, envelope: Envelope) -> str:
+        message_id = deliver(raw, envelope)
+        if not message_id:
+            stats.ignored()
+        return message_id
+
+    return acounted, counted
