@@ -25,6 +25,7 @@ from pochta.config.value import (
     MIB,
     HostPort,
     parse_count,
+    parse_durability,
     parse_duration,
     parse_host_port,
     parse_path,
@@ -97,6 +98,13 @@ class Settings:
     temp: bool = setting(
         False,
         "Keep the mail in a temporary store, deleted on exit.",
+    )
+    durability: str = setting(
+        "normal",
+        "What a 250 waits for: normal (written; on the disk within 0.05 s) or full (on the disk).",
+        parse=parse_durability,
+        shown="normal",
+        metavar="normal|full",
     )
     watch: tuple[Path, ...] = setting(
         (),

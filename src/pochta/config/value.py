@@ -20,6 +20,7 @@ __all__ = [
     "MIB",
     "HostPort",
     "parse_count",
+    "parse_durability",
     "parse_duration",
     "parse_host_port",
     "parse_path",
@@ -189,6 +190,17 @@ def parse_spamd(text: str, *, name: str = "--enable-spamassassin") -> HostPort |
             f"{name} {text!r} is not HOST:PORT; give the address spamd listens on, "
             f"e.g. 127.0.0.1:783"
         ) from None
+
+
+def parse_durability(text: str, *, name: str = "--durability") -> str:
+    """Read what a ``250`` waits for: ``normal`` or ``full`` (see docs/store.md)."""
+    value = text.strip().lower()
+    if value not in ("normal", "full"):
+        raise ConfigurationError(
+            f"{name} {text!r} is not normal or full; give normal (a 250 once the message "
+            f"is written, on the disk within 0.05 s) or full (a 250 once it is on the disk)"
+        )
+    return value
 
 
 def parse_webroot(text: str, *, name: str = "--webroot") -> str:

@@ -199,6 +199,7 @@ async def start(
             database,
             max_messages=settings.max,
             max_age=settings.max_age,
+            durability=settings.durability,  # what a 250 waits for: docs/store.md
             follow=True,
         )
     except BaseException:

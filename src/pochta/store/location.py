@@ -35,8 +35,9 @@ def open_store(
     ``max_messages`` keeps only the newest N messages (0: no limit) and
     ``max_age`` deletes older messages; both apply after each insert and on
     :meth:`Store.prune`. ``durability`` is "full" (every commit survives a
-    power loss) or "normal" (commits survive a crash of the process, the
-    last ones may not survive a power loss; see docs/store.md). ``follow``
+    power loss) or "normal" (commits survive a crash of the process and
+    reach the disk within 0.05 s, so a power loss may take the last 0.05 s;
+    see docs/store.md; ``pochta serve``'s default). ``follow``
     also announces to subscribers the messages other processes add.
     ``read_only`` opens an existing store only to read it, writing nothing
     (it works in a read-only folder or volume); every change raises StoreError.

@@ -6,18 +6,20 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from pochta.store import open_store
+from pochta.store import Envelope, open_store
 from pochta.store.sqlite.store import SQLiteStore
+from pochta.store.sqlite.writer import Writer
 
 WRITER = """
 import sys
 from pochta.store import Envelope, open_store
 
-store = open_store(sys.argv[1])
+store = open_store(sys.argv[1], durability=sys.argv[2])
 envelope = Envelope("from@example.com", ("to@example.com",))
 number = 0
 while True:
@@ -32,10 +34,11 @@ def expected_raw(number: int) -> bytes:
 
 
 @pytest.mark.timeout(60)
-def test_acknowledged_messages_survive_sigkill(tmp_path: Path) -> None:
+@pytest.mark.parametrize("durability", ["full", "normal"])
+def test_acknowledged_messages_survive_sigkill(tmp_path: Path, durability: str) -> None:
     path = tmp_path / "mail.db"
     process = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(path)],
+        [sys.executable, "-c", WRITER, str(path), durability],
         stdout=subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
@@ -70,3 +73,23 @@ def test_the_store_runs_in_wal_mode_with_full_sync(sqlite_store: SQLiteStore) ->
         )
     )
     assert settings == ("wal", 2)  # 2 = FULL: each commit fsyncs the write-ahead log
+
+
+def test_a_normal_store_syncs_its_log_soon_after_a_commit(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "mail.db", durability="normal") as store:
+        writer = store._writer
+        assert isinstance(writer, Writer)
+        syncer = writer._syncer
+        assert syncer is not None
+        before = syncer.syncs
+        store.add(b"Subject: one\r\n\r\nbody\r\n", Envelope("a@example.com", ("b@example.com",)))
+        deadline = time.monotonic() + 10
+        while syncer.syncs == before and time.monotonic() < deadline:
+            time.sleep(0.01)
+        synchronous = store._writer.run(lambda c: c.execute("PRAGMA synchronous").fetchone()[0])
+    assert (syncer.syncs > before, synchronous) == (True, 1)  # 1 = NORMAL: no fsync in COMMIT
+
+
+def test_a_full_store_has_no_syncer(sqlite_store: SQLiteStore) -> None:
+    writer = sqlite_store._writer
+    assert isinstance(writer, Writer) and writer._syncer is None

@@ -6,8 +6,9 @@ read-only connection when a write-ahead log beside it may hold newer commits.
 Only a pochta store, a missing or an empty file gets a writing connection.
 
 The writer's connection sets ``journal_mode=WAL`` (kept in the file) and
-``synchronous=FULL``: each commit fsyncs the write-ahead log, so it survives
-a power loss, not only a crash of the process. Readers are ``query_only``;
+``synchronous=FULL`` (each commit fsyncs the write-ahead log, so it survives
+a power loss, not only a crash of the process) or ``NORMAL`` (the log is
+fsynced within 0.05 s by :mod:`pochta.store.sqlite.syncer`). Readers are ``query_only``;
 a store opened read-only is read through ``mode=ro`` connections
 (:func:`connect_read_only`), and ``immutable=1`` where not even the shared
 memory file beside it can be made (a read-only folder or volume).

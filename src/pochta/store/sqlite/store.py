@@ -20,13 +20,13 @@ messages (none here) and settles; the settle wakes the indexer and answers
 the caller. The indexer parses the row, runs its update on the writer with
 ``Writer.run``, and announces "new" there, after that commit.
 
-Durability: the file runs in WAL mode with ``synchronous=FULL``, so every
-commit fsyncs the write-ahead log before :meth:`SQLiteStore.add` returns or
-:meth:`SQLiteStore.aadd` resolves. A message whose id was returned survives a
-crash of the process (``kill -9``) *and* a power loss or OS crash, on a disk
-that honours fsync. Messages still queued when the process dies were never
-acknowledged and are lost, as SMTP expects (the client retries). Group commit
-makes FULL affordable: one fsync per group, not per message.
+Durability (WAL mode): with "full" every commit fsyncs the log before
+:meth:`SQLiteStore.add` returns or :meth:`SQLiteStore.aadd` resolves, so an
+acknowledged message survives a crash (``kill -9``) and a power loss; with
+"normal" the commit is written, not synced, and the writer's syncer fsyncs
+it within 0.05 s (a power loss may take the last 0.05 s; docs/store.md).
+Messages still queued when the process dies were never acknowledged and are
+lost, as SMTP expects. Group commit shares one commit among many messages.
 
 Raw bytes are kept byte-exact; messages of 1 KiB or more are zlib-compressed
 when that saves at least a tenth (:mod:`pochta.store.sqlite.blob`), flagged in

@@ -50,6 +50,7 @@ from pochta.store.sqlite.announcer import Announcer
 from pochta.store.sqlite.blob import pack
 from pochta.store.sqlite.connection import store_error
 from pochta.store.sqlite.row import INSERT_MESSAGE, INSERT_TEXT, row_values, text_values
+from pochta.store.sqlite.syncer import Syncer
 from pochta.store.sqlite.tagging import write_tags
 from pochta.store.summary import SearchText, search_text, summarise
 
@@ -135,8 +136,15 @@ class Writer:
         announcer: Announcer,
         limits: Limits,
     ) -> None:
-        """Start the thread; ``announcer`` hears each group's events, ``limits`` prune after it."""
+        """Start the thread; ``announcer`` hears each group's events, ``limits`` prune after it.
+
+        A connection that does not sync at commit (``synchronous=NORMAL``:
+        ``durability="normal"``) gets a :class:`~pochta.store.sqlite.syncer.Syncer`,
+        which syncs each commit to the disk soon after it.
+        """
         self.stats = StoreStats()
+        normal = connection.execute("PRAGMA synchronous").fetchone()[0] == 1
+        self._syncer = Syncer(path) if normal else None
         self._connection = connection
         self._path = path
         self._announcer = announcer
@@ -199,6 +207,10 @@ class Writer:
         if not self.on_thread:
             self._thread.join()
 
+    def _committed(self) -> None:
+        if self._syncer is not None:
+            self._syncer.committed()
+
     def _run(self) -> None:
         stopping = False
         while not stopping:
@@ -221,6 +233,8 @@ class Writer:
             except Exception:  # keep the thread alive: later callers must get answers
                 logger.exception("the store writer failed on a batch")
         self._connection.close()
+        if self._syncer is not None:
+            self._syncer.close()
 
     def _process(self, batch: list[_Insert | _Call]) -> None:
         """Run a batch in order; consecutive inserts share one transaction."""
@@ -243,6 +257,7 @@ class Writer:
             _rollback(self._connection)
             _settle(job.settle, None, store_error(exc, self._path, "change the store"))
         else:
+            self._committed()
             _settle(job.settle, result, None)
 
     def _insert_group(self, group: list[_Insert]) -> None:
@@ -263,6 +278,7 @@ class Writer:
             return
         self.stats.commits += 1
         self.stats.messages += len(group)
+        self._committed()
         self._after_commit(group)
 
     def _after_commit(self, group: list[_Insert]) -> None:
