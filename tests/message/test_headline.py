@@ -96,3 +96,24 @@ def test_control_characters_of_encoded_words_become_u_fffd_in_both_phases() -> N
     decoded = [(p.subject, p.from_) for p in (read_headline(raw), parse_message(raw))]
 
     assert decoded == [("a\ufffdb\ufffdc\ufffdd\te", Address("Eve\ufffd", "eve@example.com"))] * 2
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Shop <app@example.com>",
+        "user@example.com",
+        "  Ann Lee <ann.lee+news@mail.example.org>  ",
+        "<bare@example.com>",
+        "9 <a@b>",
+        "Shop  <a@b>",
+        '"Shop, Inc." <a@b>',
+        "a@b, c@d",
+        "Shop<a@b>",
+        "a..b@c",
+        "=?utf-8?q?Caf=C3=A9?= <cafe@example.com>",
+    ],
+)
+def test_plain_mailboxes_read_as_the_full_parse_reads_them(value: str) -> None:
+    raw = f"From: {value}\r\nSubject: s\r\n\r\nbody\r\n".encode()
+    assert read_headline(raw).from_ == parse_message(raw).from_

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import logging
 import os
 import signal
@@ -277,7 +278,9 @@ async def start(
             catcher.metrics_server = serve_metrics(settings.enable_prometheus, metrics)
         await catcher.started()
         if front is not None:
-            load_api(asyncio.get_running_loop(), front, api.build)
+            load_api(asyncio.get_running_loop(), front, api.build)  # then gc.freeze()
+        else:
+            gc.freeze()  # see load_api: what start-up made stays out of the collector's way
     except BaseException:
         await catcher.aclose(grace=0)
         raise
