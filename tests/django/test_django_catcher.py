@@ -147,3 +147,65 @@ def test_the_package_and_its_plain_modules_import_without_django() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "['django']\n", "")
+
+
+def mailers(**entries: object) -> dict[str, object]:
+    return {"MAILERS": entries}
+
+
+def test_with_mailers_the_default_mailer_says_where_smtp_goes() -> None:
+    project = mailers(default={"OPTIONS": {"host": "localhost", "port": 2525}})
+    assert catcher_settings(project).smtp == HostPort("127.0.0.1", 2525)
+    assert smtp_target(project) == HostPort("127.0.0.1", 2525)
+
+
+def test_with_mailers_an_implied_port_is_not_followed() -> None:
+    # Django's port follows use_tls (587) when OPTIONS give none; the catcher keeps 1025.
+    project = mailers(default={"OPTIONS": {"host": "127.0.0.1", "use_tls": True}})
+    assert smtp_target(project) == HostPort("127.0.0.1", 587)
+    assert catcher_settings(project).smtp == HostPort("127.0.0.1", 1025)
+
+
+def test_with_mailers_login_options_mean_auth_that_accepts_any_login() -> None:
+    options = {"host": "127.0.0.1", "port": 2525, "username": "app", "password": "secret"}
+    assert catcher_settings(mailers(default={"OPTIONS": options})).smtp_auth_accept_any is True
+
+
+@pytest.mark.parametrize(
+    "project",
+    [
+        mailers(default={"BACKEND": "pochta.mail.backends.store.EmailBackend"}),
+        mailers(default={"OPTIONS": {"host": "smtp.example.com", "port": 2525}}),
+        mailers(default={"OPTIONS": {"port": 2525}}),  # no host: Django refuses it anyway
+        mailers(bulk={"OPTIONS": {"host": "127.0.0.1", "port": 2525}}),  # not the default
+        mailers(default={"OPTIONS": ["host"]}),
+        {"MAILERS": None},
+        mailers(),
+    ],
+)
+def test_with_mailers_smtp_keeps_its_default_unless_the_default_mailer_sends_here(
+    project: dict[str, object],
+) -> None:
+    assert catcher_settings(project).smtp == HostPort("127.0.0.1", 1025)
+
+
+def test_every_smtp_mailer_on_this_machine_is_a_target_the_default_first() -> None:
+    from pochta.django.target import smtp_targets
+
+    project = mailers(
+        bulk={"BACKEND": "pochta.mail.backends.smtp.EmailBackend", "OPTIONS": {"host": "::1"}},
+        files={"BACKEND": "django.core.mail.backends.filebased.EmailBackend"},
+        default={"OPTIONS": {"host": "localhost", "port": 1025, "use_ssl": True}},
+    )
+    assert [(t.label, t.address, t.port_setting) for t in smtp_targets(project)] == [
+        (
+            f"MAILERS['default'] ({SMTP})",
+            HostPort("127.0.0.1", 1025),
+            "MAILERS['default']['OPTIONS']['port']",
+        ),
+        (
+            "MAILERS['bulk'] (pochta.mail.backends.smtp.EmailBackend)",
+            HostPort("::1", 25),
+            "MAILERS['bulk']['OPTIONS']['port']",
+        ),
+    ]

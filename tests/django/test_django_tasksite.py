@@ -1,4 +1,8 @@
-"""The Task site's own Django test suite, and its mail settings read from the environment."""
+"""The Task site's own Django test suite, and its mail settings read from the environment.
+
+On Django 6.1 the site's mail settings are ``MAILERS``; on 5.2 and 6.0 the
+``EMAIL_*`` settings: each test expects what the installed Django gets.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +11,25 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import django
 from pochta.mail.queue import open_queue
 from tests.conftest import ServeProcess
 from tests.django.django_site import SITE, manage, site_env
 
+MAILERS = django.VERSION >= (6, 1)
 SHOW_MAIL_SETTINGS = (
-    "from django.conf import settings as s; import json; print(json.dumps({k: str(getattr(s, k))"
+    "from django.conf import settings as s; import json; print(json.dumps("
+    "s.MAILERS if hasattr(s, 'MAILERS') else {k: str(getattr(s, k))"
     " for k in ('EMAIL_BACKEND', 'EMAIL_HOST', 'EMAIL_PORT', 'EMAIL_HOST_USER',"
-    " 'EMAIL_HOST_PASSWORD', 'EMAIL_USE_TLS', 'EMAIL_FILE_PATH')}))"
+    " 'EMAIL_HOST_PASSWORD', 'EMAIL_USE_TLS', 'EMAIL_FILE_PATH')}, default=str))"
 )
+SMTP = "django.core.mail.backends.smtp.EmailBackend"
 
 
-def mail_settings(**env: str) -> dict[str, str]:
-    """Return the site's mail settings as Django sees them under ``env``."""
+def mail_settings(**env: str) -> dict[str, Any]:
+    """Return the site's mail settings as Django sees them under ``env``: MAILERS or EMAIL_*."""
     output = manage("shell", "-c", SHOW_MAIL_SETTINGS, env=site_env(**env))
     return dict(json.loads(output.strip().splitlines()[-1]))
 
@@ -42,9 +51,24 @@ def test_the_sites_django_test_suite_passes() -> None:
     assert done.stderr.rstrip().endswith("OK\nDestroying test database for alias 'default'...")
 
 
+def smtp_options(**changes: Any) -> dict[str, Any]:
+    options = {
+        "host": "127.0.0.1",
+        "port": 1025,
+        "username": "",
+        "password": "",
+        "use_tls": False,
+        "timeout": 10,
+    }
+    return {**options, **changes}
+
+
 def test_default_mail_settings_point_at_pochta() -> None:
+    if MAILERS:
+        assert mail_settings() == {"default": {"BACKEND": SMTP, "OPTIONS": smtp_options()}}
+        return
     assert mail_settings() == {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_BACKEND": SMTP,
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": "1025",
         "EMAIL_HOST_USER": "",
@@ -54,16 +78,31 @@ def test_default_mail_settings_point_at_pochta() -> None:
     }
 
 
+CREDENTIALS = {
+    "EMAIL_HOST": "smtp.example.com",
+    "EMAIL_PORT": "587",
+    "EMAIL_HOST_USER": "app",
+    "EMAIL_HOST_PASSWORD": "s3cret",
+    "EMAIL_USE_TLS": "1",
+}
+
+
 def test_mail_settings_and_credentials_come_from_the_environment() -> None:
-    settings = mail_settings(
-        EMAIL_BACKEND="file",
-        EMAIL_HOST="smtp.example.com",
-        EMAIL_PORT="587",
-        EMAIL_HOST_USER="app",
-        EMAIL_HOST_PASSWORD="s3cret",
-        EMAIL_USE_TLS="1",
-    )
-    assert settings == {
+    if MAILERS:
+        assert mail_settings(**CREDENTIALS) == {
+            "default": {
+                "BACKEND": SMTP,
+                "OPTIONS": smtp_options(
+                    host="smtp.example.com",
+                    port=587,
+                    username="app",
+                    password="s3cret",
+                    use_tls=True,
+                ),
+            }
+        }
+        return
+    assert mail_settings(**CREDENTIALS, EMAIL_BACKEND="file") == {
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_HOST": "smtp.example.com",
         "EMAIL_PORT": "587",
@@ -74,19 +113,48 @@ def test_mail_settings_and_credentials_come_from_the_environment() -> None:
     }
 
 
-def test_email_backend_also_takes_a_dotted_path() -> None:
+def backend_of(**env: str) -> str:
+    found = mail_settings(**env)
+    return str(found["default"]["BACKEND"] if MAILERS else found["EMAIL_BACKEND"])
+
+
+def test_email_backend_takes_a_short_name_or_a_dotted_path() -> None:
     backend = "pochta.mail.backends.console.EmailBackend"
-    assert mail_settings(EMAIL_BACKEND=backend)["EMAIL_BACKEND"] == backend
-    assert mail_settings(EMAIL_BACKEND="store")["EMAIL_BACKEND"] == (
-        "pochta.mail.backends.store.EmailBackend"
-    )
+    assert backend_of(EMAIL_BACKEND=backend) == backend
+    assert backend_of(EMAIL_BACKEND="store") == "pochta.mail.backends.store.EmailBackend"
+    assert backend_of(EMAIL_BACKEND="file") == "django.core.mail.backends.filebased.EmailBackend"
+
+
+def test_on_django_61_each_backend_gets_its_options() -> None:
+    if not MAILERS:
+        return
+    assert mail_settings(EMAIL_BACKEND="file")["default"] == {
+        "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "OPTIONS": {"file_path": str(SITE / "sent_emails")},
+    }
+    assert mail_settings(EMAIL_BACKEND="pochta.mail.backends.smtp.EmailBackend")["default"] == {
+        "BACKEND": "pochta.mail.backends.smtp.EmailBackend",
+        "OPTIONS": smtp_options(),
+    }
+    queued = mail_settings(EMAIL_BACKEND="queue", EMAIL_QUEUE_PATH="/tmp/q.db")
+    assert queued == {
+        "default": {
+            "BACKEND": "pochta.mail.backends.queue.EmailBackend",
+            "OPTIONS": {"path": "/tmp/q.db", "delivery_backend": "smtp"},
+        },
+        "smtp": {"BACKEND": SMTP, "OPTIONS": smtp_options()},
+    }
 
 
 def test_no_secret_in_the_sites_code() -> None:
     code = (SITE / "tasksite" / "settings.py").read_text("utf-8")
-    assert re.findall(r"EMAIL_HOST_(?:USER|PASSWORD) = (.*)", code) == [
+    assert re.findall(r'"(?:username|password)": (.*),', code) == [
         'os.environ.get("EMAIL_HOST_USER", "")',
         'os.environ.get("EMAIL_HOST_PASSWORD", "")',
+    ]
+    assert re.findall(r"EMAIL_HOST_(?:USER|PASSWORD) = (.*)", code) == [
+        '_smtp_options["username"]',
+        '_smtp_options["password"]',
     ]
 
 

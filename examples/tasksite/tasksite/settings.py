@@ -5,6 +5,8 @@ Mail settings come from the environment, never from the code (seed 002,
 site sends through Django's smtp backend to 127.0.0.1:1025, where
 ``python manage.py pochta`` or ``pochta serve`` catches everything.
 
+On Django 6.1 they become the ``MAILERS`` setting (the ``"default"``
+mailer); on Django 5.2 and 6.0, the ``EMAIL_*`` settings of the same names.
 ``EMAIL_BACKEND`` takes a dotted path or one of the short names below:
 
 * ``smtp`` (default): Django's smtp backend, ``EMAIL_HOST``/``EMAIL_PORT``;
@@ -19,6 +21,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
+
+import django
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -107,15 +112,45 @@ _backend_aliases = {
     "queue": "pochta.mail.backends.queue.EmailBackend",
 }
 _backend = os.environ.get("EMAIL_BACKEND", "").strip() or "smtp"
-EMAIL_BACKEND = _backend_aliases.get(_backend, _backend)
-EMAIL_FILE_PATH = BASE_DIR / "sent_emails"
+_backend = _backend_aliases.get(_backend, _backend)
+_sent_emails = BASE_DIR / "sent_emails"
 EMAIL_QUEUE_PATH = os.environ.get("EMAIL_QUEUE_PATH") or str(BASE_DIR / ".pochta" / "queue.db")
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "1025"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
-EMAIL_TIMEOUT = 10
+_smtp_options: dict[str, Any] = {
+    "host": os.environ.get("EMAIL_HOST", "127.0.0.1"),
+    "port": int(os.environ.get("EMAIL_PORT", "1025")),
+    "username": os.environ.get("EMAIL_HOST_USER", ""),
+    "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+    "use_tls": _env_bool("EMAIL_USE_TLS", False),
+    "timeout": 10,
+}
+
+
+def _mailer(backend: str) -> dict[str, Any]:
+    """The MAILERS entry of ``backend`` with the options it takes."""
+    if backend.endswith(".smtp.EmailBackend"):
+        return {"BACKEND": backend, "OPTIONS": _smtp_options}
+    if backend.endswith(".filebased.EmailBackend"):
+        return {"BACKEND": backend, "OPTIONS": {"file_path": _sent_emails}}
+    if backend == _backend_aliases["queue"]:
+        options = {"path": EMAIL_QUEUE_PATH, "delivery_backend": "smtp"}
+        return {"BACKEND": backend, "OPTIONS": options}
+    return {"BACKEND": backend}
+
+
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": _mailer(_backend)}
+    if _backend == _backend_aliases["queue"]:
+        # What the worker delivers through (the queue's delivery_backend).
+        MAILERS["smtp"] = _mailer(_backend_aliases["smtp"])
+else:
+    EMAIL_BACKEND = _backend
+    EMAIL_FILE_PATH = _sent_emails
+    EMAIL_HOST = _smtp_options["host"]
+    EMAIL_PORT = _smtp_options["port"]
+    EMAIL_HOST_USER = _smtp_options["username"]
+    EMAIL_HOST_PASSWORD = _smtp_options["password"]
+    EMAIL_USE_TLS = _smtp_options["use_tls"]
+    EMAIL_TIMEOUT = _smtp_options["timeout"]
 
 DEFAULT_FROM_EMAIL = "noreply@task.local"
 SERVER_EMAIL = "server@task.local"

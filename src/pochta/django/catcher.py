@@ -6,9 +6,10 @@ in one place and can be tested without configuring Django:
 
 * :func:`catcher_settings` builds the :class:`~pochta.config.Settings` of
   ``pochta serve`` from the ``POCHTA`` dict, ``POCHTA_<FIELD>`` settings, the
-  project's ``EMAIL_*`` settings and ``BASE_DIR``;
+  project's default mailer (``MAILERS``, or the ``EMAIL_*`` settings) and
+  ``BASE_DIR``;
 * :func:`smtp_target` tells where the project's smtp backend sends mail, when
-  that is this machine;
+  that is this machine (:mod:`pochta.django.target` reads the settings);
 * :func:`is_listening` knocks on that address once.
 
 Example::
@@ -27,20 +28,17 @@ from pathlib import Path
 from typing import Any
 
 from pochta.config import HostPort, Settings, parse_setting
+from pochta.django.target import SMTP_BACKENDS, SmtpTarget, smtp_targets
 from pochta.exceptions import ConfigurationError
 
 __all__ = [
     "PROJECT_SETTINGS",
     "SMTP_BACKENDS",
     "catcher_settings",
+    "default_target",
     "is_listening",
     "smtp_target",
 ]
-
-#: The smtp backends whose host and port the catcher follows.
-SMTP_BACKENDS = frozenset(
-    {"django.core.mail.backends.smtp.EmailBackend", "pochta.mail.backends.smtp.EmailBackend"}
-)
 
 _FIELDS = {spec.name.upper(): spec for spec in dataclasses.fields(Settings)}
 
@@ -52,30 +50,29 @@ PROJECT_SETTINGS = (
     "EMAIL_PORT",
     "EMAIL_HOST_USER",
     "EMAIL_HOST_PASSWORD",
+    "MAILERS",
     "POCHTA",
     *(f"POCHTA_{name}" for name in _FIELDS),
 )
 
-_LOOPBACK_NAMES = {"localhost": "127.0.0.1", "localhost.localdomain": "127.0.0.1"}
-
 
 def smtp_target(project: Mapping[str, Any]) -> HostPort | None:
-    """Return the loopback ``host:port`` the project's smtp backend sends to, else ``None``.
+    """Return the loopback ``host:port`` the project's default smtp backend sends to, or None.
 
-    ``None`` when the backend is not an smtp backend (Django's default
-    ``EMAIL_BACKEND`` is), or when ``EMAIL_HOST`` is another machine.
-    Unset ``EMAIL_HOST``/``EMAIL_PORT`` take Django's defaults, localhost:25.
+    ``None`` when the default mailer (or ``EMAIL_BACKEND``) is not an smtp
+    backend, or sends to another machine. Unset ``EMAIL_HOST``/``EMAIL_PORT``
+    take Django's defaults, localhost:25.
     """
-    backend = project.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
-    if backend not in SMTP_BACKENDS:
-        return None
-    host = str(project.get("EMAIL_HOST", "localhost")).strip().lower()
-    try:
-        port = int(project.get("EMAIL_PORT", 25))
-    except (TypeError, ValueError):
-        return None
-    target = HostPort(_LOOPBACK_NAMES.get(host, host), port)
-    return target if target.is_loopback and 0 < port < 65536 else None
+    target = default_target(project)
+    return None if target is None else target.address
+
+
+def default_target(project: Mapping[str, Any]) -> SmtpTarget | None:
+    """Return the project's default smtp backend when it sends to this machine, else None."""
+    targets = smtp_targets(project)
+    if targets and targets[0].alias in (None, "default"):
+        return targets[0]
+    return None
 
 
 def is_listening(address: HostPort, *, timeout: float = 0.25) -> bool:
@@ -127,21 +124,18 @@ def catcher_settings(
 
     Precedence, per field: ``overrides`` (the command's options, ``None``
     values ignored), the ``POCHTA`` dict, ``POCHTA_<FIELD>`` settings, then
-    what the project implies: SMTP on ``EMAIL_HOST:EMAIL_PORT`` when the smtp
-    backend points at this machine and the project sets ``EMAIL_PORT``; AUTH
-    that accepts any login when it sets ``EMAIL_HOST_USER`` and
-    ``EMAIL_HOST_PASSWORD``; the store in ``BASE_DIR/.pochta/mail.db``.
+    what the project implies: SMTP on the default mailer's ``host:port``
+    (``EMAIL_HOST:EMAIL_PORT`` without ``MAILERS``) when its smtp backend
+    points at this machine and the project sets the port; AUTH that accepts
+    any login when it logs in (a username and a password); the store in
+    ``BASE_DIR/.pochta/mail.db``.
     Raises :class:`~pochta.exceptions.ConfigurationError` naming the bad value.
     """
     values: dict[str, Any] = {}
-    target = smtp_target(project)
-    if target is not None and "EMAIL_PORT" in project:
-        values["smtp"] = target
-    if (
-        target is not None
-        and project.get("EMAIL_HOST_USER")
-        and project.get("EMAIL_HOST_PASSWORD")
-    ):
+    target = default_target(project)
+    if target is not None and target.port_given:
+        values["smtp"] = target.address
+    if target is not None and target.logs_in:
         # Django's smtp backend logs in when both are set; a catcher without AUTH refuses that.
         values["smtp_auth_accept_any"] = True
     if "BASE_DIR" in project:

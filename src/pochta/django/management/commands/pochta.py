@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.management.base import BaseCommand, CommandError
 
 from pochta.config import parse_host_port
-from pochta.django.catcher import PROJECT_SETTINGS, catcher_settings, smtp_target
+from pochta.django.catcher import PROJECT_SETTINGS, catcher_settings, default_target
 from pochta.django.checks import project_settings
 from pochta.exceptions import ConfigurationError, PochtaError
 
@@ -37,8 +37,9 @@ class Command(BaseCommand):
 
     help = (
         "Run pochta's mail catcher (SMTP + web inbox/API) with this project's settings: "
-        "SMTP on EMAIL_HOST:EMAIL_PORT when that is this machine, the store in "
-        "BASE_DIR/.pochta/mail.db; the POCHTA setting and these options override."
+        "SMTP on the default mailer's host:port (EMAIL_HOST:EMAIL_PORT without MAILERS) "
+        "when that is this machine, the store in BASE_DIR/.pochta/mail.db; the POCHTA "
+        "setting and these options override."
     )
     requires_system_checks = ()  # the catcher is what pochta.W001 asks for
 
@@ -88,11 +89,12 @@ class Command(BaseCommand):
         )
         for warning in exposure_warnings(settings):
             self.stderr.write(f"warning: {warning}")
-        target = smtp_target(project_settings(PROJECT_SETTINGS))
-        if target is not None and target != settings.smtp and settings.smtp.port != 0:
+        target = default_target(project_settings(PROJECT_SETTINGS))
+        if target is not None and target.address != settings.smtp and settings.smtp.port != 0:
             self.stderr.write(
-                f"warning: the project sends mail to {target}, the catcher listens on "
-                f"{settings.smtp}; set EMAIL_PORT = {settings.smtp.port} or drop --smtp"
+                f"warning: the project sends mail to {target.address}, the catcher listens on "
+                f"{settings.smtp}; set {target.port_setting} = {settings.smtp.port} "
+                "or drop --smtp"
             )
         try:
             asyncio.run(serve(settings, on_ready=self._announce))
