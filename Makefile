@@ -22,8 +22,8 @@ test: $(STAMP)
 
 ## lint: ruff on everything, mypy --strict on the package and the tests
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests bench examples
-	$(VENV)/bin/ruff format --check src tests bench examples
+	$(VENV)/bin/ruff check src tests bench examples noxfile.py
+	$(VENV)/bin/ruff format --check src tests bench examples noxfile.py
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy tests
 

@@ -10,7 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+import django
 from tests.conftest import ServeProcess
+
+# django.tasks came with Django 6.0 (noxfile.py runs these tests on 5.2 too).
+pytestmark = pytest.mark.skipif(django.VERSION < (6, 0), reason="django.tasks is Django 6.0's")
 
 SCRIPT = textwrap.dedent("""
     import json, sys

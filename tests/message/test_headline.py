@@ -37,6 +37,19 @@ def test_encoded_words_and_folding() -> None:
     )
 
 
+def test_a_subject_folded_before_its_first_word_has_no_leading_space() -> None:
+    # Django 5.2's legacy email package writes long encoded subjects this way.
+    raw = (
+        b"Subject: \n"
+        b" =?utf-8?b?0J/QvtC/0YvRgtC60LAg0YHQvtC30LTQsNGC0Ywg0YLQtdGB0YLQvtCy0YPRjiA=?=\n"
+        b" =?utf-8?b?0LfQsNC00LDRh9GD?=\nFrom: a@example.com\n\nbody\n"
+    )
+    assert (read_headline(raw).subject, parse_message(raw).subject) == (
+        "Попытка создать тестовую задачу",
+        "Попытка создать тестовую задачу",
+    )
+
+
 @pytest.mark.parametrize(
     "raw",
     [

@@ -155,7 +155,8 @@ else:
 DEFAULT_FROM_EMAIL = "noreply@task.local"
 SERVER_EMAIL = "server@task.local"
 # Django's default LOGGING mails these on every server error while DEBUG is False.
-ADMINS = ["admin@task.local"]
+# Django 6.0 takes addresses; Django 5.2 wanted (name, address) pairs.
+ADMINS = ["admin@task.local"] if django.VERSION >= (6, 0) else [("Admin", "admin@task.local")]
 
 # Where the catcher of `python manage.py pochta` keeps its mail (POCHTA_DATABASE moves it).
 POCHTA = {

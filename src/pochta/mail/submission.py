@@ -13,6 +13,7 @@ import email.generator
 import email.parser
 import email.policy
 import io
+from email.errors import HeaderParseError
 from email.headerregistry import Address, AddressHeader
 from typing import NamedTuple
 
@@ -60,7 +61,12 @@ def prep_address(address: str, force_ascii: bool = True) -> str:
         )
     if "\x00" in address:
         raise BadHeaderError(f"Invalid address {address!r}: it holds a NUL character; remove it")
-    parsed = AddressHeader.value_parser(address)
+    try:
+        parsed = AddressHeader.value_parser(address)
+    except (HeaderParseError, IndexError) as error:
+        # Python 3.11's parser raises on some malformed input that 3.12+ reports as a defect.
+        reason = error if isinstance(error, HeaderParseError) else "it cannot be parsed"
+        raise ValueError(f"Invalid address {address!r}: {reason}") from None
     defects = {str(defect) for defect in parsed.all_defects}
     # Django allows a local mailbox such as "webmaster" (Django #15042).
     defects.discard("addr-spec local part with no domain")

@@ -95,10 +95,14 @@ class HeaderReader:
         return tuple((name, self._decode(name, value)) for name, value in self._raw[:MAX_HEADERS])
 
     def text(self, name: str) -> str:
-        """Return the first ``name`` header decoded, or "" when it is absent."""
+        """Return the first ``name`` header decoded, or "" when it is absent.
+
+        White space around the value is dropped: Django 5's ``Subject:`` folds
+        before its first encoded word, which the email package keeps as a space.
+        """
         for key, value in self._raw:
             if key.lower() == name.lower():
-                return self._decode(key, value)
+                return self._decode(key, value).strip()
         return ""
 
     def addresses(self, name: str) -> tuple[Address, ...]:

@@ -44,7 +44,8 @@ def read_headline(raw: bytes) -> ParsedMessage:
     Never raises on bad input.
     """
     values = _wanted_values(_header_block(raw))
-    text = {key: clean_header(decode_cheaply(found[0])) for key, found in values.items()}
+    # Surrounding white space is not part of a value (RFC 5322 3.2.2), as the full parse says.
+    text = {key: clean_header(decode_cheaply(found[0])).strip() for key, found in values.items()}
     addresses = {key: _addresses(values.get(key, [])) for key in _ADDRESS_HEADERS}
     sender = addresses["from"]
     return ParsedMessage(
