@@ -10,6 +10,7 @@ main suite.
 
     nox -l                          # the matrix
     nox -s django-6.1-py3.13        # one session
+    nox -s lts                      # Django 5.2 LTS, the tests CI runs beside the main suite
     nox -s django-5.2-py3.11 -- tests/django/test_django_checks.py   # other tests
 
 Pythons are found without a download: pyenv's versions folder first (pyenv
@@ -48,6 +49,21 @@ TESTS = [
     "tests/testing/test_plugin.py",
     # The reset flow in Chromium needs Playwright; the main suite runs it.
     "--ignore=tests/django/test_django_reset_browser.py",
+]
+
+#: What CI runs on Django 5.2 LTS beside the main suite (which runs the newest Django): the
+#: tests whose outcome depends on the Django release, in about a minute on 2 cores.
+LTS_TESTS = [
+    "tests/django/test_django_tasksite.py",
+    "tests/django/test_django_checks.py",
+    "tests/django/test_django_command.py",
+    "tests/django/test_django_catcher.py",
+    "tests/django/test_django_docs.py",
+    "tests/mail/test_django_compat.py",
+    "tests/mail/test_django_examples.py",
+    "tests/mail/test_using.py",
+    "tests/mail/test_settings.py",
+    "tests/testing/test_plugin.py::test_with_django_configured_django_mail_lands_in_the_same_outbox",
 ]
 
 # Dev tools the tests do not need (linters, the browser driver) and Django itself.
@@ -96,3 +112,10 @@ for _django, _python in MATRIX:
         run_tests(session, django)
 
     _session.__doc__ = f"Django {_django} on Python {_python}: mail, Django and Task site tests."
+
+
+@nox.session(name="lts", python=find_python("3.11"))
+def lts(session: nox.Session) -> None:
+    """Django 5.2 LTS on Python 3.11, the Django-dependent tests: what .ci/run adds."""
+    session.install("-e", ".", *test_requirements(), "django~=5.2.0")
+    session.run("python", "-m", "pytest", "-q", *(session.posargs or LTS_TESTS))

@@ -23,7 +23,9 @@ from typing import Any
 import httpx
 
 SITE = Path(__file__).resolve().parents[2] / "examples" / "tasksite"
-STARTUP_TIMEOUT = 30.0
+# A bound, not a speed check: pochta demo migrates a fresh database before its first line,
+# about 20 s on a busy 2-core machine.
+STARTUP_TIMEOUT = 60.0
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
