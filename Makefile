@@ -8,7 +8,7 @@ PYTHON := $(VENV)/bin/python
 RUN    := $(VENV)/.pochta-run
 STAMP  := $(VENV)/.pochta-dev
 
-.PHONY: serve test lint bench clean
+.PHONY: serve test test-lts nox lint bench clean
 
 ## serve: run the catcher (SMTP 127.0.0.1:1025, inbox and API http://127.0.0.1:8025); installs only what serving needs
 serve: $(RUN)
@@ -19,6 +19,14 @@ test: $(STAMP)
 	scripts/install-browser
 	scripts/install-mail-programs
 	$(PYTHON) -m pytest
+
+## test-lts: Django 5.2 LTS on Python 3.11: the Django-dependent tests (what CI adds)
+test-lts: $(STAMP)
+	$(VENV)/bin/nox -s lts
+
+## nox: the mail, Django and Task site tests on Django 5.2, 6.0 and 6.1 (noxfile.py, minutes)
+nox: $(STAMP)
+	$(VENV)/bin/nox
 
 ## lint: ruff on everything, mypy --strict on the package and the tests
 lint: $(STAMP)
@@ -38,4 +46,4 @@ $(STAMP): pyproject.toml
 	"$$(scripts/find-python)" scripts/venv.py dev
 
 clean:
-	rm -rf $(VENV) build dist
+	rm -rf $(VENV) .nox build dist

@@ -14,36 +14,45 @@ from click.testing import CliRunner
 from pochta.cli import main
 from pochta.store import open_store
 
+# Django 6.1 names its file backend in MAILERS; 5.2 and 6.0 in EMAIL_BACKEND (6.1 warns).
 DJANGO_SENDER = textwrap.dedent(
     """
     import sys
-    from django.conf import settings
-    settings.configure(
-        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-        EMAIL_FILE_PATH=sys.argv[1],
-        DEFAULT_CHARSET="utf-8",
-    )
     import django
+    from django.conf import settings
+    FILE = "django.core.mail.backends.filebased.EmailBackend"
+    if django.VERSION >= (6, 1):
+        settings.configure(
+            MAILERS={"default": {"BACKEND": FILE, "OPTIONS": {"file_path": sys.argv[1]}}},
+            DEFAULT_CHARSET="utf-8",
+        )
+    else:
+        settings.configure(
+            EMAIL_BACKEND=FILE, EMAIL_FILE_PATH=sys.argv[1], DEFAULT_CHARSET="utf-8"
+        )
     django.setup()
-    from django.core.mail import EmailMessage, get_connection
+    from django.core import mail
+
+    def backend():
+        return mail.mailers.default if django.VERSION >= (6, 1) else mail.get_connection()
 
     prefix = sys.argv[2]
-    with get_connection() as connection:
+    with backend() as connection:
         for number in range(3):
-            message = EmailMessage(
+            message = mail.EmailMessage(
                 f"{prefix} Привет {number}",
                 f"Здравствуйте! Письмо номер {number}.\\n" + "-" * 79 + "\\nпосле черты\\n",
                 "Сайт <site@example.com>",
                 ["ann@example.com"],
                 cc=["cc@example.com"],
-                connection=connection,
             )
             if number == 1:
                 message.attach("отчёт.txt", "данные\\n", "text/plain")
-            message.send()
+            connection.send_messages([message])
     # Plain ASCII goes out 7bit: this body holds a raw line of 79 dashes.
-    EmailMessage(f"{prefix} second connection", "one more\\n" + "-" * 79 + "\\nafter the line\\n",
-                 "site@example.com", ["bob@example.com"]).send()
+    backend().send_messages([mail.EmailMessage(
+        f"{prefix} second connection", "one more\\n" + "-" * 79 + "\\nafter the line\\n",
+        "site@example.com", ["bob@example.com"])])
     """
 )
 

@@ -112,19 +112,24 @@ DJANGO_CONFTEST = """
 import django
 from django.conf import settings
 
-settings.configure(
-    EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-    DEFAULT_FROM_EMAIL="site@example.com",
-)
+SMTP = "django.core.mail.backends.smtp.EmailBackend"
+if django.VERSION >= (6, 1):
+    mail = {"MAILERS": {"default": {"BACKEND": SMTP, "OPTIONS": {"host": "localhost"}}}}
+else:
+    mail = {"EMAIL_BACKEND": SMTP}
+settings.configure(DEFAULT_FROM_EMAIL="site@example.com", **mail)
 django.setup()
 """
 
 DJANGO_TESTS = """
+import django
 from django.conf import settings
 from django.core import mail
 from django.test import override_settings
 
 import pochta.mail
+
+MAILERS = django.VERSION >= (6, 1)
 
 
 def test_django_and_pochta_mail_share_the_outbox(mailoutbox):
@@ -135,10 +140,16 @@ def test_django_and_pochta_mail_share_the_outbox(mailoutbox):
         ("From pochta", "site@example.com"),
     ]
     assert mail.outbox is mailoutbox
+    if MAILERS:
+        assert [m.sent_using for m in mailoutbox] == ["default", "default"]
 
 
 def test_django_settings_are_restored():
-    assert settings.EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
+    smtp = "django.core.mail.backends.smtp.EmailBackend"
+    if MAILERS:
+        assert settings.MAILERS["default"]["BACKEND"] == smtp
+    else:
+        assert settings.EMAIL_BACKEND == smtp
     assert not hasattr(mail, "outbox")
 
 
@@ -150,7 +161,11 @@ def test_ini_options_reach_the_server(pochta_server):
 
 
 def test_a_django_app_sends_to_the_server(pochta_server):
-    with override_settings(**pochta_server.email_settings):
+    if MAILERS:
+        routed = override_settings(MAILERS={"default": pochta_server.mailer})
+    else:
+        routed = override_settings(**pochta_server.email_settings)
+    with routed:
         mail.send_mail("Reset", "Code 482913", None, ["ann@example.com"])
     assert pochta_server.mailbox.wait_for(to="ann@example.com").code() == "482913"
 """
