@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 
+import django
 from tests.django.django_site import SITE, free_port, launch, manage, site_env, stop
 
 PYTHON_MANAGE = [sys.executable, str(SITE / "manage.py")]
@@ -42,9 +43,13 @@ def test_options_override_the_project(tmp_path: Path) -> None:
     catcher = launch([*command, "--database", str(tmp_path / "given.db")], env, "Store ")
     try:
         warning, smtp, _, store = catcher.lines
+        # The Task site's mail settings are MAILERS on Django 6.1, EMAIL_* before.
+        setting = (
+            "MAILERS['default']['OPTIONS']['port']" if django.VERSION >= (6, 1) else "EMAIL_PORT"
+        )
         assert (warning, smtp, store) == (
             f"warning: the project sends mail to 127.0.0.1:{email_port}, the catcher listens "
-            f"on 127.0.0.1:{port}; set EMAIL_PORT = {port} or drop --smtp",
+            f"on 127.0.0.1:{port}; set {setting} = {port} or drop --smtp",
             f"SMTP  smtp://127.0.0.1:{port}",
             f"Store {tmp_path / 'given.db'}",
         )
