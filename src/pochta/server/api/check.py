@@ -49,16 +49,13 @@ def thumbnail(id: MessageID, part_id: PartID, store: StoreDep, checks: ChecksDep
     message_id = resolve(store, id)
     if not _PART_ID.fullmatch(part_id):
         raise MessageNotFound(f"message {message_id} has no part {part_id!r}")
-    part = next((p for p in store.parsed(message_id).parts if p.part_id == part_id), None)
-    if part is None:
-        raise MessageNotFound(f"message {message_id} has no part {part_id!r}")
 
-    def load() -> tuple[bytes, str]:
-        found, payload = store.part(message_id, part_id)
-        return payload, found.content_type
+    def load() -> tuple[bytes, str, str]:
+        part, payload = store.part(message_id, part_id)  # MessageNotFound for no such part
+        return payload, part.content_type, part.filename or part.content_id
 
-    jpeg = checks.thumbnails.get((message_id, part_id), load)
-    name = _UNSAFE_NAME.sub("_", part.filename or part.content_id or f"part-{part_id}")
+    jpeg, name = checks.thumbnails.get((message_id, part_id), load)
+    name = _UNSAFE_NAME.sub("_", name or f"part-{part_id}")
     headers = {"content-disposition": f'inline; filename="{name}.jpg"'}
     return Response(jpeg, media_type="image/jpeg", headers=headers)
 

@@ -94,16 +94,18 @@ class LinkChecker:
         self.backend = backend or GuardedBackend(allow_internal=allow_internal)
         self.verify_tls = verify_tls
         self.limit_rate = limit_rate
+        self._ssl: ssl.SSLContext | None = None  # loading the CA store takes a while: once
         self._overall = anyio.Semaphore(CONCURRENCY)
         self._hosts: OrderedDict[str, _Host] = OrderedDict()
         self._cache: OrderedDict[tuple[str, bool], tuple[float, Probe]] = OrderedDict()
 
     def _context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context()
-        if not self.verify_tls:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        return context
+        if self._ssl is None:
+            self._ssl = ssl.create_default_context()
+            if not self.verify_tls:
+                self._ssl.check_hostname = False
+                self._ssl.verify_mode = ssl.CERT_NONE
+        return self._ssl
 
     async def check(self, links: Sequence[str], *, follow: bool) -> JSON:
         """Return Mailpit's ``LinkCheckResponse`` for ``links`` (see the module)."""
