@@ -6,6 +6,11 @@
   any arguments, and stops whatever it started when the test ends.
 * ``api_client`` / ``api_store``: the HTTP app in-process around a real store
   in ``tmp_path``, through httpx's ASGI transport (tests marked ``anyio``).
+* ``postgres_template`` / ``postgres_cluster`` (session scope): PostgreSQL
+  made by ``initdb`` once, and one throwaway server started from it for the
+  whole session (:mod:`tests.cluster`); ``postgres_url`` is a fresh database
+  on it for one test. Without PostgreSQL's programs they skip, except under
+  ``CI=true``, where they fail.
 
 Example::
 
@@ -32,6 +37,7 @@ import pytest
 from pochta.exceptions import ServeError
 from pochta.store import Store, open_store
 from pochta.testing.server import read_startup
+from tests.cluster import Cluster, PostgresMissing, Template
 
 
 @dataclass
@@ -171,3 +177,28 @@ async def api_client(api_store: Store) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=create_app(api_store))
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8025") as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[Template]:
+    """PostgreSQL's ``initdb`` run once for the session; every test cluster is a copy of it."""
+    try:
+        with Template.create() as template:
+            yield template
+    except PostgresMissing as missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the PostgreSQL tests: {missing}")
+        pytest.skip(str(missing))
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster(postgres_template: Template) -> Iterator[Cluster]:
+    """One throwaway PostgreSQL server for the whole session, on a free port of 127.0.0.1."""
+    with postgres_template.start() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: Cluster) -> str:
+    """The URL of a new, empty database on the session's PostgreSQL server."""
+    return postgres_cluster.create_database()

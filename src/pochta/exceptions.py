@@ -11,6 +11,7 @@
     ├── QueryError (ValueError)            search text that cannot be understood
     ├── StoreError                         the store could not do what was asked (SMTP 451)
     │   ├── StoreFullError                 the disk is full (SMTP 452)
+    │   ├── StoreUnavailableError          the store's database server is not answering
     │   ├── StoreFormatError               the file is not a pochta store, or a newer one
     │   └── MessageNotFound (KeyError)     no message with that id
     ├── ServeError                         ``pochta serve`` could not start (port in use, ...)
@@ -48,6 +49,7 @@ __all__ = [
     "StoreError",
     "StoreFormatError",
     "StoreFullError",
+    "StoreUnavailableError",
     "loaded_class",
     "twin_class",
 ]
@@ -158,6 +160,10 @@ class StoreError(PochtaError):
 
 class StoreFullError(StoreError):
     """The disk holding the store is full."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store's database server (PostgreSQL) cannot be reached just now; it is retried."""
 
 
 class StoreFormatError(StoreError):

@@ -99,9 +99,12 @@ class StoreEvent:
     """A change the store announces to subscribers after it is committed.
 
     ``kind`` is "new" (with ``summary``), "update" (read flags or tags changed),
-    "delete", "truncate" (everything deleted; ``ids`` is empty) or "prune".
+    "delete", "truncate" (everything deleted; ``ids`` is empty), "prune", or
+    "resync" (changes may have been missed: reload). ``mailbox`` names the
+    mailbox of every message in ``ids``; None means every mailbox.
     """
 
     kind: str
     ids: tuple[str, ...]
     summary: Summary | None = None
+    mailbox: str | None = None

@@ -1,0 +1,75 @@
+"""The PostgreSQL store's events: deliver each once, and know which messages are still to come.
+
+A message this process committed with a header-only summary is *pending*
+until its "new" event: that event comes from this process's indexer, or,
+when another catcher's indexer got to the message first, from the
+notification that catcher sent. :meth:`Announcer.claim` decides which of
+the two announces it, so a subscriber hears of every message exactly once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+
+from pochta.store.record import StoreEvent
+from pochta.store.subscriber import Subscribers
+
+__all__ = ["Announcer"]
+
+
+class Announcer:
+    """Deliver :class:`StoreEvent` records to subscribers; track messages not yet announced."""
+
+    def __init__(self) -> None:
+        """Start with no subscribers and nothing pending."""
+        self._subscribers = Subscribers()
+        self._pending: set[str] = set()
+        self._changed = threading.Condition()
+
+    def subscribe(self, callback: Callable[[StoreEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` with every event from now on; return the unsubscribe function."""
+        return self._subscribers.add(callback)
+
+    def expect(self, ids: Iterable[str]) -> None:
+        """Note ids about to be committed that will be announced after indexing."""
+        with self._changed:
+            self._pending.update(ids)
+
+    def pending(self) -> list[str]:
+        """Return the ids committed by this process and not announced yet."""
+        with self._changed:
+            return list(self._pending)
+
+    def claim(self, ids: Iterable[str]) -> list[str]:
+        """Return those of ``ids`` still pending, which stop being so: the caller announces them."""
+        with self._changed:
+            claimed = [id for id in ids if id in self._pending]
+            self._pending.difference_update(claimed)
+            if claimed:
+                self._changed.notify_all()
+            return claimed
+
+    def forget(self, ids: Iterable[str]) -> None:
+        """Stop counting ``ids`` as pending (deleted before they were announced)."""
+        self.claim(ids)
+
+    def announce(self, events: Sequence[StoreEvent]) -> None:
+        """Deliver ``events`` in order; messages they remove stop being pending first."""
+        removed = [id for event in events if event.kind in ("delete", "prune") for id in event.ids]
+        if removed:
+            self.forget(removed)
+        self._subscribers.emit(events)
+
+    def wait(self, ids: Iterable[str], timeout: float) -> bool:
+        """Wait until none of ``ids`` is pending; return False if ``timeout`` passed first."""
+        waited = set(ids)
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while waited & self._pending:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(left)
+        return True

@@ -1,0 +1,443 @@
+"""The team store: messages in a PostgreSQL database that several catchers share.
+
+It keeps every promise of the :class:`~pochta.store.contract.Store`
+contract as the SQLite store does. Durability: an id is returned only after
+PostgreSQL's ``COMMIT`` returned, with the server's own ``synchronous_commit``
+(on by default: the commit is flushed to its write-ahead log). Group commit
+(:mod:`pochta.store.postgres.writer`) shares one commit among the messages
+that arrive together. Raw bytes are kept byte-exact in a ``bytea`` column
+(PostgreSQL compresses large ones itself).
+
+Several catchers on one database behave as one: each change is notified
+(``NOTIFY``) in its own transaction, and a store opened with ``follow=True``
+listens (:mod:`pochta.store.postgres.listener`) and announces the other
+catchers' changes to its subscribers as its own. When PostgreSQL cannot be
+reached, every call fails with StoreUnavailableError (SMTP answers ``451``)
+until it is back; nothing needs restarting.
+
+:meth:`PostgresStore.mailbox` gives a view of one mailbox (the same object
+kind, limited to it); see :mod:`pochta.store.mailbox`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import contextmanager
+from datetime import UTC, tzinfo
+from email.message import Message
+from typing import Any, Self
+
+from pochta.exceptions import MessageNotFound, StoreError
+from pochta.message.envelope import Envelope
+from pochta.message.parse import find_part, parse_message, parse_tree
+from pochta.message.record import ParsedMessage, Part
+from pochta.store.identity import is_message_id
+from pochta.store.limit import Limits
+from pochta.store.mailbox import DEFAULT_MAILBOX, MailboxCount, check_mailbox
+from pochta.store.postgres import change, reader
+from pochta.store.postgres.announcer import Announcer
+from pochta.store.postgres.connection import connect, open_pool, redact, store_error
+from pochta.store.postgres.follow import Follower
+from pochta.store.postgres.indexer import Indexer
+from pochta.store.postgres.migration import migrate
+from pochta.store.postgres.writer import Prepared, Writer, WriterStats, prepare
+from pochta.store.query import Query, parse_query
+from pochta.store.recent import Recent
+from pochta.store.record import MessagePage, SearchPage, StoreEvent, StoreInfo, Summary
+
+__all__ = ["POOL_SIZE", "PostgresStore"]
+
+logger = logging.getLogger(__name__)
+
+#: Connections each catcher keeps open at most.
+POOL_SIZE = 8
+#: Smaller messages are summarised on the event loop's thread, as in the SQLite store.
+PREPARE_INLINE_BELOW = 64 * 1024
+_FLUSH_WAIT = 60.0
+
+
+class PostgresStore:
+    """Captured messages in PostgreSQL; open it with :func:`pochta.store.open_store`::
+
+    with open_store("postgresql://pochta@db.internal/pochta") as store:
+        message_id = store.add(raw, Envelope("a@example.com", ("b@example.com",)))
+    """
+
+    def __init__(self, url: str, *, limits: Limits | None = None, follow: bool = False) -> None:
+        """Connect, bring the schema up to date, and start the writer and indexer threads."""
+        self._url = url
+        self.limits = limits = limits or Limits()
+        self._mailbox: str | None = None
+        with contextmanager(_closing)(connect(url)) as connection:
+            self.schema = migrate(connection, url)
+            self.engine = str(connection.execute("SHOW server_version").fetchone()[0])
+        self._pool = open_pool(url, max_size=POOL_SIZE)
+        self._origin = secrets.token_hex(8)
+        self._parsed: Recent[str, ParsedMessage] = Recent(32)
+        self._trees: Recent[str, Message | None] = Recent(4)
+        self._announcer = Announcer()
+        self._announcer.subscribe(self._forget_parses)
+        self._writer = Writer(
+            self._pool, url, self._origin, limits, self._announcer, lambda: self._indexer.wake()
+        )
+        self._indexer = Indexer(
+            self._pool, url, self._origin, self._announcer, lambda: self._writer.stats.messages
+        )
+        self._follower = (
+            Follower(self._pool, url, self._origin, self._announcer) if follow else None
+        )
+        self._owner = True
+
+    @property
+    def location(self) -> str:
+        """The database's URL without its password (and ``#NAME`` for a mailbox's view)."""
+        where = redact(self._url)
+        return where if self._mailbox is None else f"{where}#{self._mailbox}"
+
+    @property
+    def mailbox_name(self) -> str | None:
+        """The mailbox this view is limited to; None for the whole store."""
+        return self._mailbox
+
+    @property
+    def stats(self) -> WriterStats:
+        """Counters of the writer: ``commits`` (transactions) and ``messages`` inserted."""
+        return self._writer.stats
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def mailbox(self, name: str) -> PostgresStore:
+        """Return this store limited to mailbox ``name``: what it reads, changes and adds."""
+        view = copy.copy(self)
+        view._mailbox = check_mailbox(name)
+        view._owner = False
+        return view
+
+    def mailboxes(self) -> list[MailboxCount]:
+        """Return every mailbox that holds or held messages, the default one first."""
+        with self._connection("count the mailboxes") as connection:
+            counts = reader.mailbox_counts(connection)
+        found = {name: MailboxCount(name, total, unread) for name, total, unread in counts}
+        found.setdefault(DEFAULT_MAILBOX, MailboxCount(DEFAULT_MAILBOX, 0, 0))
+        return sorted(found.values(), key=lambda m: (m.name != DEFAULT_MAILBOX, m.name))
+
+    # -- adding ----------------------------------------------------------------
+
+    def add(self, raw: bytes, envelope: Envelope) -> str:
+        """Parse ``raw`` fully, commit it, announce it ("new"), then return its id."""
+        self._refuse_on_writer("add()")
+        future: Future[str] = Future()
+        self._writer.submit(self._prepare(raw, envelope, _settler(future), complete=True))
+        return future.result()
+
+    async def aadd(self, raw: bytes, envelope: Envelope) -> str:
+        """Commit ``raw`` with its header summary; resolve with its id; index it afterwards."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[str] = loop.create_future()
+
+        def settle(value: Any, error: BaseException | None) -> None:
+            try:
+                loop.call_soon_threadsafe(_resolve, future, value, error)
+            except RuntimeError:  # the loop closed while the message was being stored
+                logger.debug("event loop closed before message %s was acknowledged", value)
+
+        if len(raw) < PREPARE_INLINE_BELOW:
+            prepared = self._prepare(raw, envelope, settle, complete=False)
+        else:
+            prepared = await asyncio.to_thread(
+                self._prepare, raw, envelope, settle, complete=False
+            )
+        self._writer.submit(prepared)
+        return await future
+
+    def _prepare(self, raw: bytes, envelope: Envelope, settle: Any, *, complete: bool) -> Prepared:
+        mailbox = self._mailbox or DEFAULT_MAILBOX
+        try:
+            return prepare(raw, envelope, mailbox, settle, complete)
+        except Exception as exc:  # parse_message is total; this is MemoryError and kin
+            raise store_error(exc, self._url, "summarise a message") from exc
+
+    # -- reading ---------------------------------------------------------------
+
+    @contextmanager
+    def _connection(self, doing: str) -> Iterator[Any]:
+        """Lend a pooled connection; psycopg's failures become StoreErrors naming ``doing``."""
+        import psycopg
+        from psycopg_pool import PoolClosed, PoolTimeout
+
+        try:
+            with self._pool.connection() as connection:
+                yield connection
+        except PoolClosed:
+            raise StoreError(f"the store {self.location} is closed; open it again") from None
+        except (psycopg.Error, PoolTimeout) as error:
+            raise store_error(error, self._url, doing) from None
+
+    def count(self) -> tuple[int, int]:
+        """Return (total, unread); cheap at any size (a tally kept by triggers)."""
+        with self._connection("count the messages") as connection:
+            return reader.count(connection, self._mailbox)
+
+    def list_messages(self, *, start: int = 0, limit: int = 50) -> MessagePage:
+        """Return ``limit`` summaries from position ``start``, newest first, with totals."""
+        with self._connection("list the messages") as connection:
+            total, unread = reader.count(connection, self._mailbox)
+            seqs = reader.read_page(connection, self._mailbox, max(start, 0), max(limit, 0))
+            messages = reader.read_summaries(connection, seqs)
+        return MessagePage(total=total, unread=unread, start=max(start, 0), messages=messages)
+
+    def resolve_id(self, id_or_latest: str) -> str:
+        """Return the id itself if stored, or the newest id for "latest"; else MessageNotFound."""
+        if id_or_latest == "latest":
+            with self._connection("find the newest message") as connection:
+                found = reader.newest_id(connection, self._mailbox)
+        elif is_message_id(id_or_latest):
+            found = self.summary(id_or_latest).id
+        else:
+            found = None
+        if found is None:
+            raise MessageNotFound(_not_found(id_or_latest))
+        return found
+
+    def summary(self, id: str) -> Summary:
+        """Return the Summary of message ``id``; MessageNotFound if absent."""
+        found = None
+        if is_message_id(id):
+            with self._connection("read a message") as connection:
+                found = reader.read_summary(connection, id, self._mailbox)
+        if found is None:
+            raise MessageNotFound(_not_found(id))
+        return found
+
+    def raw(self, id: str) -> bytes:
+        """Return message ``id`` exactly as it was received; MessageNotFound if absent."""
+        found = None
+        if is_message_id(id):
+            with self._connection("read a message") as connection:
+                found = reader.read_raw(connection, id, self._mailbox)
+        if found is None:
+            raise MessageNotFound(_not_found(id))
+        return found
+
+    def parsed(self, id: str) -> ParsedMessage:
+        """Return the full parse of message ``id`` (recent ones are cached)."""
+        raw = self.raw(id)  # also checks that the message is in this mailbox
+        return self._parsed.get(id, lambda: parse_message(raw))
+
+    def part(self, id: str, part_id: str) -> tuple[Part, bytes]:
+        """Return one leaf of message ``id`` and its decoded payload."""
+        raw = self.raw(id)
+        found = find_part(self._trees.get(id, lambda: parse_tree(raw)), part_id)
+        if found is None:
+            raise MessageNotFound(f"message {id} has no part {part_id!r}")
+        return found
+
+    def search(
+        self, query: str | Query, *, start: int = 0, limit: int = 50, tz: tzinfo = UTC
+    ) -> SearchPage:
+        """Return one page of the messages matching ``query``, newest first.
+
+        What each term matches: :mod:`pochta.store.postgres.search`.
+        """
+        parsed = parse_query(query, tz=tz) if isinstance(query, str) else query
+        with self._connection("search the messages") as connection:
+            return reader.search_page(
+                connection, parsed, self._mailbox, max(start, 0), max(limit, 0)
+            )
+
+    def search_ids(self, query: str | Query, *, tz: tzinfo = UTC) -> list[str]:
+        """Return the id of every message matching ``query``, newest first."""
+        parsed = parse_query(query, tz=tz) if isinstance(query, str) else query
+        with self._connection("search the messages") as connection:
+            return reader.search_ids(connection, parsed, self._mailbox)
+
+    def tags(self) -> list[str]:
+        """Return every tag in use, sorted without regard to case."""
+        with self._connection("read the tags") as connection:
+            return list(reader.tag_counts(connection, self._mailbox))
+
+    def info(self) -> StoreInfo:
+        """Return the location, database size, counts, tag counts and indexing backlog."""
+        with self._connection("read the store's facts") as connection:
+            total, unread = reader.count(connection, self._mailbox)
+            tags = reader.tag_counts(connection, self._mailbox)
+            size, unindexed = connection.execute(
+                "SELECT pg_database_size(current_database()),"
+                " (SELECT count(*) FROM message WHERE NOT indexed)"
+            ).fetchone()
+        return StoreInfo(
+            location=self.location,
+            size_bytes=int(size),
+            total=total,
+            unread=unread,
+            tags=tags,
+            unindexed=int(unindexed),
+            schema=self.schema,
+            engine=f"PostgreSQL {self.engine}",
+        )
+
+    # -- changing --------------------------------------------------------------
+
+    def set_read(self, ids: Sequence[str] | None, read: bool) -> int:
+        """Mark messages read or unread (None: all); return how many changed."""
+        return self._update(
+            "mark messages read",
+            lambda c: change.set_read(c, self._origin, self._mailbox, ids, read),
+        )
+
+    def set_tags(self, ids: Sequence[str], tags: Sequence[str]) -> None:
+        """Replace the tags of the messages ``ids`` (see :mod:`pochta.store.tag`)."""
+        self._update(
+            "tag messages", lambda c: change.set_tags(c, self._origin, self._mailbox, ids, tags)
+        )
+
+    def rename_tag(self, old: str, new: str) -> int:
+        """Rename tag ``old`` to ``new`` (ignoring case) on every message; return how many."""
+        return self._update(
+            "rename a tag", lambda c: change.rename_tag(c, self._origin, self._mailbox, old, new)
+        )
+
+    def delete_tag(self, tag: str) -> int:
+        """Remove ``tag`` (ignoring case) from every message; return how many had it."""
+        return self._update(
+            "delete a tag", lambda c: change.rename_tag(c, self._origin, self._mailbox, tag, None)
+        )
+
+    def delete(self, ids: Sequence[str] | None) -> int:
+        """Delete messages with their raw bytes (None: all); return how many went."""
+        if ids is None:
+            with self._connection("delete every message") as connection:
+                count = change.delete_all(connection, self._origin, self._mailbox)
+            self._announcer.announce([StoreEvent("truncate", (), mailbox=self._mailbox)])
+            return count
+        with self._connection("delete messages") as connection:
+            deleted = change.delete_ids(connection, self._origin, self._mailbox, ids)
+        self._announcer.announce(_events("delete", deleted))
+        return len(deleted)
+
+    def prune(self) -> int:
+        """Apply ``max_messages`` and ``max_age`` now (over every mailbox); return how many went."""
+        if not self.limits.active:
+            return 0
+        with self._connection("prune the store") as connection, connection.transaction():
+            pruned = change.prune(connection, self.limits)
+            if pruned:
+                change.notify_touched(connection, self._origin, "prune", pruned)
+        self._announcer.announce(_events("prune", pruned))
+        return len(pruned)
+
+    def _update(self, doing: str, work: Callable[[Any], list[tuple[str, str]]]) -> int:
+        with self._connection(doing) as connection:
+            changed = work(connection)
+        self._announcer.announce(_events("update", changed))
+        return len(changed)
+
+    def _refuse_on_writer(self, what: str) -> None:
+        if self._writer.on_thread:
+            raise StoreError(
+                f"{what} was called from a store subscriber; subscribers run on the "
+                "writer thread, so hand the work to another thread or the event loop"
+            )
+
+    # -- events and lifetime ---------------------------------------------------
+
+    def subscribe(self, callback: Callable[[StoreEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` after every committed change (of this view's mailbox, if any).
+
+        With ``follow=True`` that includes the changes other catchers commit.
+        The callback runs on the thread that committed (or the listener's); it
+        must return quickly and must not change the store.
+        """
+        if self._mailbox is None:
+            return self._announcer.subscribe(callback)
+        name = self._mailbox
+
+        def mine(event: StoreEvent) -> None:
+            if event.mailbox in (None, name):
+                callback(event)
+
+        return self._announcer.subscribe(mine)
+
+    def publish(self, events: Sequence[StoreEvent]) -> None:
+        """Deliver ``events`` to the subscribers: changes made outside this store object."""
+        self._announcer.announce(list(events))
+
+    def flush(self, *, index: bool = True) -> None:
+        """Return once every change queued before the call is committed and announced."""
+        done: Future[None] = Future()
+        self._writer.submit(lambda: done.set_result(None))
+        done.result()
+        if index:
+            self._indexer.wake()
+            if not self._announcer.wait(self._announcer.pending(), _FLUSH_WAIT):
+                raise StoreError(f"messages of {self.location} were not indexed within a minute")
+
+    def close(self) -> None:
+        """Finish pending writes, then close every connection; later calls raise StoreError.
+
+        A view of a mailbox closes nothing: the store it came from does.
+        Messages committed but not yet indexed are indexed by the next catcher.
+        """
+        if not self._owner:
+            return
+        self._owner = False
+        if self._follower is not None:
+            self._follower.close()
+        self._indexer.close()
+        self._writer.close()
+        self._pool.close()
+
+    def _forget_parses(self, event: StoreEvent) -> None:
+        if event.kind in ("truncate", "resync"):
+            self._parsed.clear()
+            self._trees.clear()
+        elif event.kind in ("delete", "prune"):
+            self._parsed.forget(event.ids)
+            self._trees.forget(event.ids)
+
+
+def _events(kind: str, touched: list[tuple[str, str]]) -> list[StoreEvent]:
+    grouped: dict[str, list[str]] = {}
+    for id, mailbox in touched:
+        grouped.setdefault(mailbox, []).append(id)
+    return [StoreEvent(kind, tuple(ids), mailbox=box) for box, ids in grouped.items()]
+
+
+def _closing(connection: Any) -> Iterator[Any]:
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def _not_found(id: str) -> str:
+    return f"no message with id {id!r} (it may have been deleted or pruned)"
+
+
+def _settler(future: Future[Any]) -> Callable[[Any, BaseException | None], None]:
+    def settle(value: Any, error: BaseException | None) -> None:
+        if future.set_running_or_notify_cancel():
+            if error is None:
+                future.set_result(value)
+            else:
+                future.set_exception(error)
+
+    return settle
+
+
+def _resolve(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(value)
+    else:
+        future.set_exception(error)
