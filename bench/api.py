@@ -1,6 +1,7 @@
 """Measure the HTTP API of a real ``pochta serve`` holding 100,000 messages.
 
 Run: .venv/bin/python bench/api.py [--messages 100000] [--repeat 50] [--fill-cap 900]
+     [--postgres [URL]]
 
 The store is filled once through ``Store.aadd`` (many concurrent adds share
 each commit) and kept in /tmp/pochta-bench/ under a name that changes when
@@ -10,7 +11,9 @@ list the newest 50, open one message, a word search, a ``from:`` search.
 Each figure is a median over ``--repeat`` requests, printed beside its target
 and beside the bare HTTP round trip (``GET /livez``) measured in the same run.
 The server's resident memory (VmRSS) is read from /proc after the requests.
-Nothing is asserted.
+With ``--postgres`` the same messages also go into a PostgreSQL database (a
+throwaway cluster with fsync on, unless a URL is given; filled anew each
+run), and both stores are measured side by side. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from throwaway import databases  # bench/throwaway.py
 
 from pochta.store import Envelope, open_store
 from pochta.testing import PochtaServer
@@ -80,7 +84,7 @@ def cached_store(count: int) -> Path:
     return CACHE / f"api-{count}-{digest.hexdigest()[:12]}.db"
 
 
-async def fill(path: Path, count: int, cap: float) -> int:
+async def fill(path: Path | str, count: int, cap: float) -> int:
     """Add ``count`` messages to a new store at ``path`` (at most ``cap`` seconds)."""
     rng = random.Random(42)
     started = time.monotonic()
@@ -161,20 +165,51 @@ def measure(url: str, repeat: int) -> dict[str, float]:
         }
 
 
+def serve_and_measure(database: Path | str, repeat: int) -> tuple[dict[str, float], float, float]:
+    """Start pochta serve on ``database``; return the figures and its memory (idle, busy)."""
+    with PochtaServer.start(database=database) as server:
+        idle_mb = resident_mb(server.process.pid)
+        figures = measure(server.url, repeat)
+        busy_mb = resident_mb(server.process.pid)
+    return figures, idle_mb, busy_mb
+
+
 def main() -> None:
     """Fill (or reuse) the store, start the server, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--fill-cap", type=float, default=900.0, help="seconds to fill at most")
+    parser.add_argument(
+        "--postgres", nargs="?", const="", default=None, metavar="URL",
+        help="also measure a PostgreSQL store (a throwaway cluster unless URL)",
+    )  # fmt: skip
     args = parser.parse_args()
     database, held = ensure_store(args.messages, args.fill_cap)
-    with PochtaServer.start(database=database) as server:
-        idle_mb = resident_mb(server.process.pid)
-        figures = measure(server.url, args.repeat)
-        busy_mb = resident_mb(server.process.pid)
-    baseline = figures["GET /livez (baseline)"]
+    runs = {"sqlite": serve_and_measure(database, args.repeat)}
+    if args.postgres is not None:
+        with databases(args.postgres) as new_database:
+            url = new_database()
+            started = time.monotonic()
+            filled = asyncio.run(fill(url, args.messages, args.fill_cap))
+            print(f"PostgreSQL filled in {time.monotonic() - started:.0f} s", file=sys.stderr)
+            runs["postgresql"] = serve_and_measure(url, args.repeat)
+        if filled != held:
+            print(f"note: PostgreSQL holds {filled} messages, SQLite {held}")
     print(f"pochta serve holding {held} messages; median of {args.repeat} requests each")
+    for kind, (figures, idle_mb, busy_mb) in runs.items():
+        print_run(kind, figures, idle_mb, busy_mb)
+    if "postgresql" in runs:
+        print("\nPostgreSQL / SQLite, request by request")
+        for name in runs["sqlite"][0]:
+            lite, pg = runs["sqlite"][0][name], runs["postgresql"][0][name]
+            print(f"  {name:22} {lite:7.2f} ms  {pg:7.2f} ms  {pg / lite:5.1f}x")
+
+
+def print_run(kind: str, figures: dict[str, float], idle_mb: float, busy_mb: float) -> None:
+    """Print one store's figures beside their targets and the baseline."""
+    baseline = figures["GET /livez (baseline)"]
+    print(f"{kind}:")
     for name, ms in figures.items():
         target = TARGETS_MS.get(name)
         versus = f"target < {target:4.0f} ms" if target else "" + " " * 16

@@ -1,6 +1,7 @@
 """Ingest benchmark: pochta's SMTP server storing durably vs a discarding aiosmtpd server.
 
 Run: .venv/bin/python bench/ingest.py [--seconds 4] [--profile]   (or ``make bench``)
+     .venv/bin/python bench/ingest.py --servers "pochta serve,pochta serve pg" --postgres [URL]
      .venv/bin/python bench/ingest.py --client smtp-source [--rounds 3] [--profile]
 
 ``--client smtp-source`` drives the servers with Postfix's compiled
@@ -41,6 +42,7 @@ its CPU goes (bench/ingest_profile.py). Nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import smtplib
@@ -55,10 +57,18 @@ from typing import Any
 import ingest_profile
 import ingest_source
 from ingest_launch import free_port, start_server
+from throwaway import databases  # bench/throwaway.py
 
 KINDS = ("small", "attachment")
 MODES = ("smtplib", "pipelined")
-SERVERS = ("aiosmtpd", "pochta-discard", "pochta-sqlite", "pochta-store-normal", "pochta serve")
+SERVERS = (
+    "aiosmtpd",
+    "pochta-discard",
+    "pochta-sqlite",
+    "pochta-store-normal",
+    "pochta serve",
+    "pochta serve pg",
+)
 #: smtp-source's servers by default; ``--servers`` adds any of SERVERS.
 
 FROM, TO = "app@example.com", "user@example.com"
@@ -228,6 +238,14 @@ def main() -> None:
         f"default all, or {', '.join(ingest_source.SERVERS)} with --client smtp-source)",
     )
     parser.add_argument(
+        "--postgres",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="URL",
+        help="run 'pochta serve pg' on PostgreSQL (a throwaway cluster, fsync on, unless URL)",
+    )
+    parser.add_argument(
         "--loads",
         default="",
         help='only loads whose label contains this, e.g. "pipelined x4" (default: all)',
@@ -243,14 +261,21 @@ def main() -> None:
         f"{os.cpu_count()} CPUs; each load capped at {args.seconds:g} s"
     )
     figures: dict[tuple[str, str, str, int], dict[str, float]] = {}
-    with tempfile.TemporaryDirectory(prefix="pochta-bench-") as folder:
-        chosen = {
-            "aiosmtpd",
-            *(name.strip() for name in (args.servers or ",".join(SERVERS)).split(",")),
-        }
+    chosen = {
+        "aiosmtpd",
+        *(name.strip() for name in (args.servers or ",".join(SERVERS)).split(",")),
+    }
+    if args.postgres is None:
+        chosen.discard("pochta serve pg")  # only with --postgres
+    postgres = databases(args.postgres) if "pochta serve pg" in chosen else None
+    with (
+        tempfile.TemporaryDirectory(prefix="pochta-bench-") as folder,
+        postgres or contextlib.nullcontext(lambda: "") as new_database,
+    ):
         for server in [name for name in SERVERS if name in chosen]:
             (Path(folder) / server.replace(" ", "-")).mkdir()
-            figures.update(run_server(server, Path(folder), args))
+            database = new_database() if server == "pochta serve pg" else ""
+            figures.update(run_server(server, Path(folder), args, database))
     print_table(figures)
 
 
@@ -265,12 +290,12 @@ def label(kind: str, mode: str, connections: int) -> str:
 
 
 def run_server(
-    server: str, folder: Path, args: argparse.Namespace
+    server: str, folder: Path, args: argparse.Namespace, database: str = ""
 ) -> dict[tuple[str, str, str, int], dict[str, float]]:
     """Start one server, run every load against it, stop it (a failed load is left out)."""
     figures = {}
     port = free_port()
-    process = start_server(server, port, folder / server.replace(" ", "-"))
+    process = start_server(server, port, folder / server.replace(" ", "-"), database=database)
     try:
         for kind, mode, connections in loads(args.loads):
             count = args.small if kind == "small" else args.attachments
@@ -302,6 +327,7 @@ SHORT = {
     "pochta-sqlite": "sqlite*",
     "pochta-store-normal": "normal",
     "pochta serve": "serve",
+    "pochta serve pg": "postgres",
 }
 
 

@@ -8,9 +8,9 @@ run as the ``postgres`` system user through ``runuser``; the test process
 itself stays root and connects over TCP. A cluster is stopped by the PID in
 its ``postmaster.pid``, never by a program name.
 
-Durability is switched off (``fsync=off``): a test stops PostgreSQL cleanly
-or kills pochta, never the machine, so commits still survive what the
-tests do to them. ::
+Durability is switched off (``fsync=off``) unless asked for: a test stops
+PostgreSQL cleanly or kills pochta, never the machine, so commits still
+survive what the tests do to them (the benchmarks keep fsync on). ::
 
     with Template.create() as template, template.start() as cluster:
         url = cluster.create_database()
@@ -37,11 +37,10 @@ __all__ = ["Cluster", "PostgresMissing", "Template", "find_binaries"]
 DEBIAN_ROOT = Path("/usr/lib/postgresql")
 #: The system user that runs PostgreSQL when the tests run as root.
 SERVER_USER = "postgres"
-#: Settings of every test cluster: loopback only, no fsync, room for several stores.
-SERVER_OPTIONS = (
-    "-c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off "
-    "-c max_connections=200 -c shared_buffers=32MB"
-)
+#: Settings of every test cluster: loopback only, room for several stores.
+SERVER_OPTIONS = "-c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=32MB"
+#: What the tests add: no fsync (a test kills pochta or stops PostgreSQL, never the machine).
+FAST_OPTIONS = "-c fsync=off -c full_page_writes=off"
 _STOP_WAIT = 15.0
 
 
@@ -118,12 +117,16 @@ class Template:
             shutil.rmtree(folder, ignore_errors=True)
 
     @contextlib.contextmanager
-    def start(self) -> Iterator[Cluster]:
-        """Copy the template into a new folder and run it on a free port until the block ends."""
+    def start(self, *, durable: bool = False) -> Iterator[Cluster]:
+        """Copy the template into a new folder and run it on a free port until the block ends.
+
+        ``durable`` keeps PostgreSQL's fsync on (for benchmarks against SQLite's FULL).
+        """
         folder = _new_folder()
         data = folder / "data"
         subprocess.run(_as_server(["cp", "-a", str(self.data), str(data)]), check=True)
-        cluster = Cluster(self.binaries, data, folder, free_port())
+        options = SERVER_OPTIONS if durable else f"{SERVER_OPTIONS} {FAST_OPTIONS}"
+        cluster = Cluster(self.binaries, data, folder, free_port(), options)
         cluster.start()
         try:
             yield cluster
@@ -140,6 +143,7 @@ class Cluster:
     data: Path
     folder: Path
     port: int
+    options: str = f"{SERVER_OPTIONS} {FAST_OPTIONS}"
 
     def url(self, database: str = "postgres") -> str:
         """Return the ``postgresql://`` URL of ``database`` on this cluster."""
@@ -168,7 +172,7 @@ class Cluster:
         command = [
             str(self.binaries / "pg_ctl"),
             *("-D", str(self.data), "-l", str(self.folder / "log"), "-w", "-s"),
-            *("-o", f"-p {self.port} -k {self.folder} {SERVER_OPTIONS}", "start"),
+            *("-o", f"-p {self.port} -k {self.folder} {self.options}", "start"),
         ]
         done = subprocess.run(_as_server(command), capture_output=True, text=True, check=False)
         if done.returncode != 0:

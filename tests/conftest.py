@@ -4,8 +4,11 @@
   ports with a temporary database, shared by a test module.
 * ``launch_serve`` (function scope): a factory that starts more of them with
   any arguments, and stops whatever it started when the test ends.
+* ``store_kind`` (session scope): each kind of store in turn, SQLite then
+  PostgreSQL (:mod:`tests.kind`); every test that asks for it, directly or
+  through ``api_store``, runs once per kind.
 * ``api_client`` / ``api_store``: the HTTP app in-process around a real store
-  in ``tmp_path``, through httpx's ASGI transport (tests marked ``anyio``).
+  of each kind, through httpx's ASGI transport (tests marked ``anyio``).
 * ``postgres_template`` / ``postgres_cluster`` (session scope): PostgreSQL
   made by ``initdb`` once, and one throwaway server started from it for the
   whole session (:mod:`tests.cluster`); ``postgres_url`` is a fresh database
@@ -38,6 +41,7 @@ from pochta.exceptions import ServeError
 from pochta.store import Store, open_store
 from pochta.testing.server import read_startup
 from tests.cluster import Cluster, PostgresMissing, Template
+from tests.kind import KIND_NAMES, PostgresKind, SQLiteKind, StoreKind
 
 
 @dataclass
@@ -45,7 +49,7 @@ class ServeProcess:
     """A running ``pochta serve`` subprocess and the addresses and store path it printed."""
 
     process: subprocess.Popen[str]
-    database: Path
+    database: Path | str
     smtp: tuple[str, int]
     url: str
     stderr_text: str = ""
@@ -96,7 +100,7 @@ def _read_rest(pipe: IO[str] | None) -> str:
 
 
 def start_serve(
-    database: Path | None, *args: str, env: dict[str, str] | None = None
+    database: Path | str | None, *args: str, env: dict[str, str] | None = None
 ) -> ServeProcess:
     """Start ``pochta serve DATABASE --smtp 127.0.0.1:0 --listen 127.0.0.1:0 ARGS...``.
 
@@ -131,12 +135,13 @@ def launch_serve(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
     """Start ``pochta serve`` processes on free ports; each is killed when the test ends.
 
     Call it as ``launch_serve(*args, database=path)``; the database defaults to
-    ``tmp_path / "mail.db"`` (``None``: give none, e.g. with ``--temp``).
+    ``tmp_path / "mail.db"`` (``None``: give none, e.g. with ``--temp``; a
+    ``postgresql://`` URL for a PostgreSQL store).
     """
     started: list[ServeProcess] = []
 
     def launch(
-        *args: str, database: Path | None = tmp_path / "mail.db", **kwargs: object
+        *args: str, database: Path | str | None = tmp_path / "mail.db", **kwargs: object
     ) -> ServeProcess:
         served = start_serve(database, *args, **kwargs)  # type: ignore[arg-type]
         started.append(served)
@@ -155,10 +160,18 @@ def serve_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServePro
     served.stop()
 
 
+@pytest.fixture(scope="session", params=KIND_NAMES)
+def store_kind(request: pytest.FixtureRequest) -> StoreKind:
+    """Each kind of store: an SQLite file, then a PostgreSQL database."""
+    if request.param == "postgresql":
+        return PostgresKind(request.getfixturevalue("postgres_cluster"))
+    return SQLiteKind()
+
+
 @pytest.fixture
-def api_store(tmp_path: Path) -> Iterator[Store]:
-    """A real store in ``tmp_path``, closed after the test."""
-    store = open_store(tmp_path / "mail.db")
+def api_store(store_kind: StoreKind, tmp_path: Path) -> Iterator[Store]:
+    """A real, empty store of each kind, closed after the test."""
+    store = open_store(store_kind.location(tmp_path))
     yield store
     store.close()
 

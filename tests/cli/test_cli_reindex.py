@@ -49,6 +49,7 @@ def test_reindex_while_pochta_serve_runs(launch_serve: Callable[..., ServeProces
         for n in range(3):
             client.sendmail("a@b.c", ["d@e.f"], b"Subject: pear %d\r\n\r\nripe fruit\r\n" % n)
     server.get("/api/v1/wait", params={"query": "ripe", "timeout": "10"})
+    assert isinstance(server.database, Path)
     break_the_index(server.database)
     assert server.get("/api/v1/search", params={"query": "ripe"}).status_code >= 500
     result = CliRunner().invoke(main, ["reindex", str(server.database)])

@@ -202,7 +202,7 @@ def test_temp_store_is_deleted_on_exit(launch_serve: Callable[..., ServeProcess]
     server = launch_serve("--temp", database=None)
     database = server.database
     send(server, "temporary")
-    assert database.exists()
+    assert isinstance(database, Path) and database.exists()
     assert server.stop() == 0
     assert not database.exists()
 

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from pochta.exceptions import QueryError
 from pochta.store import Envelope, Store, open_store
-from tests.store.conftest import StoreKind, StoreOpener
+from tests.kind import StoreKind
+from tests.store.conftest import StoreOpener
 
 ENVELOPE = Envelope("app@example.com", ("user@example.com",))
 PDF = (

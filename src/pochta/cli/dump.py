@@ -99,7 +99,9 @@ class _Tally:
     gone: int = 0
 
 
-def _store_messages(database: Path, query: str) -> Iterator[tuple[Found, Iterable[bytes] | None]]:
+def _store_messages(
+    database: Path | str, query: str
+) -> Iterator[tuple[Found, Iterable[bytes] | None]]:
     from pochta.exceptions import MessageNotFound
 
     with existing_store(database) as store:
@@ -145,7 +147,7 @@ def _all_ids(store: Store) -> list[str]:
 )
 @database_option
 def dump(
-    folder: Path, query: tuple[str, ...], style: str, url: str | None, database: Path
+    folder: Path, query: tuple[str, ...], style: str, url: str | None, database: Path | str
 ) -> None:
     """Write every stored message, or those QUERY finds, into DIR as .eml files.
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from pochta.cli.option import LOCATION
 from pochta.config import DEFAULT_DATABASE, parse_size
 from pochta.exceptions import ConfigurationError, PochtaError
 
@@ -25,13 +26,14 @@ PROGRESS_FROM = 8 * 1024 * 1024  # bytes: smaller imports (under 50 inputs) show
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...", type=Path)
 @click.option(
     "--database",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="PATH",
+    type=LOCATION,
+    metavar="PATH|URL",
     default=str(DEFAULT_DATABASE),
     show_default=True,
     envvar="POCHTA_DATABASE",
     show_envvar=True,
-    help="The store to import into (a running pochta serve shows the messages live).",
+    help="The store to import into: a file or a postgresql:// URL (a running pochta serve "
+    "shows the messages live).",
 )
 @click.option(
     "--max-message-size",
@@ -40,7 +42,7 @@ PROGRESS_FROM = 8 * 1024 * 1024  # bytes: smaller imports (under 50 inputs) show
     metavar="SIZE",
     help="Skip messages larger than this (bytes, or with K, M or G).",
 )
-def import_(paths: tuple[Path, ...], database: Path, max_message_size: str) -> None:
+def import_(paths: tuple[Path, ...], database: Path | str, max_message_size: str) -> None:
     """Import mail from files: .eml files, mbox, Maildir, and file-backend logs.
 
     Each PATH is a file or a folder (walked recursively; names starting with
@@ -70,7 +72,7 @@ def import_(paths: tuple[Path, ...], database: Path, max_message_size: str) -> N
         except PochtaError as error:
             click.echo(f"pochta import: {error}", err=True)
             sys.exit(1)
-    for line in report_lines(report, database):
+    for line in report_lines(report, store.location):
         click.echo(line)
     sys.exit(1 if report.missing or not report.total else 0)
 

@@ -2,7 +2,8 @@
 
 A field's flag, environment variable, metavar, default and help all come from
 its declaration in :mod:`pochta.config`; nothing here names a setting except
-the three whose shape is not one value (``allowed_host``, ``watch`` and flags).
+the ones whose shape is not one value (``allowed_host``, ``watch``, those given
+once per value and flags).
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from typing import Any, TypeVar
 import click
 
 from pochta.config import Settings, envvar_of, flag_of, parse_setting
+from pochta.config.value import parse_location
 from pochta.exceptions import ConfigurationError
+from pochta.store.mailbox import MailboxGrant, MailboxRule
 
-__all__ = ["serve_options", "settings_from_options"]
+__all__ = ["LOCATION", "serve_options", "settings_from_options"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,6 +42,16 @@ class _SettingType(click.ParamType):  # type: ignore[type-arg]  # generic from c
             self.fail(str(error), param, ctx)
 
 
+#: Settings given once per value (``--mailbox-rule A --mailbox-rule B``): click type name, parser.
+_SEVERAL: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "mailbox_rule": ("rule", MailboxRule.parse),
+    "ui_mailbox": ("grant", MailboxGrant.parse),
+}
+
+#: The click type of every ``--database`` (and ``pochta serve``'s DATABASE): a file or a URL.
+LOCATION = _SettingType("location", lambda text: parse_location(text, name="--database"))
+
+
 def _option(spec: dataclasses.Field[Any]) -> Callable[[F], F]:
     meta = spec.metadata
     common: dict[str, Any] = {
@@ -51,6 +64,15 @@ def _option(spec: dataclasses.Field[Any]) -> Callable[[F], F]:
         return click.option(flag_of(spec.name), is_flag=True, **common)
     if spec.name == "allowed_host":
         return click.option(flag_of(spec.name), multiple=True, metavar="NAME", **common)
+    if spec.name in _SEVERAL:  # POCHTA_MAILBOX_RULE and the like take several, space-separated
+        name, parse = _SEVERAL[spec.name]
+        return click.option(
+            flag_of(spec.name),
+            multiple=True,
+            type=_SettingType(name, parse),
+            metavar=meta["metavar"],
+            **common,
+        )
     if spec.name == "watch":  # POCHTA_WATCH takes several folders separated by os.pathsep
         folder = click.Path(file_okay=False, path_type=Path)
         return click.option(

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from pochta.cli.option import LOCATION
 from pochta.config import DEFAULT_DATABASE
 from pochta.exceptions import PochtaError
 from pochta.store import Address, Store, Summary, open_store
@@ -26,22 +27,22 @@ VIEWS = ("summary", "text", "html", "headers", "raw", "links", "json")
 
 database_option = click.option(
     "--database",
-    type=Path,
-    default=DEFAULT_DATABASE,
+    type=LOCATION,
+    default=str(DEFAULT_DATABASE),
     show_default=True,
     envvar="POCHTA_DATABASE",
-    help="The store to read (env POCHTA_DATABASE).",
+    help="The store to read: a file, or a postgresql:// URL (env POCHTA_DATABASE).",
 )
-"""The ``--database`` option of every command that reads a store file."""
+"""The ``--database`` option of every command that reads a store (a file or a URL)."""
 
 
 @contextmanager
-def existing_store(database: Path, *, read_only: bool = True) -> Iterator[Store]:
+def existing_store(database: Path | str, *, read_only: bool = True) -> Iterator[Store]:
     """Open the store at ``database`` for a command, or fail with what to do (no new file).
 
     Commands that only read open it ``read_only`` (it may lie where nothing can be written).
     """
-    if not database.is_file():
+    if isinstance(database, Path) and not database.is_file():
         raise click.ClickException(
             f"no store at '{database}'; start `pochta serve` there first, or give --database"
         )
@@ -78,7 +79,7 @@ def _line(summary: Summary) -> str:
     help="How many messages to print at most.",
 )
 @database_option
-def ls(query: tuple[str, ...], limit: int, database: Path) -> None:
+def ls(query: tuple[str, ...], limit: int, database: Path | str) -> None:
     """List stored messages, newest first; unread ones are marked with *.
 
     QUERY is optional search text in the inbox's language, for example
@@ -111,7 +112,7 @@ def ls(query: tuple[str, ...], limit: int, database: Path) -> None:
     "source, the links, or the parsed message as JSON.",
 )
 @database_option
-def show(message_id: str, view: str, database: Path) -> None:
+def show(message_id: str, view: str, database: Path | str) -> None:
     """Print one stored message; ID may be `latest`."""
     with existing_store(database) as store:
         try:

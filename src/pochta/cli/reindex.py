@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from pochta.cli.option import LOCATION
 from pochta.cli.read import database_option, existing_store
 from pochta.exceptions import PochtaError
 
@@ -13,14 +14,9 @@ __all__ = ["reindex"]
 
 
 @click.command()
-@click.argument(
-    "database_file",
-    metavar="[DATABASE]",
-    required=False,
-    type=click.Path(dir_okay=False, path_type=Path),
-)
+@click.argument("database_file", metavar="[DATABASE]", required=False, type=LOCATION)
 @database_option
-def reindex(database_file: Path | None, database: Path) -> None:
+def reindex(database_file: Path | str | None, database: Path | str) -> None:
     """Rebuild every message's summary and the search index from its stored bytes.
 
     For a store whose search misses messages it should find, or whose

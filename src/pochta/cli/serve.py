@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from pochta.cli.option import serve_options, settings_from_options
+from pochta.cli.option import LOCATION, serve_options, settings_from_options
 from pochta.exceptions import ConfigurationError, PochtaError
 
 if TYPE_CHECKING:
@@ -22,18 +22,15 @@ __all__ = ["serve"]
 
 
 @click.command()
-@click.argument(
-    "database_file",
-    metavar="[DATABASE]",
-    required=False,
-    type=click.Path(dir_okay=False, path_type=Path),
-)
+@click.argument("database_file", metavar="[DATABASE]", required=False, type=LOCATION)
 @serve_options
-def serve(database_file: Path | None, **values: Any) -> None:
+def serve(database_file: Path | str | None, **values: Any) -> None:
     """Catch mail: an SMTP server and the JSON API / inbox, until Ctrl-C.
 
     Every message sent to the SMTP address is kept in DATABASE (default
-    .pochta/mail.db in this folder; add .pochta/ to .gitignore). Each option
+    .pochta/mail.db in this folder; add .pochta/ to .gitignore), or in the
+    PostgreSQL database of a postgresql:// URL, which several pochta serve
+    can share (docs/team.md). Each option
     can also be set by the environment variable shown; an option on the
     command line wins over the variable, and DATABASE over --database.
 

@@ -28,6 +28,7 @@ from pochta.config.value import (
     parse_durability,
     parse_duration,
     parse_host_port,
+    parse_location,
     parse_path,
     parse_prometheus,
     parse_regex,
@@ -38,6 +39,7 @@ from pochta.config.value import (
     parse_webroot,
 )
 from pochta.exceptions import ConfigurationError
+from pochta.store.mailbox import MailboxGrant, MailboxRule, Routing
 
 __all__ = ["DEFAULT_DATABASE", "Settings", "envvar_of", "flag_of", "parse_setting"]
 
@@ -88,10 +90,11 @@ class Settings:
         shown="127.0.0.1:8025",
         metavar="HOST:PORT",
     )
-    database: Path = setting(
+    database: Path | str = setting(
         DEFAULT_DATABASE,
-        "SQLite file that keeps the mail; made with its folder if missing.",
-        parse=parse_path,
+        "SQLite file that keeps the mail (made with its folder if missing), or a "
+        "postgresql://user@host/db URL that several catchers share.",
+        parse=parse_location,
         shown=str(DEFAULT_DATABASE),
         metavar="PATH",
     )
@@ -250,6 +253,12 @@ class Settings:
         None, "PEM certificate: serve the inbox and API over HTTPS only.", parse=parse_path
     )
     ui_tls_key: Path | None = setting(None, "PEM private key of --ui-tls-cert.", parse=parse_path)
+    ui_mailbox: tuple[MailboxGrant, ...] = setting(
+        (),
+        "The mailboxes an inbox login may open: LOGIN=NAME[,NAME] (repeat; '*={login}': "
+        "each login its own); other logins open all.",
+        metavar="LOGIN=NAMES",
+    )
     send_api_auth_file: Path | None = setting(
         None, "htpasswd file whose users alone may POST /api/v1/send.", parse=parse_path
     )
@@ -320,6 +329,17 @@ class Settings:
         None, "Mailpit's tags YAML (filters: - match: ... tags: ...).", parse=parse_path,
         metavar="FILE",
     )  # fmt: skip
+    # Mailboxes (docs/team.md): which one each message lands in.
+    mailbox_rule: tuple[MailboxRule, ...] = setting(
+        (),
+        "Put mail to recipients matching PATTERN in mailbox NAME ({plus}: the plus tag, "
+        "{local}: the local part); repeat, first match wins.",
+        metavar="PATTERN=NAME",
+    )
+    mailbox_login: bool = setting(
+        False,
+        "Put each message in the mailbox named after the SMTP login that sent it.",
+    )
 
     def __post_init__(self) -> None:
         counts = ("smtp_max_recipients", "smtp_max_connections", "smtp_max_bad_commands")
@@ -366,6 +386,15 @@ class Settings:
                 raise ConfigurationError(
                     f"--watch {folder} is a file; give the folder EMAIL_FILE_PATH names"
                 )
+        if self.ui_mailbox and self.ui_auth_file is None:
+            raise ConfigurationError(
+                "--ui-mailbox limits the logins of --ui-auth-file; give --ui-auth-file too"
+            )
+        if self.mailbox_login and not (self.smtp_auth_file or self.smtp_auth_accept_any):
+            raise ConfigurationError(
+                "--mailbox-login needs SMTP logins; give --smtp-auth-file or "
+                "--smtp-auth-accept-any too"
+            )
         for name in ("smtp_relay_matching", "smtp_allowed_recipients"):
             parse_regex(getattr(self, name), name=flag_of(name))
         parse_url(self.webhook_url, name="--webhook-url")
@@ -374,6 +403,11 @@ class Settings:
                 raise ConfigurationError(
                     f"--allowed-host {host!r} is not a host name; give e.g. mail.test"
                 )
+
+    @property
+    def routing(self) -> Routing:
+        """Return how messages are put in mailboxes (``--mailbox-rule``, ``--mailbox-login``)."""
+        return Routing(self.mailbox_rule, by_login=self.mailbox_login)
 
     @property
     def smtp_auth_required(self) -> bool:

@@ -23,6 +23,7 @@ __all__ = [
     "parse_durability",
     "parse_duration",
     "parse_host_port",
+    "parse_location",
     "parse_path",
     "parse_prometheus",
     "parse_regex",
@@ -124,6 +125,23 @@ def parse_count(text: str, *, name: str = "count") -> int:
 def parse_path(text: str, *, name: str = "path") -> Path:
     """Read a path (any text is one)."""
     return Path(text)
+
+
+def parse_location(text: str, *, name: str = "location") -> Path | str:
+    """Read where a store lives: a file path (``~`` expanded), or a ``postgresql://`` URL.
+
+    A URL is kept as written (its password too: it is needed to connect);
+    another scheme is refused with the two choices.
+    """
+    scheme = re.match(r"([a-z][a-z0-9+.-]*)://", text.strip(), re.IGNORECASE)
+    if scheme is None:
+        return parse_path(text, name=name)
+    if scheme.group(1).lower() not in ("postgresql", "postgres"):
+        raise ConfigurationError(
+            f"{name} {scheme.group(0)}... is not a store location; give a file path such as "
+            ".pochta/mail.db, or a postgresql://user@host/database URL"
+        )
+    return text.strip()
 
 
 def parse_text(text: str, *, name: str = "text") -> str:

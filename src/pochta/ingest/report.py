@@ -9,7 +9,7 @@ from pochta.ingest.plan import FORMAT_NAMES, ImportReport
 __all__ = ["report_lines"]
 
 
-def report_lines(report: ImportReport, database: Path) -> list[str]:
+def report_lines(report: ImportReport, database: Path | str) -> list[str]:
     """Return the summary of ``report`` as lines of text, the first one the total.
 
     ::

@@ -40,7 +40,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from pochta.config import HostPort, Settings
+from pochta.config import DEFAULT_DATABASE, HostPort, Settings
 from pochta.exceptions import ConfigurationError, ServeError
 from pochta.server.api.feature import Features
 from pochta.server.api.login import Access, access_from
@@ -55,6 +55,8 @@ from pochta.server.smtp.server import SMTPServer
 from pochta.server.stats import RuntimeStats, count_ignored
 from pochta.server.tls import ui_tls_files
 from pochta.store import Store, open_store
+from pochta.store.mailbox import MailboxGrants
+from pochta.store.postgres.connection import is_postgres_url
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -170,10 +172,22 @@ class Catcher:
             await asyncio.to_thread(self.store.close)
 
 
+def state_folder(database: Path | str) -> Path:
+    """Return where a catcher keeps its own files (a self-signed certificate, --watch's state).
+
+    Beside an SQLite file; for a PostgreSQL store, ``.pochta/`` in this folder.
+    """
+    if isinstance(database, str) and is_postgres_url(database):
+        folder = DEFAULT_DATABASE.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    return Path(database).parent
+
+
 async def start(
-    settings: Settings, *, database: Path, prune_interval: float = PRUNE_INTERVAL
+    settings: Settings, *, database: Path | str, prune_interval: float = PRUNE_INTERVAL
 ) -> Catcher:
-    """Start SMTP and HTTP on this loop around the store at ``database``.
+    """Start SMTP and HTTP on this loop around the store at ``database`` (a file or a URL).
 
     Returns once both answer; the HTTP API may still be loading
     (:meth:`Catcher.loaded`), its requests held until it is. Raises
@@ -187,6 +201,7 @@ async def start(
             settings.ui_auth_file,
             settings.send_api_auth_file,
             send_accept_any=settings.send_api_auth_accept_any,
+            mailboxes=MailboxGrants(settings.ui_mailbox),
         )
         tls = ui_tls_files(settings.ui_tls_cert, settings.ui_tls_key)
     except ConfigurationError as error:
@@ -215,7 +230,7 @@ async def start(
         smtp = await start_smtp(
             store,
             settings,
-            state_dir=database.parent,
+            state_dir=state_folder(database),
             deliver=adeliver,
             chaos=chaos,
             on_rejected=stats.rejected,
@@ -231,7 +246,7 @@ async def start(
         if settings.pop3_address is not None:
             from pochta.server.pop3.launch import start_pop3  # only with --pop3
 
-            pop3 = await start_pop3(store, settings, state_dir=database.parent)
+            pop3 = await start_pop3(store, settings, state_dir=state_folder(database))
     except BaseException:
         sock.close()
         await smtp.aclose(grace=0)
@@ -269,7 +284,10 @@ async def start(
         if settings.watch:
             from pochta.ingest.watch import Watcher, state_path  # only with --watch
 
-            catcher.watcher = Watcher(store, settings.watch, state_file=state_path(database))
+            # A PostgreSQL store's catchers remember --watch's imports in .pochta/.
+            watched = Path(database) if isinstance(database, Path) else None
+            state = state_path(watched or state_folder(database) / "postgresql")
+            catcher.watcher = Watcher(store, settings.watch, state_file=state)
             catcher.watcher.start()
         catcher.webroot = settings.webroot if settings.webroot != "/" else ""
         if metrics is not None and isinstance(settings.enable_prometheus, HostPort):
@@ -324,7 +342,7 @@ def _pop3_address(pop3: POP3Server | None) -> HostPort | None:
 
 
 @contextlib.contextmanager
-def _database(settings: Settings) -> Iterator[Path]:
+def _database(settings: Settings) -> Iterator[Path | str]:
     if not settings.temp:
         yield settings.database
         return

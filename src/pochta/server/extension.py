@@ -68,6 +68,7 @@ def _pipeline(store: Store, settings: Settings, environ: Mapping[str, str]) -> P
         relay_matching=re.compile(matching) if matching else None,
         forward=forward,
         ignore_duplicate_ids=settings.ignore_duplicate_ids,
+        routing=settings.routing,
     )
 
 

@@ -21,13 +21,14 @@ import email.policy
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pochta.exceptions import RelayError
 from pochta.message.envelope import Envelope
 from pochta.server.relay.client import send_upstream
 from pochta.server.relay.config import ForwardConfig, RelayConfig, Upstream
 from pochta.store import Store
+from pochta.store.mailbox import Routing
 from pochta.store.query import Query, Term
 
 __all__ = ["Pipeline"]
@@ -47,6 +48,7 @@ class Pipeline:
     relay_matching: re.Pattern[str] | None = None
     forward: ForwardConfig | None = None
     ignore_duplicate_ids: bool = False
+    routing: Routing = field(default_factory=Routing)
 
     @property
     def sends(self) -> bool:
@@ -54,31 +56,40 @@ class Pipeline:
         auto = self.relay is not None and (self.relay_all or self.relay_matching is not None)
         return auto or self.forward is not None
 
+    def mailbox_store(self, envelope: Envelope, mailbox: str | None = None) -> Store:
+        """Return the store of ``mailbox``, or of the mailbox :attr:`routing` chooses."""
+        return self.store.mailbox(mailbox or self.routing.mailbox_for(envelope))
+
     async def adeliver(self, raw: bytes, envelope: Envelope) -> str:
         """Store ``raw`` from the event loop; return its id ("" for an ignored duplicate)."""
-        if self.ignore_duplicate_ids and await asyncio.to_thread(self._duplicate, raw):
+        store = self.mailbox_store(envelope)
+        if self.ignore_duplicate_ids and await asyncio.to_thread(self._duplicate, store, raw):
             return ""
         if self.sends:
             await asyncio.to_thread(self._send_on, raw, envelope)
-        message_id = await self.store.aadd(raw, envelope)
+        message_id = await store.aadd(raw, envelope)
         _log_stored(message_id, raw, envelope)
         return message_id
 
-    def deliver(self, raw: bytes, envelope: Envelope) -> str:
-        """Store ``raw`` from a worker thread (``POST /api/v1/send``); "" for a duplicate."""
-        if self.ignore_duplicate_ids and self._duplicate(raw):
+    def deliver(self, raw: bytes, envelope: Envelope, *, mailbox: str | None = None) -> str:
+        """Store ``raw`` from a worker thread (``POST /api/v1/send``); "" for a duplicate.
+
+        ``mailbox`` (the one whose URL was posted to) overrides :attr:`routing`.
+        """
+        store = self.mailbox_store(envelope, mailbox)
+        if self.ignore_duplicate_ids and self._duplicate(store, raw):
             return ""
         if self.sends:
             self._send_on(raw, envelope)
-        return self.store.add(raw, envelope)
+        return store.add(raw, envelope)
 
-    def _duplicate(self, raw: bytes) -> bool:
+    def _duplicate(self, store: Store, raw: bytes) -> bool:
         head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
         value = _HEADERS.parsebytes(head).get("Message-ID")
         message_id = " ".join(str(value or "").split()).strip("<>").strip()
         if not message_id:
             return False
-        if not self.store.search_ids(Query((Term("message-id", message_id),))):
+        if not store.search_ids(Query((Term("message-id", message_id),))):
             return False
         logger.info("ignored a message with the duplicate Message-ID <%s>", message_id)
         return True

@@ -20,12 +20,14 @@ from pochta.config import Settings
 from pochta.server.api.chaos import router as chaos_router
 from pochta.server.api.check import router as check_router
 from pochta.server.api.error import install_error_handlers
-from pochta.server.api.event import EventHub
+from pochta.server.api.event import EventHubs
 from pochta.server.api.event import router as events_router
 from pochta.server.api.feature import Features
 from pochta.server.api.health import router as health_router
 from pochta.server.api.info import router as info_router
 from pochta.server.api.login import Access, Login
+from pochta.server.api.mailbox import MailboxPrefix
+from pochta.server.api.mailbox import router as mailbox_router
 from pochta.server.api.message import router as messages_router
 from pochta.server.api.model import describe_errors_as_400
 from pochta.server.api.release import router as release_router
@@ -44,6 +46,7 @@ from pochta.server.smtp.chaos import Chaos
 from pochta.server.stats import RuntimeStats
 from pochta.server.web import router as web_router
 from pochta.store import Store
+from pochta.store.mailbox import MailboxGrants
 
 __all__ = ["ROUTERS", "app_for", "create_app"]
 
@@ -57,6 +60,7 @@ ROUTERS = (
     info_router,
     check_router,
     metrics_router,
+    mailbox_router,
     send_router,
     view_router,
     events_router,
@@ -102,8 +106,9 @@ def create_app(
     app.state.send_limit = send_limit
     app.state.features = features or Features()
     app.state.chaos = chaos or Chaos()  # /api/v1/chaos: off unless the SMTP server shares one
-    app.state.events = EventHub(store, stats=stats)
+    app.state.events = EventHubs(store, stats=stats)
     app.state.checks = checks or Checks()
+    app.state.grants = access.mailboxes if access is not None else MailboxGrants()
     app.state.metrics = metrics if metrics_route else None
     install_error_handlers(app)
     for router in ROUTERS:
@@ -119,6 +124,8 @@ def create_app(
     )
     if metrics is not None:
         app.add_middleware(RequestTimer, metrics=metrics)
+    # /mailbox/NAME/... is the app again, for mailbox NAME (inside --webroot's prefix).
+    app.add_middleware(MailboxPrefix)
     if webroot != "/":
         app.add_middleware(WebRoot, root=webroot)
     return app

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pochta.message.envelope import Envelope
 
@@ -45,9 +46,9 @@ class RuntimeStats:
 
 def count_ignored(
     adeliver: Callable[[bytes, Envelope], Awaitable[str]],
-    deliver: Callable[[bytes, Envelope], str],
+    deliver: Callable[..., str],
     stats: RuntimeStats,
-) -> tuple[Callable[[bytes, Envelope], Awaitable[str]], Callable[[bytes, Envelope], str]]:
+) -> tuple[Callable[[bytes, Envelope], Awaitable[str]], Callable[..., str]]:
     """Wrap the SMTP and API deliveries so each ignored duplicate (id "") is counted."""
 
     async def acounted(raw: bytes, envelope: Envelope) -> str:
@@ -56,8 +57,8 @@ def count_ignored(
             stats.ignored()
         return message_id
 
-    def counted(raw: bytes, envelope: Envelope) -> str:
-        message_id = deliver(raw, envelope)
+    def counted(raw: bytes, envelope: Envelope, **options: Any) -> str:
+        message_id = deliver(raw, envelope, **options)
         if not message_id:
             stats.ignored()
         return message_id

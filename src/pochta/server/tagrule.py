@@ -115,7 +115,8 @@ class TagRules:
         self._unsubscribe = store.subscribe(self._heard)
 
     def _heard(self, event: StoreEvent) -> None:
-        if event.kind == "new" and event.summary is not None:
+        # Another catcher sharing the store applies its rules to its own messages.
+        if event.kind == "new" and event.summary is not None and not event.remote:
             try:
                 self._queue.put_nowait(event.summary)
             except queue.Full:

@@ -120,7 +120,8 @@ class Webhook:
             self._unsubscribe = store.subscribe(self._heard)
 
     def _heard(self, event: StoreEvent) -> None:
-        if event.kind == "new" and event.summary is not None:
+        # Another catcher sharing the store calls the webhook of its own messages.
+        if event.kind == "new" and event.summary is not None and not event.remote:
             self.offer(event.summary)
 
     def offer(self, summary: Summary) -> bool:

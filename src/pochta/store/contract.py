@@ -22,6 +22,10 @@ each one through one fixture):
   the store committed.
 - Errors are :mod:`pochta.exceptions`' ``StoreError`` family; a failed
   write leaves nothing half-written.
+- Every message is in one mailbox; the store object :func:`open_store`
+  returns spans them all (its adds go to the default mailbox), and
+  ``mailbox(name)`` is the same store limited to one. Events name the
+  mailbox of their messages (None: every mailbox).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import Protocol, Self
 
 from pochta.message.envelope import Envelope
 from pochta.message.record import ParsedMessage, Part
+from pochta.store.mailbox import MailboxCount
 from pochta.store.query import Query
 from pochta.store.record import MessagePage, SearchPage, StoreEvent, StoreInfo, Summary
 
@@ -50,6 +55,24 @@ class Store(Protocol):
     @property
     def location(self) -> str:
         """Where the store lives, for people: a file path, or a URL without its password."""
+        ...
+
+    @property
+    def mailbox_name(self) -> str | None:
+        """The mailbox this store object is limited to (see :meth:`mailbox`); None: all."""
+        ...
+
+    def mailbox(self, name: str) -> Store:
+        """Return this store limited to mailbox ``name`` (:mod:`pochta.store.mailbox`).
+
+        The view reads, searches, changes, counts and announces only that
+        mailbox's messages, and adds new ones there; closing it closes
+        nothing. ConfigurationError for a name that cannot be a mailbox's.
+        """
+        ...
+
+    def mailboxes(self) -> list[MailboxCount]:
+        """Return every mailbox that holds or held messages, the default one first."""
         ...
 
     def __enter__(self) -> Self: ...

@@ -1,8 +1,8 @@
 """Where a store lives, and :func:`open_store`, which opens the right kind for it.
 
-A location is a file path (the embedded SQLite store, the default). A URL
-(``scheme://...``) names a store server; none is built in yet, so one is
-refused with the choices there are.
+A location is a file path (the embedded SQLite store, the default) or a
+``postgresql://`` URL (the team store, :mod:`pochta.store.postgres`: several
+catchers on one database). Any other URL is refused with the choices.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from datetime import timedelta
 from pochta.exceptions import ConfigurationError
 from pochta.store.contract import Store
 from pochta.store.limit import Limits
+from pochta.store.postgres.connection import redact
 from pochta.store.sqlite.store import SQLiteStore
 
 __all__ = ["open_store"]
@@ -41,9 +42,14 @@ def open_store(
     also announces to subscribers the messages other processes add.
     ``read_only`` opens an existing store only to read it, writing nothing
     (it works in a read-only folder or volume); every change raises StoreError.
-    Raises StoreFormatError for a file that is not a pochta store (or comes
-    from a newer pochta), StoreError when the location cannot be created or
-    written, ConfigurationError for a limit or location that makes no sense::
+    For a ``postgresql://`` URL the database must exist; its schema is made
+    or brought up to date (unless ``read_only``), ``durability`` is
+    PostgreSQL's own (its ``synchronous_commit``), and ``follow`` also
+    announces what the other catchers on that database change. Raises
+    StoreFormatError for a file that is not a pochta store (or comes from a
+    newer pochta), StoreError (StoreUnavailableError: PostgreSQL is not
+    answering) when the location cannot be created or written,
+    ConfigurationError for a limit or location that makes no sense::
 
         store = open_store("~/.pochta/mail.db", max_messages=500)
         message_id = store.add(raw_bytes, Envelope("a@example.com", ("b@example.com",)))
@@ -53,9 +59,15 @@ def open_store(
     text = os.fspath(location)
     scheme = _URL.match(text)
     if scheme is not None:
+        if scheme.group(1).lower() in ("postgresql", "postgres"):
+            from pochta.store.postgres.store import PostgresStore
+
+            return PostgresStore(
+                text, limits=limits, durability=durability, follow=follow, read_only=read_only
+            )
         raise ConfigurationError(
-            f"store location {text!r} is a {scheme.group(1)} URL; this pochta keeps its "
-            "store in an SQLite file: give a file path such as .pochta/mail.db"
+            f"store location {redact(text)!r} is a {scheme.group(1)} URL; give a file path "
+            "such as .pochta/mail.db, or a postgresql://user@host/database URL"
         )
     return SQLiteStore(
         text, limits=limits, durability=durability, follow=follow, read_only=read_only

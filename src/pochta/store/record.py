@@ -101,10 +101,13 @@ class StoreEvent:
     ``kind`` is "new" (with ``summary``), "update" (read flags or tags changed),
     "delete", "truncate" (everything deleted; ``ids`` is empty), "prune", or
     "resync" (changes may have been missed: reload). ``mailbox`` names the
-    mailbox of every message in ``ids``; None means every mailbox.
+    mailbox of every message in ``ids``; None means every mailbox. ``remote``
+    is True for a change another catcher sharing the store made (and acts on
+    itself: its webhook, its tag rules).
     """
 
     kind: str
     ids: tuple[str, ...]
     summary: Summary | None = None
     mailbox: str | None = None
+    remote: bool = False

@@ -13,9 +13,9 @@ See docs/testing.md.
 
 from __future__ import annotations
 
-from pochta.testing.mailbox import Mailbox
+from pochta.testing.mailbox import Mailbox, PrivateMailbox
 from pochta.testing.message import Attachment, Message
 from pochta.testing.outbox import captured_mail
 from pochta.testing.server import PochtaServer
 
-__all__ = ["Attachment", "Mailbox", "Message", "PochtaServer", "captured_mail"]
+__all__ = ["Attachment", "Mailbox", "Message", "PochtaServer", "PrivateMailbox", "captured_mail"]

@@ -16,17 +16,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
 from pochta.exceptions import APIError, MailAssertionError, MessageNotFound
 from pochta.testing.message import JSON, Message
 
-__all__ = ["DEFAULT_TIMEOUT", "Mailbox"]
+__all__ = ["DEFAULT_TIMEOUT", "PRIVATE_DOMAIN", "Mailbox", "PrivateMailbox", "private_rule"]
 
 #: Seconds :meth:`Mailbox.wait_for` waits when not told.
 DEFAULT_TIMEOUT = 10.0
+#: The mail domain of private mailboxes (``.test`` is reserved: no real mail goes there).
+PRIVATE_DOMAIN = "pochta.test"
 _SHOWN = 5
 
 
@@ -56,7 +58,7 @@ class Mailbox:
     def __repr__(self) -> str:
         return f"<Mailbox {self.url}>"
 
-    def __enter__(self) -> Mailbox:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -192,3 +194,37 @@ def _line(message: Message) -> str:
     when = f"{message.created:%H:%M:%S} " if message.created else ""
     to = ", ".join(message.to + message.cc + message.bcc) or "?"
     return f"  {when}{message.subject!r} from {message.from_email or '?'} to {to}"
+
+
+def private_rule(domain: str = PRIVATE_DOMAIN) -> str:
+    """Return the ``--mailbox-rule`` that sends ``user+NAME@domain`` to mailbox NAME."""
+    return f"*+*@{domain}={{plus}}"
+
+
+class PrivateMailbox(Mailbox):
+    """A mailbox of one test's own on a shared catcher: its API at ``/mailbox/NAME/``.
+
+    Mail to :meth:`address` lands here (the catcher runs with
+    :func:`private_rule`), so :meth:`wait_for` and :meth:`messages` see this
+    test's mail only, whatever other tests or ``pytest -n`` workers send::
+
+        def test_reset(pochta_private_mailbox):
+            user = make_user(email=pochta_private_mailbox.address("ann"))
+            request_password_reset(user)
+            assert pochta_private_mailbox.wait_for(subject="Reset").link("/reset/")
+    """
+
+    def __init__(
+        self, url: str, name: str, *, domain: str = PRIVATE_DOMAIN, timeout: float = 10.0
+    ) -> None:
+        """Talk to mailbox ``name`` of the catcher whose API is at ``url``."""
+        super().__init__(f"{url.rstrip('/')}/mailbox/{name}", timeout=timeout)
+        self.name = name
+        self.domain = domain
+
+    def __repr__(self) -> str:
+        return f"<PrivateMailbox {self.name} {self.url}>"
+
+    def address(self, local: str = "user") -> str:
+        """Return an address whose mail lands in this mailbox: ``local+NAME@pochta.test``."""
+        return f"{local}+{self.name}@{self.domain}"

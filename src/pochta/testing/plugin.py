@@ -9,6 +9,9 @@ Installing pochta is enough; no ``conftest.py`` is needed. Fixtures:
 * ``pochta_server``: a real ``pochta serve`` on free ports with a temporary
   store, started once per session and emptied before each test;
 * ``pochta_mailbox``: that server's :class:`~pochta.testing.Mailbox`;
+* ``pochta_private_mailbox``: a mailbox of this test's own on the session's
+  server (:class:`~pochta.testing.PrivateMailbox`): only mail to its
+  ``address()`` lands there, whatever else runs at the same time;
 * ``pochta_catcher``: the session's server itself, never emptied by pochta.
 
 Example::
@@ -30,7 +33,7 @@ import pytest
 from pochta.testing.outbox import captured_mail, restore_mail_settings, save_mail_settings
 
 if TYPE_CHECKING:  # imported when a fixture runs, so plain pytest runs start fast
-    from pochta.testing.mailbox import Mailbox
+    from pochta.testing.mailbox import Mailbox, PrivateMailbox
     from pochta.testing.server import PochtaServer
 
 __all__ = [
@@ -38,6 +41,7 @@ __all__ = [
     "pochta_catcher",
     "pochta_mailbox",
     "pochta_outbox",
+    "pochta_private_mailbox",
     "pochta_server",
     "pytest_addoption",
     "pytest_configure",
@@ -119,3 +123,27 @@ def pochta_server(pochta_catcher: PochtaServer) -> Iterator[PochtaServer]:
 def pochta_mailbox(pochta_server: PochtaServer) -> Mailbox:
     """Return the :class:`~pochta.testing.Mailbox` of ``pochta_server`` (emptied for the test)."""
     return pochta_server.mailbox
+
+
+@pytest.fixture
+def pochta_private_mailbox(
+    request: pytest.FixtureRequest, pochta_catcher: PochtaServer
+) -> Iterator[PrivateMailbox]:
+    """Return a mailbox of this test's own on the session's server; emptied when it ends.
+
+    Send the test's mail to its ``address()``; ``wait_for`` looks only there::
+
+        def test_signup(pochta_private_mailbox):
+            sign_up(email=pochta_private_mailbox.address("ann"))
+            assert pochta_private_mailbox.wait_for(subject="Welcome").link("/confirm/")
+    """
+    import re
+    import uuid
+
+    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40]
+    mailbox = pochta_catcher.private_mailbox(f"{slug or 't'}-{uuid.uuid4().hex[:8]}")
+    try:
+        yield mailbox
+    finally:
+        mailbox.delete_all()
+        mailbox.close()

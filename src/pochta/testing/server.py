@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -29,7 +30,7 @@ from typing import IO, Any
 import pochta.mail
 from pochta.exceptions import ServeError
 from pochta.mail import settings as mail_settings
-from pochta.testing.mailbox import Mailbox
+from pochta.testing.mailbox import Mailbox, PrivateMailbox, private_rule
 
 __all__ = ["STARTUP_TIMEOUT", "PochtaServer", "ServeStartup", "read_startup"]
 
@@ -51,7 +52,7 @@ class PochtaServer:
         self.process = process
         self.smtp_host, self.smtp_port = startup.smtp
         self.url = startup.url
-        #: The store file (a temporary one unless ``database`` was given).
+        #: The store file (a temporary one unless ``database`` was given), or its URL.
         self.database = startup.database
         self.mailbox = Mailbox(startup.url)
         self._log = log
@@ -64,7 +65,8 @@ class PochtaServer:
         """Start ``pochta serve`` on free 127.0.0.1 ports and wait until it answers.
 
         The store is temporary (``--temp``) unless ``database`` names a file;
-        ``args`` are more ``pochta serve`` options (``"--max", "100"``);
+        ``args`` are more ``pochta serve`` options (``"--max", "100"``); mail
+        to ``user+NAME@pochta.test`` goes to mailbox NAME (:meth:`private_mailbox`);
         ``POCHTA_*`` environment variables are not passed on. Raises
         :class:`~pochta.exceptions.ServeError` with the server's own error
         output if it does not start within :data:`STARTUP_TIMEOUT` seconds.
@@ -72,6 +74,8 @@ class PochtaServer:
         store = [os.fspath(database)] if database is not None else ["--temp"]
         command = [sys.executable, "-m", "pochta", "serve", *store]
         command += ["--smtp", "127.0.0.1:0", "--listen", "127.0.0.1:0", *args]
+        # After the caller's own rules: user+NAME@pochta.test goes to private mailbox NAME.
+        command += ["--mailbox-rule", private_rule()]
         log = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # noqa: SIM115 (closed by stop())
         # POCHTA_* variables meant for a developer's own catcher (an auth file, a
         # database) must not change the one tests get; options come through ``args``.
@@ -86,6 +90,14 @@ class PochtaServer:
             log.close()
             raise ServeError(f"{error}: {output or 'no error output'}") from None
         return cls(process, startup, log)
+
+    def private_mailbox(self, name: str = "") -> PrivateMailbox:
+        """Return a mailbox of this server's that only mail to its ``address()`` reaches.
+
+        ``name`` defaults to a new random one, so tests running at once (also
+        under ``pytest -n``) never see each other's mail.
+        """
+        return PrivateMailbox(self.url, name or f"t-{uuid.uuid4().hex[:16]}")
 
     @property
     def email_settings(self) -> dict[str, Any]:
@@ -186,7 +198,8 @@ class ServeStartup:
 
     smtp: tuple[str, int]
     url: str
-    database: Path
+    database: Path | str
+    """The store: its file, or its ``postgresql://`` URL (without a password)."""
     pop3: tuple[str, int] | None = None
     """The POP3 address, when ``pochta serve`` was started with ``--pop3``."""
 
@@ -204,7 +217,7 @@ def read_startup(process: subprocess.Popen[str]) -> ServeStartup:
     smtp: tuple[str, int] | None = None
     pop3: tuple[str, int] | None = None
     url = ""
-    database: Path | None = None
+    database: Path | str | None = None
     while smtp is None or not url or database is None:
         try:
             line = lines.get(timeout=STARTUP_TIMEOUT)
@@ -220,7 +233,8 @@ def read_startup(process: subprocess.Popen[str]) -> ServeStartup:
             root = (match["path"] or "").rstrip("/")
             url = f"{match['scheme']}://{match['host']}:{match['port']}{root}"
         elif line.startswith("Store "):
-            database = Path(line.removeprefix("Store ").strip())
+            where = line.removeprefix("Store ").strip()
+            database = where if "://" in where else Path(where)
     return ServeStartup(smtp, url, database, pop3)
 
 

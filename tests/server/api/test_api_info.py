@@ -45,7 +45,8 @@ async def test_info_counts_the_store(api_client: httpx.AsyncClient, api_store: S
         "Unread": 1,
         "Tags": {"a": 1, "b": 2},
     }
-    assert info["DatabaseSize"] >= Path(api_store.location).stat().st_size > 0
+    on_disk = Path(api_store.location).stat().st_size if Path(api_store.location).is_file() else 1
+    assert info["DatabaseSize"] >= on_disk > 0  # the file, or the PostgreSQL database
     assert runtime["Memory"] > 1024 * 1024 and runtime["Uptime"] >= 0
     assert runtime["MessagesDeleted"] == runtime["SMTPAccepted"] == 0
 

@@ -174,7 +174,7 @@ MAILPIT_PATHS = [
     "/view/{ID}.html",
     "/view/{ID}.txt",
 ]
-POCHTA_PATHS = ["/api/v1/chaos/rules", "/livez", "/readyz"]
+POCHTA_PATHS = ["/api/v1/chaos/rules", "/livez", "/readyz", "/api/v1/mailboxes"]
 
 
 async def test_openapi_lists_the_mailpit_routes(api_client: httpx.AsyncClient) -> None:

@@ -47,9 +47,10 @@ def message(subject: str) -> bytes:
 
 @pytest.fixture
 def pair(postgres_url: str) -> Iterator[tuple[PostgresStore, PostgresStore]]:
-    with PostgresStore(postgres_url, follow=True) as one, PostgresStore(
-        postgres_url, follow=True
-    ) as two:
+    with (
+        PostgresStore(postgres_url, follow=True) as one,
+        PostgresStore(postgres_url, follow=True) as two,
+    ):
         yield one, two
 
 

@@ -1,4 +1,4 @@
-"""Folding the words of the PostgreSQL store's search: case in every script, accents, separators."""
+"""The words of the PostgreSQL store's search: case in every script, accents, separators."""
 
 from __future__ import annotations
 

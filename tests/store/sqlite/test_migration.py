@@ -27,7 +27,7 @@ def test_upgraded_store_is_searchable(tmp_path: Path) -> None:
         cursor = old.execute(
             "INSERT INTO message (id, created, read, size, message_id, subject, sender, summary)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            row_values(summary, 0, False)[:8],
+            row_values(summary, 0, False, "default")[:8],
         )
         old.execute("INSERT INTO message_raw VALUES (?, 0, ?)", (cursor.lastrowid, raw))
     with open_store(path) as store:

@@ -10,7 +10,8 @@ ends, the same envelope: MAIL FROM and every recipient, Bcc included), with
 ``Envelope.source`` set to ``"backend"``. A ``pochta serve`` running on the
 same file shows these messages live (it follows rows other processes add).
 
-The file comes from the ``database=`` (or ``file_path=``) argument, else the
+The store (a file, or the ``postgresql://`` URL of a team's store) comes
+from the ``database=`` (or ``file_path=``) argument, else the
 ``POCHTA_DATABASE`` setting (``pochta.mail.configure``, Django's settings or
 the environment variable), else ``.pochta/mail.db`` in the current folder:
 the file ``pochta serve`` uses by default.
@@ -31,6 +32,7 @@ from pochta.mail.backends.base import BaseEmailBackend, SendableMessage
 from pochta.mail.log import log_batch
 from pochta.mail.submission import build_submission
 from pochta.store import Envelope, Store, open_store
+from pochta.store.postgres.connection import is_postgres_url
 
 __all__ = ["DEFAULT_DATABASE", "EmailBackend", "database_setting"]
 
@@ -38,8 +40,11 @@ __all__ = ["DEFAULT_DATABASE", "EmailBackend", "database_setting"]
 DEFAULT_DATABASE = Path(".pochta") / "mail.db"
 
 
-def database_setting() -> Path:
-    """Return the ``POCHTA_DATABASE`` setting, or :data:`DEFAULT_DATABASE` when it is unset."""
+def database_setting() -> Path | str:
+    """Return the ``POCHTA_DATABASE`` setting, or :data:`DEFAULT_DATABASE` when it is unset.
+
+    A ``postgresql://`` URL (the team store several catchers share) is kept as given.
+    """
     try:
         value = settings.get_setting("POCHTA_DATABASE")
     except ConfigurationError:  # no value anywhere
@@ -50,7 +55,12 @@ def database_setting() -> Path:
         raise ConfigurationError(
             f"POCHTA_DATABASE {value!r} is not a path; give the store's file, e.g. .pochta/mail.db"
         )
-    return Path(value)
+    return _location(value)
+
+
+def _location(value: str | os.PathLike[str]) -> Path | str:
+    text = os.fspath(value)
+    return text if is_postgres_url(text) else Path(text)
 
 
 class EmailBackend(BaseEmailBackend):
@@ -85,7 +95,7 @@ class EmailBackend(BaseEmailBackend):
                 raise InvalidMailer(message, alias=self.alias)
             raise ConfigurationError(message)
         chosen = database if database is not None else file_path
-        self.database = Path(chosen) if chosen is not None else database_setting()
+        self.database = _location(chosen) if chosen is not None else database_setting()
         self.store: Store | None = None
         self._lock = threading.RLock()
 

@@ -23,12 +23,17 @@ from pydantic import BaseModel, ValidationError
 from pochta.exceptions import QueryError
 from pochta.server.api.feature import Features
 from pochta.store import Store
+from pochta.store.mailbox import DEFAULT_MAILBOX, MailboxCount, MailboxGrants
 
 __all__ = [
+    "LOGIN_KEY",
+    "MAILBOX_KEY",
     "MAX_LIMIT",
     "MAX_START",
+    "PREFIX",
     "QUERY_HELP",
     "TZ_HELP",
+    "WEBROOT_KEY",
     "FeaturesDep",
     "Limit",
     "MessageID",
@@ -39,16 +44,59 @@ __all__ = [
     "get_features",
     "get_store",
     "json_body",
+    "login_of",
+    "mailbox_of",
+    "mailbox_url",
     "matching_ids",
     "resolve",
     "search_text",
     "time_zone",
+    "visible_mailboxes",
+    "webroot_of",
 ]
 
 
+#: Where :class:`~pochta.server.api.mailbox.MailboxPrefix` notes a request's mailbox.
+MAILBOX_KEY = "pochta.mailbox"
+#: Where :class:`~pochta.server.api.login.Login` notes the inbox login of a request.
+LOGIN_KEY = "pochta.login"
+#: Where :class:`~pochta.server.api.mailbox.MailboxPrefix` keeps the root before its prefix.
+WEBROOT_KEY = "pochta.webroot"
+#: The start of every mailbox's base URL but the default one's (the root).
+PREFIX = "/mailbox/"
+
+
+def mailbox_url(name: str, webroot: str = "") -> str:
+    """Return the base URL path of mailbox ``name`` (the root for the default one)."""
+    return f"{webroot}/" if name == DEFAULT_MAILBOX else f"{webroot}{PREFIX}{name}/"
+
+
+def webroot_of(request: Request) -> str:
+    """Return the ``--webroot`` prefix a request came under, without any mailbox's."""
+    return str(request.scope.get(WEBROOT_KEY, request.scope.get("root_path", "")))
+
+
+def mailbox_of(request: Request) -> str:
+    """Return the mailbox a request is for: its ``/mailbox/NAME/`` prefix, else the default."""
+    return cast(str, request.scope.get(MAILBOX_KEY, DEFAULT_MAILBOX))
+
+
+def login_of(request: Request) -> str | None:
+    """Return the inbox login of a request (``--ui-auth-file``), or None without one."""
+    return cast("str | None", request.scope.get(LOGIN_KEY))
+
+
+def visible_mailboxes(request: Request) -> list[MailboxCount]:
+    """Return the mailboxes the request's login may open (every one without ``--ui-mailbox``)."""
+    grants = cast(MailboxGrants, getattr(request.app.state, "grants", None) or MailboxGrants())
+    found = cast(Store, request.app.state.store).mailboxes()
+    login = login_of(request)
+    return [m for m in found if grants.allows(login, m.name)]
+
+
 def get_store(request: Request) -> Store:
-    """Return the store the app was built around (FastAPI dependency)."""
-    return cast(Store, request.app.state.store)
+    """Return the store of the request's mailbox (FastAPI dependency): its view of the app's."""
+    return cast(Store, request.app.state.store).mailbox(mailbox_of(request))
 
 
 #: A route parameter that receives the app's store.

@@ -41,15 +41,19 @@ from starlette.concurrency import run_in_threadpool
 
 from pochta import __version__
 from pochta.exceptions import MessageNotFound, StoreError
+from pochta.server.api.dependency import MAILBOX_KEY
 from pochta.server.api.shape import summary_json
 from pochta.server.stats import RuntimeStats  # here too: its old home
 from pochta.store import Store, StoreEvent
+from pochta.store.mailbox import DEFAULT_MAILBOX
 
 __all__ = [
     "BULK",
+    "MAX_HUBS",
     "QUEUE_SIZE",
     "STATS_DELAY",
     "EventHub",
+    "EventHubs",
     "RuntimeStats",
     "frame",
     "router",
@@ -66,6 +70,8 @@ QUEUE_SIZE = 256
 BULK = 200
 #: Seconds between a change and the ``stats`` frame that follows it.
 STATS_DELAY = 0.25
+#: Mailboxes whose hubs are kept at once.
+MAX_HUBS = 256
 _TOO_SLOW = 1013  # "try again later"
 
 
@@ -112,17 +118,24 @@ class EventHub:
             if event.kind == "new":
                 stats.known_total += 1
                 summary = event.summary
-                if summary is not None and summary.envelope.source == "smtp":
+                # What another catcher sharing the store accepted is counted there.
+                mine = summary is not None and not event.remote
+                if mine and summary is not None and summary.envelope.source == "smtp":
                     stats.smtp_accepted += 1
                     stats.smtp_accepted_size += summary.size
             elif event.kind in ("delete", "prune"):
-                stats.messages_deleted += len(event.ids)
+                stats.messages_deleted += 0 if event.remote else len(event.ids)
                 stats.known_total = max(0, stats.known_total - len(event.ids))
             elif event.kind == "truncate":
                 stats.messages_deleted += stats.known_total
                 stats.known_total = 0
 
     # -- on the event loop -----------------------------------------------------
+
+    @property
+    def clients(self) -> int:
+        """Return how many clients are connected."""
+        return len(self._clients)
 
     def join(self) -> _Client:
         """Register a client; start listening when it is the first."""
@@ -177,7 +190,7 @@ class EventHub:
             return [frame("new", summary_json(event.summary))]
         if event.kind == "truncate":
             return [frame("truncate", None)]
-        if event.kind == "prune" or len(ids) > BULK:
+        if event.kind in ("prune", "resync") or len(ids) > BULK:
             return [frame("prune", {"IDs": ids})]
         if event.kind == "delete":
             return [frame("delete", {"ID": id}) for id in ids]
@@ -245,13 +258,47 @@ async def _serve(websocket: WebSocket, client: _Client) -> None:
             await asyncio.wait_for(websocket.close(_TOO_SLOW, "too slow; reconnect"), 5)
 
 
+class EventHubs:
+    """One :class:`EventHub` per mailbox, made when first asked for.
+
+    At most :data:`MAX_HUBS` are kept; beyond that, hubs without clients are
+    dropped (their counters start again if they are asked for later).
+    """
+
+    def __init__(self, store: Store, *, stats: RuntimeStats | None = None) -> None:
+        self.store = store
+        # The default mailbox's from the start, with the server's counters
+        # (``stats``): /api/v1/info at the root counts since then.
+        self._hubs: dict[str, EventHub] = {
+            DEFAULT_MAILBOX: EventHub(store.mailbox(DEFAULT_MAILBOX), stats=stats)
+        }
+        self._lock = threading.Lock()
+
+    def of(self, mailbox: str) -> EventHub:
+        """Return the hub of ``mailbox``."""
+        with self._lock:
+            hub = self._hubs.get(mailbox)
+            if hub is None:
+                if len(self._hubs) >= MAX_HUBS:
+                    self._drop_idle()
+                hub = self._hubs[mailbox] = EventHub(self.store.mailbox(mailbox))
+            return hub
+
+    def _drop_idle(self) -> None:
+        for name, hub in list(self._hubs.items()):
+            if not hub.clients and name != DEFAULT_MAILBOX:
+                hub.unsubscribe()
+                del self._hubs[name]
+
+
 @router.websocket("/api/events")
 async def events(websocket: WebSocket) -> None:
     """Send the store's changes as they happen (see the module's table)."""
     if not same_origin(websocket.headers):
         await websocket.close(code=1008)
         return
-    hub = cast(EventHub, websocket.app.state.events)
+    hubs = cast(EventHubs, websocket.app.state.events)
+    hub = hubs.of(cast(str, websocket.scope.get(MAILBOX_KEY, DEFAULT_MAILBOX)))
     # Listen before the handshake completes: whatever the client does once it
     # is connected is then sure to be heard.
     client = hub.join()

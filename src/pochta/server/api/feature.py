@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pochta.message.envelope import Envelope
 from pochta.server.relay.config import RelayConfig
 
 __all__ = ["Features"]
@@ -28,5 +27,6 @@ class Features:
     """``--label``: names this catcher in the inbox title and ``/api/v1/webui``."""
     duplicates_ignored: bool = False
     """``--ignore-duplicate-ids``."""
-    deliver: Callable[[bytes, Envelope], str] | None = None
-    """How ``POST /api/v1/send`` stores (relay, forward, duplicates); None: ``store.add``."""
+    deliver: Callable[..., str] | None = None
+    """How ``POST /api/v1/send`` stores (relay, forward, duplicates): called as
+    ``deliver(raw, envelope, mailbox=NAME)``; None: the mailbox's ``store.add``."""

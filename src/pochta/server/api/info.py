@@ -24,8 +24,8 @@ from typing import cast
 from fastapi import APIRouter, Request
 
 from pochta import __version__
-from pochta.server.api.dependency import FeaturesDep, StoreDep
-from pochta.server.api.event import EventHub
+from pochta.server.api.dependency import FeaturesDep, StoreDep, mailbox_of
+from pochta.server.api.event import EventHubs
 from pochta.server.api.model import AppInformation, WebUIConfiguration, documented
 from pochta.server.api.shape import JSON
 from pochta.server.check import get_checks
@@ -56,7 +56,7 @@ def resident_memory() -> int:
 def info(request: Request, store: StoreDep) -> JSON:
     """Return Mailpit's ``AppInformation``: version, store, counts and runtime figures."""
     facts = store.info()
-    stats = cast(EventHub, request.app.state.events).stats
+    stats = cast(EventHubs, request.app.state.events).of(mailbox_of(request)).stats
     return {
         "Version": __version__,
         "LatestVersion": "",

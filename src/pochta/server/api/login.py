@@ -10,6 +10,11 @@ the right credentials gets 401 with ``WWW-Authenticate: Basic realm="Login"``
 lets anyone send; ``--send-api-auth-file`` wants a user of that file instead
 (the inbox's users are not asked); with neither it falls back to the inbox's.
 
+With ``--ui-mailbox`` a login opens only the mailboxes granted to it
+(:class:`~pochta.store.mailbox.MailboxGrants`): any other ``/mailbox/NAME/``
+(or the root, the default mailbox) answers 403, and ``GET /api/v1/mailboxes``
+lists only its own. The route sees the login under :data:`LOGIN_KEY`.
+
 Failed logins are counted per client address: after :data:`MAX_FAILURES` in
 :data:`FAILURE_WINDOW` seconds that address gets 429 with ``Retry-After``
 until the window has passed, so a password cannot be guessed at speed.
@@ -28,14 +33,24 @@ import json
 import secrets
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pochta.server.api.dependency import LOGIN_KEY, MAILBOX_KEY
 from pochta.server.htpasswd import Htpasswd, load_htpasswd
+from pochta.store.mailbox import DEFAULT_MAILBOX, MailboxGrants
 
-__all__ = ["FAILURE_WINDOW", "MAX_FAILURES", "REMEMBER", "Access", "Login", "access_from"]
+__all__ = [
+    "FAILURE_WINDOW",
+    "LOGIN_KEY",
+    "MAX_FAILURES",
+    "REMEMBER",
+    "Access",
+    "Login",
+    "access_from",
+]
 
 #: Failed logins one client address may make in :data:`FAILURE_WINDOW` seconds.
 MAX_FAILURES = 5
@@ -56,6 +71,7 @@ class Access:
     ui: Htpasswd | None = None
     send: Htpasswd | None = None
     send_accept_any: bool = False
+    mailboxes: MailboxGrants = field(default_factory=MailboxGrants)
 
     @property
     def locked(self) -> bool:
@@ -105,7 +121,7 @@ class Login:
             await _refuse(scope, send, 429, _too_many(wait), [(b"retry-after", b"%d" % wait)])
             return
         if header and await self._verified(users, header):
-            await self.app(scope, receive, send)
+            await self._let_in(scope, receive, send, header)
             return
         if header:
             self._failed(client)
@@ -116,6 +132,19 @@ class Login:
             "(HTTP Basic)"
         )
         await _refuse(scope, send, 401, problem, [(b"www-authenticate", _REALM)])
+
+    async def _let_in(self, scope: Scope, receive: Receive, send: Send, header: bytes) -> None:
+        """Pass a verified request on, if its login may open the mailbox it is for."""
+        credentials = _basic_credentials(header)
+        login = credentials[0] if credentials else None
+        mailbox = str(scope.get(MAILBOX_KEY, DEFAULT_MAILBOX))
+        if login is not None and not self.access.mailboxes.allows(login, mailbox):
+            allowed = sorted(self.access.mailboxes.mailboxes_of(login) or ())
+            where = ", ".join(f"/mailbox/{name}/" for name in allowed) or "none"
+            problem = f"login {login!r} may not open mailbox {mailbox!r}; its mailboxes: {where}"
+            await _refuse(scope, send, 403, problem, [])
+            return
+        await self.app({**scope, LOGIN_KEY: login}, receive, send)
 
     async def _verified(self, users: Htpasswd, header: bytes) -> bool:
         digest = hmac.new(self._key, header + str(id(users)).encode(), hashlib.sha256).digest()
@@ -195,7 +224,11 @@ async def _refuse(
 
 
 def access_from(
-    ui_auth_file: Path | None, send_api_auth_file: Path | None, *, send_accept_any: bool
+    ui_auth_file: Path | None,
+    send_api_auth_file: Path | None,
+    *,
+    send_accept_any: bool,
+    mailboxes: MailboxGrants | None = None,
 ) -> Access:
     """Read the password files ``pochta serve`` was given into an :class:`Access`.
 
@@ -206,4 +239,5 @@ def access_from(
     send = None
     if send_api_auth_file is not None:
         send = load_htpasswd(send_api_auth_file, flag="--send-api-auth-file")
-    return Access(ui=ui, send=send, send_accept_any=send_accept_any)
+    grants = mailboxes or MailboxGrants()
+    return Access(ui=ui, send=send, send_accept_any=send_accept_any, mailboxes=grants)

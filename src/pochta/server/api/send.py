@@ -36,7 +36,13 @@ from pydantic import BaseModel
 
 from pochta.exceptions import BadHeaderError, QueryError
 from pochta.mail import EmailMultiAlternatives, make_msgid
-from pochta.server.api.dependency import FeaturesDep, body_schema, get_store, json_body
+from pochta.server.api.dependency import (
+    FeaturesDep,
+    body_schema,
+    get_store,
+    json_body,
+    mailbox_of,
+)
 from pochta.server.api.model import SendMessageConfirmation, documented
 from pochta.store import Envelope, Store
 
@@ -216,5 +222,6 @@ def send(
         raise HTTPException(413, f"the composed message is larger than {limit} bytes")
     client = request.client.host if request.client else ""
     envelope = Envelope(envelope.mail_from, envelope.rcpt_tos, client_address=client, source="api")
-    deliver = features.deliver or store.add
-    return {"ID": deliver(raw, envelope)}
+    if features.deliver is None:
+        return {"ID": store.add(raw, envelope)}
+    return {"ID": features.deliver(raw, envelope, mailbox=mailbox_of(request))}

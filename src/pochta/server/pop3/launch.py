@@ -54,7 +54,10 @@ async def start_pop3(store: Store, settings: Settings, *, state_dir: Path) -> PO
         raise ServeError(str(error)) from None
     try:
         return await start_pop3_server(
-            store_maildrops(store), config, host=address.host, port=address.port
+            store_maildrops(store, by_login=settings.mailbox_login),
+            config,
+            host=address.host,
+            port=address.port,
         )
     except OSError as error:
         hint = (

@@ -2,9 +2,9 @@
 
 The POP3 server never touches the store directly. At each login it asks a
 :data:`MaildropFor` callable for the login's maildrop and works on that:
-today :func:`store_maildrops` gives every login the store's newest messages
-(one store holds one mailbox); once the store keeps several mailboxes, a
-``MaildropFor`` that maps each login to its own mailbox is all that changes.
+:func:`store_maildrops` gives every login the default mailbox's newest
+messages, or, with ``--mailbox-login``, those of the mailbox named after the
+login (the mailbox SMTP puts that login's mail in).
 
 Every method of a maildrop may block: the session calls them on a worker
 thread, never on the event loop.
@@ -18,6 +18,7 @@ from typing import Protocol
 
 from pochta.exceptions import MessageNotFound
 from pochta.store import Store
+from pochta.store.mailbox import DEFAULT_MAILBOX, mailbox_name_of
 
 __all__ = ["WINDOW", "Entry", "Maildrop", "MaildropFor", "StoreMaildrop", "store_maildrops"]
 
@@ -77,7 +78,14 @@ class StoreMaildrop:
         return self._store.delete(list(ids))
 
 
-def store_maildrops(store: Store, *, window: int = WINDOW) -> MaildropFor:
-    """Return a :data:`MaildropFor` that gives every login the same store's messages."""
-    maildrop = StoreMaildrop(store, window=window)
-    return lambda user: maildrop
+def store_maildrops(store: Store, *, window: int = WINDOW, by_login: bool = False) -> MaildropFor:
+    """Return a :data:`MaildropFor`: the default mailbox, or each login's own (``by_login``)."""
+    shared = StoreMaildrop(store.mailbox(DEFAULT_MAILBOX), window=window)
+    if not by_login:
+        return lambda user: shared
+
+    def of(user: str) -> Maildrop:
+        name = mailbox_name_of(user)
+        return shared if name is None else StoreMaildrop(store.mailbox(name), window=window)
+
+    return of

@@ -18,7 +18,7 @@ import ssl
 from collections.abc import Coroutine
 from typing import Any, cast
 
-from pochta.exceptions import RelayError, StoreFullError
+from pochta.exceptions import RelayError, StoreError, StoreFullError
 from pochta.message.envelope import Envelope
 from pochta.server.smtp import reply as replies
 from pochta.server.smtp.chaos import Action
@@ -276,6 +276,9 @@ class SMTPSession(asyncio.Protocol):
         except RelayError as error:  # forward-smtp-errors: the upstream's refusal, verbatim
             logger.warning("SMTP: a message from %s was refused upstream: %s", self._peer, error)
             self._out.append(replies.upstream_reply(error.reply))
+        except StoreError as error:  # e.g. PostgreSQL is away: 451, the client retries later
+            logger.warning("SMTP: a message from %s was not stored: %s", self._peer, error)
+            self._out.append(replies.LOCAL_ERROR)
         except Exception:
             logger.exception("SMTP: storing a message from %s failed", self._peer)
             self._out.append(replies.LOCAL_ERROR)

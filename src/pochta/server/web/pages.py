@@ -26,8 +26,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from pochta.exceptions import MessageNotFound
-from pochta.server.api.dependency import Start, StoreDep, get_features, resolve
+from pochta.exceptions import MessageNotFound, StoreError
+from pochta.server.api.dependency import (
+    Start,
+    StoreDep,
+    get_features,
+    mailbox_of,
+    mailbox_url,
+    resolve,
+    visible_mailboxes,
+    webroot_of,
+)
 from pochta.server.api.webroot import root_of
 from pochta.server.check import get_checks
 from pochta.server.web.check import CHECK_VIEWS, check_context, check_views, spam_label
@@ -62,6 +71,9 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
     context.update(request=request, versions=_VERSIONS, features=get_features(request))
     context.setdefault("root", root_of(request.scope))
     context.setdefault("chaos", getattr(request.app.state, "chaos", None))
+    # root is --webroot and /mailbox/NAME: every link stays in the mailbox.
+    context.update(mailbox=mailbox_of(request))
+    context.setdefault("mailboxes", [])
     html = _ENV.get_template(template).render(context)
     headers = {"content-security-policy": page_policy(request.url.netloc)}
     return HTMLResponse(html, status_code=status, headers=headers)
@@ -87,8 +99,29 @@ def inbox(
     start: Start = 0,
 ) -> HTMLResponse:
     """Answer the list: newest first, or what the search ``q`` matches."""
-    listing = list_page(store, q, start)
-    return _page(request, "list.html", status=400 if listing.error else 200, listing=listing)
+    try:
+        listing = list_page(store, q, start)
+    except StoreError as error:  # PostgreSQL away: say so, and look again in a while
+        return _page(request, "unavailable.html", status=503, problem=str(error))
+    return _page(
+        request,
+        "list.html",
+        status=400 if listing.error else 200,
+        listing=listing,
+        mailboxes=other_mailboxes(request),
+    )
+
+
+def other_mailboxes(request: Request) -> list[tuple[str, str, int]]:
+    """Return (name, URL, unread) of every mailbox when there are several, else nothing."""
+    try:
+        found = visible_mailboxes(request)
+    except StoreError:
+        return []
+    if len(found) < 2:
+        return []
+    webroot = webroot_of(request)
+    return [(m.name, mailbox_url(m.name, webroot), m.unread) for m in found]
 
 
 @router.get("/message/{id}/body.html", response_class=HTMLResponse)

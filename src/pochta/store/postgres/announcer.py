@@ -26,6 +26,8 @@ class Announcer:
         """Start with no subscribers and nothing pending."""
         self._subscribers = Subscribers()
         self._pending: set[str] = set()
+        self._committed: set[str] = set()
+        self._announcing: set[str] = set()  # claimed, their "new" event not yet delivered
         self._changed = threading.Condition()
 
     def subscribe(self, callback: Callable[[StoreEvent], None]) -> Callable[[], None]:
@@ -37,23 +39,36 @@ class Announcer:
         with self._changed:
             self._pending.update(ids)
 
-    def pending(self) -> list[str]:
-        """Return the ids committed by this process and not announced yet."""
+    def committed(self, ids: Iterable[str]) -> None:
+        """Note that the pending ``ids`` are committed now (visible to every reader)."""
         with self._changed:
-            return list(self._pending)
+            self._committed.update(id for id in ids if id in self._pending)
+
+    def pending(self, *, committed: bool = False) -> list[str]:
+        """Return the ids of this process not announced yet (only the committed ones)."""
+        with self._changed:
+            return list(self._committed if committed else self._pending)
 
     def claim(self, ids: Iterable[str]) -> list[str]:
-        """Return those of ``ids`` still pending, which stop being so: the caller announces them."""
+        """Return those of ``ids`` still pending: the caller announces them ("new"), once.
+
+        They count as pending for :meth:`wait` until that event is delivered.
+        """
         with self._changed:
             claimed = [id for id in ids if id in self._pending]
             self._pending.difference_update(claimed)
-            if claimed:
-                self._changed.notify_all()
+            self._committed.difference_update(claimed)
+            self._announcing.update(claimed)
             return claimed
 
     def forget(self, ids: Iterable[str]) -> None:
         """Stop counting ``ids`` as pending (deleted before they were announced)."""
-        self.claim(ids)
+        with self._changed:
+            gone = set(ids)
+            self._pending -= gone
+            self._committed -= gone
+            self._announcing -= gone
+            self._changed.notify_all()
 
     def announce(self, events: Sequence[StoreEvent]) -> None:
         """Deliver ``events`` in order; messages they remove stop being pending first."""
@@ -61,13 +76,18 @@ class Announcer:
         if removed:
             self.forget(removed)
         self._subscribers.emit(events)
+        new = [event.ids[0] for event in events if event.kind == "new" and event.ids]
+        if new:
+            with self._changed:
+                self._announcing.difference_update(new)
+                self._changed.notify_all()
 
     def wait(self, ids: Iterable[str], timeout: float) -> bool:
         """Wait until none of ``ids`` is pending; return False if ``timeout`` passed first."""
         waited = set(ids)
         deadline = time.monotonic() + timeout
         with self._changed:
-            while waited & self._pending:
+            while waited & (self._pending | self._announcing):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False

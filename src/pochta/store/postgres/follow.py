@@ -47,7 +47,9 @@ class Follower:
         if notice.kind == "new":
             self._announce_new(notice)
         elif notice.kind in ("update", "delete", "prune", "truncate", "resync"):
-            self._announcer.announce([StoreEvent(notice.kind, notice.ids, mailbox=notice.mailbox)])
+            self._announcer.announce(
+                [StoreEvent(notice.kind, notice.ids, mailbox=notice.mailbox, remote=True)]
+            )
 
     def _announce_new(self, notice: Notice) -> None:
         with self._pool.connection() as connection:
@@ -59,9 +61,12 @@ class Follower:
         # whichever of this and the indexer's sweep comes first announces them.
         pending = set(self._announcer.pending())
         claimed = set(self._announcer.claim(s.id for s in summaries))
+        # Another catcher's message is remote (it runs its own webhook and tag rules);
+        # one of ours that it indexed first is still ours.
         events = [
-            StoreEvent("new", (s.id,), s, mailbox=notice.mailbox)
+            StoreEvent("new", (s.id,), s, mailbox=notice.mailbox, remote=s.id not in claimed)
             for s in reversed(summaries)  # oldest first, as they were committed
             if s.id in claimed or s.id not in pending
         ]
         self._announcer.announce(events)
+        self._announcer.forget(claimed - {event.ids[0] for event in events})

@@ -33,7 +33,15 @@ from pochta.store.postgres.words import CONFIG, fold
 from pochta.store.record import StoreEvent, Summary
 from pochta.store.summary import complete_summary, search_text
 
-__all__ = ["BATCH", "ORPHAN_AFTER", "SWEEP_EVERY", "Indexer"]
+__all__ = [
+    "BATCH",
+    "ORPHAN_AFTER",
+    "SWEEP_EVERY",
+    "TAKE_COLUMNS",
+    "UPDATE_INDEXED",
+    "Indexer",
+    "index_row",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -47,12 +55,14 @@ SWEEP_EVERY = 2.0
 BUSY_RATE = 100.0
 DUTY = 0.1
 
+#: The columns :func:`index_row` reads, from ``message AS m JOIN message_raw AS r``.
+TAKE_COLUMNS = f"{READ_COLUMNS}, m.seq, r.data"
 _TAKE = (
-    f"SELECT {READ_COLUMNS}, m.seq, r.data FROM message AS m JOIN message_raw AS r USING (seq)"
+    f"SELECT {TAKE_COLUMNS} FROM message AS m JOIN message_raw AS r USING (seq)"
     " WHERE NOT m.indexed AND (m.id = ANY(%s) OR m.created < now() - %s)"
     " ORDER BY m.seq LIMIT %s FOR UPDATE OF m SKIP LOCKED"
 )
-_UPDATE = (
+UPDATE_INDEXED = (
     "UPDATE message AS m SET message_id = v.message_id, subject = v.subject,"
     " summary = v.summary::jsonb, addr_from = v.addr_from, addr_to = v.addr_to,"
     " addr_cc = v.addr_cc, addr_bcc = v.addr_bcc, addr_reply_to = v.addr_reply_to,"
@@ -75,8 +85,13 @@ class Indexer:
         origin: str,
         announcer: Announcer,
         inserted: Callable[[], int],
+        *,
+        enabled: bool = True,
     ) -> None:
-        """Start the thread; ``inserted`` counts the writer's messages (for throttling)."""
+        """Start the thread; ``inserted`` counts the writer's messages (for throttling).
+
+        ``enabled`` False starts nothing (a read-only store indexes nothing).
+        """
         self._pool = pool
         self._url = url
         self._origin = origin
@@ -87,7 +102,8 @@ class Indexer:
         self._thread = threading.Thread(
             target=self._run, name=f"pochta-index {redact(url)}", daemon=True
         )
-        self._thread.start()
+        if enabled:
+            self._thread.start()
 
     def wake(self) -> None:
         """Look for work now (the writer committed messages still to be indexed)."""
@@ -97,7 +113,7 @@ class Indexer:
         """Stop after the batch in hand; what is left is indexed by the next catcher to open."""
         self._stop.set()
         self._wake.set()
-        if threading.current_thread() is not self._thread:
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join()
 
     def _run(self) -> None:
@@ -138,10 +154,10 @@ class Indexer:
             summaries: list[tuple[Summary, str]] = []
             columns = []
             for row in rows:
-                summary, values = _index(row)
+                summary, values = index_row(row)
                 summaries.append((summary, str(row[1])))
                 columns.append(values)
-            connection.execute(_UPDATE, [list(c) for c in zip(*columns, strict=True)])
+            connection.execute(UPDATE_INDEXED, [list(c) for c in zip(*columns, strict=True)])
             notify(
                 connection, self._origin, "new", by_mailbox((s.id, box) for s, box in summaries)
             )
@@ -153,8 +169,11 @@ class Indexer:
         return len(rows)
 
     def _settle_pending(self) -> None:
-        """Announce this process's messages that another catcher indexed (or that are gone)."""
-        pending = self._announcer.pending()
+        """Announce this process's messages that another catcher indexed (or that are gone).
+
+        Only committed ones: a message whose commit is under way is not gone.
+        """
+        pending = self._announcer.pending(committed=True)
         if not pending:
             return
         with self._pool.connection() as connection:
@@ -168,17 +187,14 @@ class Indexer:
         self._announcer.forget([id for id in pending if id not in present])
         boxes = {id: box for _, id, box in indexed}
         claimed = set(self._announcer.claim(boxes))
-        self._announcer.announce(
-            [
-                StoreEvent("new", (s.id,), s, mailbox=boxes[s.id])
-                for s in summaries
-                if s.id in claimed
-            ]
-        )
+        events = [StoreEvent("new", (s.id,), s, boxes[s.id]) for s in summaries if s.id in claimed]
+        self._announcer.announce(events)
+        # Claimed but gone meanwhile: no event will come for them.
+        self._announcer.forget(claimed - {event.ids[0] for event in events})
 
 
-def _index(row: tuple[Any, ...]) -> tuple[Summary, tuple[Any, ...]]:
-    """Parse one taken row; return its complete summary and its values of ``_UPDATE``."""
+def index_row(row: tuple[Any, ...]) -> tuple[Summary, tuple[Any, ...]]:
+    """Parse one row of :data:`TAKE_COLUMNS`; return its summary and ``UPDATE_INDEXED`` values."""
     summary = summary_from_row(row[:10])
     seq, raw = row[10], bytes(row[11])
     full, parsed = complete_summary(summary, raw)

@@ -18,7 +18,7 @@ from typing import Any
 from pochta.exceptions import StoreFormatError
 from pochta.store.postgres.connection import SCHEMA, redact, store_error
 
-__all__ = ["LOCK_KEY", "Migration", "migrate", "migrations"]
+__all__ = ["LOCK_KEY", "Migration", "check_schema", "migrate", "migrations"]
 
 #: The advisory lock key migrations hold (any fixed number; "pochta" in ASCII).
 LOCK_KEY = 0x706F63687461
@@ -79,6 +79,28 @@ def migrate(connection: Any, url: str) -> int:
             connection.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
     except psycopg.Error as error:
         raise store_error(error, url, "bring the store's schema up to date") from None
+
+
+def check_schema(connection: Any, url: str) -> int:
+    """Return the schema version of a store to read only; StoreFormatError unless current."""
+    import psycopg
+
+    newest = migrations()[-1].version
+    try:
+        row = connection.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
+        current = 0
+        if row[0]:
+            found = connection.execute("SELECT max(version) FROM schema_version").fetchone()
+            current = int(found[0] or 0)
+    except psycopg.Error as error:
+        raise store_error(error, url, "read the store's schema") from None
+    if current != newest:
+        state = "no pochta store" if current == 0 else f"a store of schema {current}"
+        raise StoreFormatError(
+            f"{redact(url)} holds {state}, and this pochta reads schema {newest} only; "
+            "start `pochta serve` on it first (it makes or upgrades the schema)"
+        )
+    return current
 
 
 def _version(connection: Any) -> int:

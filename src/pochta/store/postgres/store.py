@@ -32,19 +32,20 @@ from datetime import UTC, tzinfo
 from email.message import Message
 from typing import Any, Self
 
-from pochta.exceptions import MessageNotFound, StoreError
+from pochta.exceptions import ConfigurationError, MessageNotFound, StoreError
 from pochta.message.envelope import Envelope
 from pochta.message.parse import find_part, parse_message, parse_tree
 from pochta.message.record import ParsedMessage, Part
 from pochta.store.identity import is_message_id
 from pochta.store.limit import Limits
-from pochta.store.mailbox import DEFAULT_MAILBOX, MailboxCount, check_mailbox
+from pochta.store.mailbox import DEFAULT_MAILBOX, MailboxCount, check_mailbox, events_by_mailbox
 from pochta.store.postgres import change, reader
 from pochta.store.postgres.announcer import Announcer
 from pochta.store.postgres.connection import connect, open_pool, redact, store_error
 from pochta.store.postgres.follow import Follower
 from pochta.store.postgres.indexer import Indexer
-from pochta.store.postgres.migration import migrate
+from pochta.store.postgres.migration import check_schema, migrate
+from pochta.store.postgres.reindex import rebuild
 from pochta.store.postgres.writer import Prepared, Writer, WriterStats, prepare
 from pochta.store.query import Query, parse_query
 from pochta.store.recent import Recent
@@ -68,13 +69,36 @@ class PostgresStore:
         message_id = store.add(raw, Envelope("a@example.com", ("b@example.com",)))
     """
 
-    def __init__(self, url: str, *, limits: Limits | None = None, follow: bool = False) -> None:
-        """Connect, bring the schema up to date, and start the writer and indexer threads."""
+    def __init__(
+        self,
+        url: str,
+        *,
+        limits: Limits | None = None,
+        durability: str = "full",
+        follow: bool = False,
+        read_only: bool = False,
+    ) -> None:
+        """Connect, bring the schema up to date, and start the writer and indexer threads.
+
+        ``durability`` "full" commits as PostgreSQL is configured to (by
+        default flushed to its write-ahead log); "normal" sets
+        ``synchronous_commit = off`` for the inserts: a crash of pochta loses
+        nothing acknowledged, a crash of the PostgreSQL server may lose the
+        last fraction of a second. ``read_only`` changes nothing: the schema
+        must be there, at this pochta's version, and every change raises
+        StoreError.
+        """
+        if durability not in ("full", "normal"):
+            raise ConfigurationError(
+                f"durability {durability!r} is not one of full, normal; give full (survives "
+                "a crash of PostgreSQL) or normal (survives a crash of pochta)"
+            )
         self._url = url
         self.limits = limits = limits or Limits()
         self._mailbox: str | None = None
+        self._read_only = read_only
         with contextmanager(_closing)(connect(url)) as connection:
-            self.schema = migrate(connection, url)
+            self.schema = check_schema(connection, url) if read_only else migrate(connection, url)
             self.engine = str(connection.execute("SHOW server_version").fetchone()[0])
         self._pool = open_pool(url, max_size=POOL_SIZE)
         self._origin = secrets.token_hex(8)
@@ -83,10 +107,21 @@ class PostgresStore:
         self._announcer = Announcer()
         self._announcer.subscribe(self._forget_parses)
         self._writer = Writer(
-            self._pool, url, self._origin, limits, self._announcer, lambda: self._indexer.wake()
+            self._pool,
+            url,
+            self._origin,
+            limits,
+            self._announcer,
+            lambda: self._indexer.wake(),
+            synchronous=durability == "full",
         )
         self._indexer = Indexer(
-            self._pool, url, self._origin, self._announcer, lambda: self._writer.stats.messages
+            self._pool,
+            url,
+            self._origin,
+            self._announcer,
+            lambda: self._writer.stats.messages,
+            enabled=not read_only,
         )
         self._follower = (
             Follower(self._pool, url, self._origin, self._announcer) if follow else None
@@ -95,9 +130,8 @@ class PostgresStore:
 
     @property
     def location(self) -> str:
-        """The database's URL without its password (and ``#NAME`` for a mailbox's view)."""
-        where = redact(self._url)
-        return where if self._mailbox is None else f"{where}#{self._mailbox}"
+        """The database's URL without its password."""
+        return redact(self._url)
 
     @property
     def mailbox_name(self) -> str | None:
@@ -135,12 +169,14 @@ class PostgresStore:
     def add(self, raw: bytes, envelope: Envelope) -> str:
         """Parse ``raw`` fully, commit it, announce it ("new"), then return its id."""
         self._refuse_on_writer("add()")
+        self._check_writable("add a message")
         future: Future[str] = Future()
         self._writer.submit(self._prepare(raw, envelope, _settler(future), complete=True))
         return future.result()
 
     async def aadd(self, raw: bytes, envelope: Envelope) -> str:
         """Commit ``raw`` with its header summary; resolve with its id; index it afterwards."""
+        self._check_writable("add a message")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[str] = loop.create_future()
 
@@ -314,6 +350,7 @@ class PostgresStore:
 
     def delete(self, ids: Sequence[str] | None) -> int:
         """Delete messages with their raw bytes (None: all); return how many went."""
+        self._check_writable("delete messages")
         if ids is None:
             with self._connection("delete every message") as connection:
                 count = change.delete_all(connection, self._origin, self._mailbox)
@@ -321,24 +358,49 @@ class PostgresStore:
             return count
         with self._connection("delete messages") as connection:
             deleted = change.delete_ids(connection, self._origin, self._mailbox, ids)
-        self._announcer.announce(_events("delete", deleted))
+        self._announcer.announce(events_by_mailbox("delete", deleted))
         return len(deleted)
 
     def prune(self) -> int:
-        """Apply ``max_messages`` and ``max_age`` now (over every mailbox); return how many went."""
-        if not self.limits.active:
+        """Apply ``max_messages`` and ``max_age`` now (to every mailbox); return how many went."""
+        if not self.limits.active or self._read_only:
             return 0
         with self._connection("prune the store") as connection, connection.transaction():
             pruned = change.prune(connection, self.limits)
             if pruned:
                 change.notify_touched(connection, self._origin, "prune", pruned)
-        self._announcer.announce(_events("prune", pruned))
+        self._announcer.announce(events_by_mailbox("prune", pruned))
         return len(pruned)
 
+    def reindex(self, *, progress: Callable[[int, int], None] | None = None) -> int:
+        """Rebuild every summary and the words from the stored bytes; return how many.
+
+        See :mod:`pochta.store.postgres.reindex`; messages not indexed yet
+        are left to the indexers, which this waits for (:meth:`flush`).
+        """
+        self._refuse_on_writer("reindex()")
+        self._check_writable("reindex")
+        self.flush(index=False)
+        try:
+            count = rebuild(self._pool, progress)
+        except Exception as error:
+            raise store_error(error, self._url, "rebuild the index") from None
+        self._parsed.clear()
+        self.flush()
+        return count
+
+    def _check_writable(self, doing: str) -> None:
+        if self._read_only:
+            raise StoreError(
+                f"the store {self.location} was opened read-only, so pochta cannot {doing}; "
+                "open it without read_only"
+            )
+
     def _update(self, doing: str, work: Callable[[Any], list[tuple[str, str]]]) -> int:
+        self._check_writable(doing)
         with self._connection(doing) as connection:
             changed = work(connection)
-        self._announcer.announce(_events("update", changed))
+        self._announcer.announce(events_by_mailbox("update", changed))
         return len(changed)
 
     def _refuse_on_writer(self, what: str) -> None:
@@ -373,6 +435,8 @@ class PostgresStore:
 
     def flush(self, *, index: bool = True) -> None:
         """Return once every change queued before the call is committed and announced."""
+        if self._read_only:
+            return
         done: Future[None] = Future()
         self._writer.submit(lambda: done.set_result(None))
         done.result()
@@ -403,13 +467,6 @@ class PostgresStore:
         elif event.kind in ("delete", "prune"):
             self._parsed.forget(event.ids)
             self._trees.forget(event.ids)
-
-
-def _events(kind: str, touched: list[tuple[str, str]]) -> list[StoreEvent]:
-    grouped: dict[str, list[str]] = {}
-    for id, mailbox in touched:
-        grouped.setdefault(mailbox, []).append(id)
-    return [StoreEvent(kind, tuple(ids), mailbox=box) for box, ids in grouped.items()]
 
 
 def _closing(connection: Any) -> Iterator[Any]:

@@ -116,8 +116,13 @@ class Writer:
         limits: Limits,
         announcer: Announcer,
         unindexed: Callable[[], None],
+        *,
+        synchronous: bool = True,
     ) -> None:
-        """Start the thread; ``unindexed`` is called after a group that holds incomplete ones."""
+        """Start the thread; ``unindexed`` is called after a group that holds incomplete ones.
+
+        ``synchronous`` False commits the groups with ``synchronous_commit = off``.
+        """
         self.stats = WriterStats()
         self._pool = pool
         self._url = url
@@ -125,6 +130,7 @@ class Writer:
         self._limits = limits
         self._announcer = announcer
         self._unindexed = unindexed
+        self._synchronous = synchronous
         self._queue: queue.SimpleQueue[Prepared | Callable[[], None] | object] = (
             queue.SimpleQueue()
         )
@@ -197,6 +203,7 @@ class Writer:
             return
         self.stats.commits += 1
         self.stats.messages += len(group)
+        self._announcer.committed(incomplete)
         events = [
             StoreEvent("new", (item.summary.id,), item.summary, mailbox=item.mailbox)
             for item in group
@@ -213,6 +220,8 @@ class Writer:
             _settle(item.settle, item.summary.id, None)
 
     def _insert(self, connection: Any, group: list[Prepared]) -> list[tuple[str, str]]:
+        if not self._synchronous:
+            connection.execute("SET LOCAL synchronous_commit = off")
         rows = [
             (
                 item.summary.id,

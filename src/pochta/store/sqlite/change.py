@@ -1,7 +1,8 @@
 """The SQL of every change besides inserting: read flags, deleting and pruning.
 
 Each function takes the writer's connection (autocommit mode), runs one
-transaction and returns the ids it touched, for the store's events.
+transaction and returns the ``(id, mailbox)`` of each message it touched, for
+the store's events. ``mailbox`` limits a change to one mailbox (None: all).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pochta.store.sqlite.row import INSERT_TEXT, UPDATE_INDEXED, text_values, to
 from pochta.store.summary import SearchText
 
 __all__ = [
+    "Touched",
     "apply_index",
     "delete_all",
     "delete_ids",
@@ -36,15 +38,25 @@ def _marks(chunk: Sequence[str]) -> str:
     return ", ".join("?" * len(chunk))
 
 
+Touched = list[tuple[str, str]]
+"""The ``(id, mailbox)`` of each message a change touched."""
+
+
+def _scope(mailbox: str | None) -> tuple[str, tuple[object, ...]]:
+    """Return a condition limiting a statement to ``mailbox`` (None: every mailbox)."""
+    return ("1", ()) if mailbox is None else ("mailbox = ?", (mailbox,))
+
+
 def _transaction(
     connection: sqlite3.Connection, statements: Sequence[tuple[str, tuple[object, ...]]]
-) -> list[str]:
-    """Run statements that end in ``RETURNING id`` in one transaction; return the ids."""
+) -> Touched:
+    """Run statements ending in ``RETURNING id, mailbox`` in one transaction; return the rows."""
     connection.execute("BEGIN IMMEDIATE")
     try:
-        touched: list[str] = []
+        touched: Touched = []
         for sql, values in statements:
-            touched.extend(row[0] for row in connection.execute(sql, values).fetchall())
+            rows = connection.execute(sql, values).fetchall()
+            touched.extend((str(id), str(mailbox)) for id, mailbox in rows)
         connection.execute("COMMIT")
     except BaseException:
         if connection.in_transaction:
@@ -53,33 +65,57 @@ def _transaction(
     return touched
 
 
-def set_read(connection: sqlite3.Connection, ids: Sequence[str] | None, read: bool) -> list[str]:
-    """Set the read flag; return the ids whose flag changed."""
+def set_read(
+    connection: sqlite3.Connection,
+    ids: Sequence[str] | None,
+    read: bool,
+    mailbox: str | None = None,
+) -> Touched:
+    """Set the read flag (of ``mailbox``'s messages); return the messages whose flag changed."""
     flag = int(read)
+    where, values = _scope(mailbox)
     if ids is None:
-        sql = "UPDATE message SET read = ? WHERE read != ? RETURNING id"
-        return _transaction(connection, [(sql, (flag, flag))])
+        sql = f"UPDATE message SET read = ? WHERE read != ? AND {where} RETURNING id, mailbox"
+        return _transaction(connection, [(sql, (flag, flag, *values))])
     statements = [
         (
-            f"UPDATE message SET read = ? WHERE read != ? AND id IN ({_marks(c)}) RETURNING id",
-            (flag, flag, *c),
+            f"UPDATE message SET read = ? WHERE read != ? AND id IN ({_marks(c)}) AND {where}"
+            " RETURNING id, mailbox",
+            (flag, flag, *c, *values),
         )
         for c in _chunks(list(dict.fromkeys(ids)))
     ]
     return _transaction(connection, statements)
 
 
-def delete_ids(connection: sqlite3.Connection, ids: Sequence[str]) -> list[str]:
+def delete_ids(
+    connection: sqlite3.Connection, ids: Sequence[str], mailbox: str | None = None
+) -> Touched:
     """Delete the given messages (summary and raw bytes together); return those found."""
+    where, values = _scope(mailbox)
     statements = [
-        (f"DELETE FROM message WHERE id IN ({_marks(c)}) RETURNING id", tuple(c))
+        (
+            f"DELETE FROM message WHERE id IN ({_marks(c)}) AND {where} RETURNING id, mailbox",
+            (*c, *values),
+        )
         for c in _chunks(list(dict.fromkeys(ids)))
     ]
     return _transaction(connection, statements)
 
 
-def delete_all(connection: sqlite3.Connection) -> int:
-    """Delete every message and shrink the file; return how many there were."""
+def delete_all(connection: sqlite3.Connection, mailbox: str | None = None) -> int:
+    """Delete every message (of ``mailbox``) and shrink the file; return how many there were."""
+    if mailbox is not None:
+        sql = "DELETE FROM message WHERE mailbox = ? RETURNING id, mailbox"
+        count = len(_transaction(connection, [(sql, (mailbox,))]))
+    else:
+        count = _delete_everything(connection)
+    # Give the freed pages back to the file system (an auto_vacuum=INCREMENTAL file only).
+    connection.execute("PRAGMA incremental_vacuum").fetchall()
+    return count
+
+
+def _delete_everything(connection: sqlite3.Connection) -> int:
     connection.execute("BEGIN IMMEDIATE")
     try:
         total = int(connection.execute("SELECT total FROM tally").fetchone()[0])
@@ -96,14 +132,12 @@ def delete_all(connection: sqlite3.Connection) -> int:
         if connection.in_transaction:
             connection.execute("ROLLBACK")
         raise
-    # Give the freed pages back to the file system (an auto_vacuum=INCREMENTAL file only).
-    connection.execute("PRAGMA incremental_vacuum").fetchall()
     return total
 
 
-def prune(connection: sqlite3.Connection, limits: Limits) -> list[str]:
-    """Apply ``limits`` (age first, then count); return the ids deleted."""
-    pruned: list[str] = []
+def prune(connection: sqlite3.Connection, limits: Limits) -> Touched:
+    """Apply ``limits`` over every mailbox (age first, then count); return what went."""
+    pruned: Touched = []
     if limits.max_age is not None:
         pruned.extend(prune_by_age(connection, limits.max_age))
     if limits.max_messages > 0:
@@ -111,23 +145,23 @@ def prune(connection: sqlite3.Connection, limits: Limits) -> list[str]:
     return pruned
 
 
-def prune_by_count(connection: sqlite3.Connection, keep: int) -> list[str]:
-    """Delete all but the newest ``keep`` messages; return the ids deleted."""
+def prune_by_count(connection: sqlite3.Connection, keep: int) -> Touched:
+    """Delete all but the newest ``keep`` messages; return what went."""
     total = int(connection.execute("SELECT total FROM tally").fetchone()[0])
     if total <= keep:
         return []
     sql = (
         "DELETE FROM message WHERE seq <= "
-        "(SELECT seq FROM message ORDER BY seq DESC LIMIT 1 OFFSET ?) RETURNING id"
+        "(SELECT seq FROM message ORDER BY seq DESC LIMIT 1 OFFSET ?) RETURNING id, mailbox"
     )
     return _transaction(connection, [(sql, (keep,))])
 
 
-def prune_by_age(connection: sqlite3.Connection, max_age: timedelta) -> list[str]:
-    """Delete the messages stored longer ago than ``max_age``; return their ids."""
+def prune_by_age(connection: sqlite3.Connection, max_age: timedelta) -> Touched:
+    """Delete the messages stored longer ago than ``max_age``; return what went."""
     cutoff = to_micros(datetime.now(UTC) - max_age)
     if connection.execute("SELECT 1 FROM message WHERE created < ? LIMIT 1", (cutoff,)).fetchone():
-        sql = "DELETE FROM message WHERE created < ? RETURNING id"
+        sql = "DELETE FROM message WHERE created < ? RETURNING id, mailbox"
         return _transaction(connection, [(sql, (cutoff,))])
     return []
 
@@ -136,24 +170,24 @@ def apply_index(
     connection: sqlite3.Connection,
     batch: Sequence[tuple[tuple[object, ...], SearchText]],
     synchronous: str = "FULL",
-) -> list[str]:
+) -> Touched:
     """Complete rows the indexer parsed: (UPDATE_INDEXED values, full-text row) each.
 
     Rows deleted meanwhile, or indexed already (by another process), are
     skipped. Commits with ``synchronous=NORMAL``: all of it can be rebuilt
     from the raw bytes, which were committed with FULL; ``synchronous`` is
-    the store's own setting, restored afterwards. Returns the ids done.
+    the store's own setting, restored afterwards. Returns the messages done.
     """
     connection.execute("PRAGMA synchronous = NORMAL")
     try:
         connection.execute("BEGIN IMMEDIATE")
-        done: list[str] = []
+        done: Touched = []
         for values, text in batch:
             row = connection.execute(UPDATE_INDEXED, values).fetchone()
             if row is not None:
                 connection.execute("DELETE FROM message_search WHERE seq = ?", (row[0],))
                 connection.execute(INSERT_TEXT, text_values(row[0], text))
-                done.append(str(values[-1]))
+                done.append((str(values[-1]), str(row[1])))
         connection.execute("COMMIT")
     except BaseException:
         if connection.in_transaction:

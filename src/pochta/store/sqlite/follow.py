@@ -152,12 +152,14 @@ class Follower:
                 if not rows:
                     return announced
                 self._last_seq = rows[-1][0]
-                announced.extend(self._announce([id for _, id in rows]))
+                announced.extend(self._announce([(id, box) for _, id, box in rows]))
                 if len(rows) < _BATCH:
                     return announced
 
-    def _announce(self, ids: list[str]) -> list[str]:
+    def _announce(self, rows: list[tuple[str, str]]) -> list[str]:
         # The store announces its own rows once indexed; announces() knows them before that.
+        ids = [id for id, _ in rows]
+        mailbox_of = dict(rows)
         foreign = [id for id in ids if id not in self._own and not self._store.announces(id)]
         if foreign:
             # A row this process just committed may not be announced yet: wait
@@ -171,7 +173,7 @@ class Follower:
                 summary = self._store.summary(id)
             except MessageNotFound:  # deleted again before we looked
                 continue
-            events.append(StoreEvent("new", (id,), summary))
+            events.append(StoreEvent("new", (id,), summary, mailbox_of[id]))
         if events:
             self._store.publish(events)
         return [event.ids[0] for event in events]
@@ -187,7 +189,7 @@ class Follower:
         row = self._connection.execute("SELECT max(created) FROM message").fetchone()
         return int(row[0] or 0)
 
-    def _rows_after(self, seq: int) -> list[tuple[int, str]]:
+    def _rows_after(self, seq: int) -> list[tuple[int, str, str]]:
         if self._max_seq() < seq:
             # Rows past the top were deleted and SQLite reuses their numbers: go on
             # from the newest row that is older than the last one announced.
@@ -196,12 +198,12 @@ class Follower:
             ).fetchone()
             self._last_seq = seq = int(row[0] or 0)
         rows = self._connection.execute(
-            "SELECT seq, id, created FROM message WHERE seq > ? ORDER BY seq LIMIT ?",
+            "SELECT seq, id, created, mailbox FROM message WHERE seq > ? ORDER BY seq LIMIT ?",
             (seq, _BATCH),
         ).fetchall()
         if rows:
             self._last_created = int(rows[-1][2])
-        return [(int(s), str(i)) for s, i, _ in rows]
+        return [(int(s), str(i), str(box)) for s, i, _, box in rows]
 
     def close(self, *, wait: bool = True) -> None:
         """Stop polling and close the connection (idempotent); the store stays open.

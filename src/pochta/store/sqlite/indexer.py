@@ -173,10 +173,10 @@ class Indexer:
         values = [(indexed_values(i.summary, i.inline), i.text) for i in batch]
         done = change.apply_index(connection, values, self._synchronous)
         events = []
-        for id in done:
+        for id, mailbox in done:
             summary = read_summary(connection, id)
             if summary is not None:
-                events.append(StoreEvent("new", (id,), summary))
+                events.append(StoreEvent("new", (id,), summary, mailbox))
         self._announcer.announce(events)
         # After the events: announces() stays true until the "new" event is out.
         self._announcer.forget(i.summary.id for i in batch)

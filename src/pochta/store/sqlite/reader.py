@@ -51,41 +51,49 @@ class Reader:
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
 
-    def count(self) -> tuple[int, int]:
-        """Return (total, unread) from the trigger-kept tally: one row, any store size."""
-        return self._read("count messages", read_tally)
+    def count(self, mailbox: str | None = None) -> tuple[int, int]:
+        """Return (total, unread) from the trigger-kept tallies: one row, any store size."""
+        return self._read("count messages", lambda c: _scope(c, mailbox)[1])
 
-    def page(self, start: int, limit: int) -> MessagePage:
+    def mailbox_counts(self) -> list[tuple[str, int, int]]:
+        """Return (name, total, unread) of every mailbox that holds or held messages."""
+        return self._read("count the mailboxes", _mailbox_counts)
+
+    def page(self, start: int, limit: int, mailbox: str | None = None) -> MessagePage:
         """Return ``limit`` summaries from position ``start``, newest first."""
-        return self._read("list messages", lambda c: _page(c, start, limit))
+        return self._read("list messages", lambda c: _page(c, start, limit, mailbox))
 
-    def find_id(self, id_or_latest: str) -> str | None:
+    def find_id(self, id_or_latest: str, mailbox: str | None = None) -> str | None:
         """Return ``id_or_latest`` if stored (the newest id for "latest"), else None."""
-        return self._read("find a message", lambda c: _find_id(c, id_or_latest))
+        return self._read("find a message", lambda c: _find_id(c, id_or_latest, mailbox))
 
-    def summary(self, id: str) -> Summary | None:
-        """Return the Summary of message ``id``, or None."""
-        return self._read("read a message", lambda c: read_summary(c, id))
+    def summary(self, id: str, mailbox: str | None = None) -> Summary | None:
+        """Return the Summary of message ``id`` (if it is in ``mailbox``), or None."""
+        return self._read("read a message", lambda c: _in(c, id, mailbox, read_summary))
 
-    def raw(self, id: str) -> bytes | None:
-        """Return the bytes of message ``id`` as received, or None."""
-        return self._read("read a message", lambda c: read_raw(c, id))
+    def raw(self, id: str, mailbox: str | None = None) -> bytes | None:
+        """Return the bytes of message ``id`` (if it is in ``mailbox``) as received, or None."""
+        return self._read("read a message", lambda c: _in(c, id, mailbox, read_raw))
 
-    def search(self, query: Query, start: int, limit: int) -> SearchPage:
+    def search(
+        self, query: Query, start: int, limit: int, mailbox: str | None = None
+    ) -> SearchPage:
         """Return one page of the messages matching ``query``, newest first."""
-        return self._read("search messages", lambda c: search.search_page(c, query, start, limit))
+        return self._read("search messages", lambda c: _search(c, query, start, limit, mailbox))
 
-    def search_ids(self, query: Query) -> list[str]:
+    def search_ids(self, query: Query, mailbox: str | None = None) -> list[str]:
         """Return the id of every message matching ``query``, newest first."""
-        return self._read("search messages", lambda c: search.search_ids(c, query))
+        return self._read(
+            "search messages", lambda c: search.search_ids(c, query, _scope(c, mailbox)[0])
+        )
 
-    def tag_counts(self) -> dict[str, int]:
+    def tag_counts(self, mailbox: str | None = None) -> dict[str, int]:
         """Return {tag: number of messages}, tags sorted without regard to case."""
-        return self._read("list tags", _tag_counts)
+        return self._read("list tags", lambda c: _tag_counts(c, _scope(c, mailbox)[0]))
 
-    def info(self) -> StoreInfo:
-        """Return the facts of ``/api/v1/info`` about the store."""
-        return self._read("read the store's facts", lambda c: _info(c, self._path))
+    def info(self, mailbox: str | None = None) -> StoreInfo:
+        """Return the facts of ``/api/v1/info`` about the store (or one mailbox)."""
+        return self._read("read the store's facts", lambda c: _info(c, self._path, mailbox))
 
     def close(self) -> None:
         """Close every thread's connection; later reads raise StoreError."""
@@ -125,33 +133,94 @@ class Reader:
         return connection
 
 
-def _page(connection: sqlite3.Connection, start: int, limit: int) -> MessagePage:
-    total, unread = read_tally(connection)
+def _scope(
+    connection: sqlite3.Connection, mailbox: str | None
+) -> tuple[str | None, tuple[int, int]]:
+    """Return the mailbox to filter on (None: no filter needed) and its (total, unread).
+
+    A mailbox that holds every message (the one mailbox of most stores) needs
+    no filter, so its searches keep the full-text index's quick paths.
+    """
+    whole = read_tally(connection)
+    if mailbox is None:
+        return None, whole
+    row = connection.execute(
+        "SELECT total, unread FROM mailbox_tally WHERE mailbox = ?", (mailbox,)
+    ).fetchone()
+    counts = (int(row[0]), int(row[1])) if row else (0, 0)
+    return (None if counts[0] == whole[0] else mailbox), counts
+
+
+def _mailbox_counts(connection: sqlite3.Connection) -> list[tuple[str, int, int]]:
+    rows = connection.execute("SELECT mailbox, total, unread FROM mailbox_tally ORDER BY mailbox")
+    return [(str(name), int(total), int(unread)) for name, total, unread in rows]
+
+
+def _in(
+    connection: sqlite3.Connection,
+    id: str,
+    mailbox: str | None,
+    read: Callable[[sqlite3.Connection, str], T],
+) -> T | None:
+    """Read message ``id`` with ``read`` if it is in ``mailbox`` (any, for None)."""
+    if mailbox is not None:
+        row = connection.execute("SELECT mailbox FROM message WHERE id = ?", (id,)).fetchone()
+        if row is None or row[0] != mailbox:
+            return None
+    return read(connection, id)
+
+
+def _search(
+    connection: sqlite3.Connection, query: Query, start: int, limit: int, mailbox: str | None
+) -> SearchPage:
+    scope, counts = _scope(connection, mailbox)
+    return search.search_page(connection, query, start, limit, scope, counts)
+
+
+def _page(
+    connection: sqlite3.Connection, start: int, limit: int, mailbox: str | None
+) -> MessagePage:
+    scope, (total, unread) = _scope(connection, mailbox)
+    where, values = ("", ()) if scope is None else ("WHERE m.mailbox = ?", (scope,))
     rows = connection.execute(
-        f"SELECT {READ_COLUMNS} FROM message AS m ORDER BY seq DESC LIMIT ? OFFSET ?",
-        (limit, start),
+        f"SELECT {READ_COLUMNS} FROM message AS m {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
+        (*values, limit, start),
     ).fetchall()
     messages = read_summaries(connection, rows)
     return MessagePage(total=total, unread=unread, start=start, messages=messages)
 
 
-def _find_id(connection: sqlite3.Connection, id_or_latest: str) -> str | None:
+def _find_id(connection: sqlite3.Connection, id_or_latest: str, mailbox: str | None) -> str | None:
     if id_or_latest == "latest":
-        row = connection.execute("SELECT id FROM message ORDER BY seq DESC LIMIT 1").fetchone()
+        scope = _scope(connection, mailbox)[0]
+        where, values = ("", ()) if scope is None else ("WHERE mailbox = ?", (scope,))
+        row = connection.execute(
+            f"SELECT id FROM message {where} ORDER BY seq DESC LIMIT 1", values
+        ).fetchone()
     else:
-        row = connection.execute("SELECT id FROM message WHERE id = ?", (id_or_latest,)).fetchone()
+        where, values = ("", ()) if mailbox is None else (" AND mailbox = ?", (mailbox,))
+        row = connection.execute(
+            f"SELECT id FROM message WHERE id = ?{where}", (id_or_latest, *values)
+        ).fetchone()
     return None if row is None else str(row[0])
 
 
-def _tag_counts(connection: sqlite3.Connection) -> dict[str, int]:
-    rows = connection.execute(
-        "SELECT tag, count(*) FROM message_tag GROUP BY tag ORDER BY tag"
-    ).fetchall()
+def _tag_counts(connection: sqlite3.Connection, mailbox: str | None) -> dict[str, int]:
+    if mailbox is None:
+        rows = connection.execute(
+            "SELECT tag, count(*) FROM message_tag GROUP BY tag ORDER BY tag"
+        ).fetchall()
+    else:
+        rows = connection.execute(
+            "SELECT t.tag, count(*) FROM message_tag AS t JOIN message AS m USING (seq)"
+            " WHERE m.mailbox = ? GROUP BY t.tag ORDER BY t.tag",
+            (mailbox,),
+        ).fetchall()
     return {str(tag): int(count) for tag, count in rows}
 
 
-def _info(connection: sqlite3.Connection, path: Path) -> StoreInfo:
-    total, unread = read_tally(connection)
+def _info(connection: sqlite3.Connection, path: Path, mailbox: str | None) -> StoreInfo:
+    scope, (total, unread) = _scope(connection, mailbox)
     unindexed = connection.execute("SELECT count(*) FROM message WHERE indexed = 0").fetchone()
     size = 0
     for suffix in ("", "-wal"):
@@ -162,7 +231,7 @@ def _info(connection: sqlite3.Connection, path: Path) -> StoreInfo:
         size_bytes=size,
         total=total,
         unread=unread,
-        tags=_tag_counts(connection),
+        tags=_tag_counts(connection, scope),
         unindexed=int(unindexed[0]),
         schema=int(connection.execute("PRAGMA user_version").fetchone()[0]),
         engine=f"SQLite {sqlite3.sqlite_version}",

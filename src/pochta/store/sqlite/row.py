@@ -40,7 +40,7 @@ SUMMARY_COLUMNS = "id, created, read, size, message_id, subject, summary"
 INSERT_MESSAGE = (
     "INSERT INTO message (id, created, read, size, message_id, subject, sender, summary,"
     " addr_from, addr_to, addr_cc, addr_bcc, addr_reply_to, subject_lower, attachments,"
-    " inline, indexed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " inline, indexed, mailbox) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # The indexer's completion of a row: everything but id, created, read and size;
 # the tags stay those of the row (they may have changed since the insert).
@@ -49,7 +49,7 @@ UPDATE_INDEXED = (
     " summary = json_set(?, '$.tags', json(json_extract(summary, '$.tags'))),"
     " addr_from = ?, addr_to = ?, addr_cc = ?, addr_bcc = ?, addr_reply_to = ?,"
     " subject_lower = ?, attachments = ?, inline = ?, indexed = ?"
-    " WHERE id = ? AND indexed = 0 RETURNING seq"
+    " WHERE id = ? AND indexed = 0 RETURNING seq, mailbox"
 )
 INSERT_TEXT = (
     "INSERT INTO message_search (seq, subject, addresses, body, files) VALUES (?, ?, ?, ?, ?)"
@@ -60,14 +60,15 @@ READ_COLUMNS = "m.id, m.created, m.read, m.size, m.message_id, m.subject, m.summ
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def row_values(summary: Summary, inline: int, indexed: bool) -> tuple[Any, ...]:
-    """Return the values of :data:`INSERT_MESSAGE` for one message."""
+def row_values(summary: Summary, inline: int, indexed: bool, mailbox: str) -> tuple[Any, ...]:
+    """Return the values of :data:`INSERT_MESSAGE` for one message of ``mailbox``."""
     return (
         summary.id,
         to_micros(summary.created),
         int(summary.read),
         summary.size,
         *_content_values(summary, inline, indexed),
+        mailbox,
     )
 
 

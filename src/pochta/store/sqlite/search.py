@@ -72,10 +72,10 @@ def where(query: Query) -> tuple[str, list[Any]]:
     return plan.condition, plan.values
 
 
-def plan_query(query: Query) -> Plan:
+def plan_query(query: Query, mailbox: str | None = None) -> Plan:
     """Turn ``query`` into a :class:`Plan`: all word terms become one FTS5 expression."""
-    conditions: list[str] = []
-    values: list[Any] = []
+    conditions: list[str] = [] if mailbox is None else ["(m.mailbox = ?)"]
+    values: list[Any] = [] if mailbox is None else [mailbox]
     positive: list[str] = []
     negative: list[str] = []
     for term in query.terms:
@@ -138,11 +138,16 @@ def _words(value: str) -> tuple[str, list[Any]]:
 
 
 def search_page(
-    connection: sqlite3.Connection, query: Query, start: int, limit: int
+    connection: sqlite3.Connection,
+    query: Query,
+    start: int,
+    limit: int,
+    mailbox: str | None = None,
+    counts: tuple[int, int] | None = None,
 ) -> SearchPage:
     """Return one page of the messages matching ``query``, newest first, with counts."""
-    plan = plan_query(query)
-    total, unread = read_tally(connection)
+    plan = plan_query(query, mailbox)
+    total, unread = counts or read_tally(connection)
     if plan.words is not None:
         # Words alone: the full-text index counts and orders by itself.
         matched = connection.execute(f"SELECT count(*) FROM ({_FTS})", (plan.words,)).fetchone()[0]
@@ -194,9 +199,11 @@ def _unread_among(
     return matched - int(was_read.fetchone()[0])
 
 
-def search_ids(connection: sqlite3.Connection, query: Query) -> list[str]:
+def search_ids(
+    connection: sqlite3.Connection, query: Query, mailbox: str | None = None
+) -> list[str]:
     """Return the id of every message matching ``query``, newest first."""
-    plan = plan_query(query)
+    plan = plan_query(query, mailbox)
     rows = connection.execute(
         f"SELECT m.id FROM message AS m WHERE {plan.condition} ORDER BY m.seq DESC", plan.values
     )

@@ -36,6 +36,7 @@ their row and inflated on read.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import os
 import sqlite3
@@ -52,6 +53,12 @@ from pochta.message.parse import find_part, parse_message, parse_tree
 from pochta.message.record import ParsedMessage, Part
 from pochta.store.identity import is_message_id
 from pochta.store.limit import Limits
+from pochta.store.mailbox import (
+    DEFAULT_MAILBOX,
+    MailboxCount,
+    check_mailbox,
+    events_by_mailbox,
+)
 from pochta.store.query import Query, parse_query
 from pochta.store.recent import Recent
 from pochta.store.record import MessagePage, SearchPage, StoreEvent, StoreInfo, Summary
@@ -128,6 +135,8 @@ class SQLiteStore:
                 synchronous=DURABILITY[durability],
             )
         self._reader = Reader(self.path, read_only=read_only)
+        self._mailbox: str | None = None
+        self._owner = True
         self._follower = Follower(self) if follow else None
         if self._follower is not None:
             self._follower.start()
@@ -136,6 +145,24 @@ class SQLiteStore:
     def location(self) -> str:
         """The store's file, as given (user folder expanded)."""
         return str(self.path)
+
+    @property
+    def mailbox_name(self) -> str | None:
+        """The mailbox this view is limited to; None for the whole store."""
+        return self._mailbox
+
+    def mailbox(self, name: str) -> SQLiteStore:
+        """Return this store limited to mailbox ``name``: what it reads, changes and adds."""
+        view = copy.copy(self)
+        view._mailbox = check_mailbox(name)
+        view._owner = False
+        return view
+
+    def mailboxes(self) -> list[MailboxCount]:
+        """Return every mailbox that holds or held messages, the default one first."""
+        found = {n: MailboxCount(n, t, u) for n, t, u in self._reader.mailbox_counts()}
+        found.setdefault(DEFAULT_MAILBOX, MailboxCount(DEFAULT_MAILBOX, 0, 0))
+        return sorted(found.values(), key=lambda m: (m.name != DEFAULT_MAILBOX, m.name))
 
     @property
     def max_messages(self) -> int:
@@ -199,7 +226,9 @@ class SQLiteStore:
 
     def _prepare(self, raw: bytes, envelope: Envelope, *, complete: bool) -> Prepared:
         try:
-            return prepare(raw, envelope, complete=complete)
+            return prepare(
+                raw, envelope, complete=complete, mailbox=self._mailbox or DEFAULT_MAILBOX
+            )
         except Exception as exc:  # parse_message is total; this is MemoryError and kin
             raise store_error(exc, self.path, "summarise a message") from exc
 
@@ -207,42 +236,44 @@ class SQLiteStore:
 
     def count(self) -> tuple[int, int]:
         """Return (total, unread); cheap at any size (a tally kept by triggers)."""
-        return self._reader.count()
+        return self._reader.count(self._mailbox)
 
     def list_messages(self, *, start: int = 0, limit: int = 50) -> MessagePage:
         """Return ``limit`` summaries from position ``start``, newest first, with totals."""
-        return self._reader.page(max(start, 0), max(limit, 0))
+        return self._reader.page(max(start, 0), max(limit, 0), self._mailbox)
 
     def resolve_id(self, id_or_latest: str) -> str:
         """Return the id itself if stored, or the newest id for "latest"; else MessageNotFound."""
         if id_or_latest != "latest" and not is_message_id(id_or_latest):
             raise MessageNotFound(not_found(id_or_latest))
-        found = self._reader.find_id(id_or_latest)
+        found = self._reader.find_id(id_or_latest, self._mailbox)
         if found is None:
             raise MessageNotFound(not_found(id_or_latest))
         return found
 
     def summary(self, id: str) -> Summary:
         """Return the Summary of message ``id``; MessageNotFound if absent."""
-        found = self._reader.summary(id)
+        found = self._reader.summary(id, self._mailbox)
         if found is None:
             raise MessageNotFound(not_found(id))
         return found
 
     def raw(self, id: str) -> bytes:
         """Return message ``id`` exactly as it was received; MessageNotFound if absent."""
-        found = self._reader.raw(id)
+        found = self._reader.raw(id, self._mailbox)
         if found is None:
             raise MessageNotFound(not_found(id))
         return found
 
     def parsed(self, id: str) -> ParsedMessage:
         """Return the full parse of message ``id`` (recent ones are cached)."""
-        return self._parsed.get(id, lambda: parse_message(self.raw(id)))
+        raw = self.raw(id)  # also checks that it is in this mailbox
+        return self._parsed.get(id, lambda: parse_message(raw))
 
     def part(self, id: str, part_id: str) -> tuple[Part, bytes]:
         """Return one leaf of message ``id`` and its decoded payload."""
-        found = find_part(self._trees.get(id, lambda: parse_tree(self.raw(id))), part_id)
+        raw = self.raw(id)
+        found = find_part(self._trees.get(id, lambda: parse_tree(raw)), part_id)
         if found is None:
             raise MessageNotFound(f"message {id} has no part {part_id!r}")
         return found
@@ -255,59 +286,59 @@ class SQLiteStore:
         What each term matches: :mod:`pochta.store.sqlite.search`.
         """
         parsed = parse_query(query, tz=tz) if isinstance(query, str) else query
-        return self._reader.search(parsed, max(start, 0), max(limit, 0))
+        return self._reader.search(parsed, max(start, 0), max(limit, 0), self._mailbox)
 
     def search_ids(self, query: str | Query, *, tz: tzinfo = UTC) -> list[str]:
         """Return the id of every message matching ``query``, newest first."""
         parsed = parse_query(query, tz=tz) if isinstance(query, str) else query
-        return self._reader.search_ids(parsed)
+        return self._reader.search_ids(parsed, self._mailbox)
 
     def tags(self) -> list[str]:
         """Return every tag in use, sorted without regard to case."""
-        return list(self._reader.tag_counts())
+        return list(self._reader.tag_counts(self._mailbox))
 
     def info(self) -> StoreInfo:
         """Return the path, size on disk, counts, tag counts and indexing backlog."""
-        return self._reader.info()
+        return self._reader.info(self._mailbox)
 
     # -- changing --------------------------------------------------------------
 
     def set_read(self, ids: Sequence[str] | None, read: bool) -> int:
         """Mark messages read or unread (None: all); return how many changed."""
-        return len(self._update(lambda c: change.set_read(c, ids, read)))
+        return len(self._update(lambda c: change.set_read(c, ids, read, self._mailbox)))
 
     def set_tags(self, ids: Sequence[str], tags: Sequence[str]) -> None:
         """Replace the tags of the messages ``ids`` (see :mod:`pochta.store.tag`)."""
-        self._update(lambda c: tagging.set_tags(c, ids, tags))
+        self._update(lambda c: tagging.set_tags(c, ids, tags, self._mailbox))
 
     def rename_tag(self, old: str, new: str) -> int:
         """Rename tag ``old`` to ``new`` (ignoring case) on every message; return how many."""
-        return len(self._update(lambda c: tagging.rename_tag(c, old, new)))
+        return len(self._update(lambda c: tagging.rename_tag(c, old, new, self._mailbox)))
 
     def delete_tag(self, tag: str) -> int:
         """Remove ``tag`` (ignoring case) from every message; return how many had it."""
-        return len(self._update(lambda c: tagging.delete_tag(c, tag)))
+        return len(self._update(lambda c: tagging.delete_tag(c, tag, self._mailbox)))
 
     def delete(self, ids: Sequence[str] | None) -> int:
         """Delete messages with their raw bytes (None: all); return how many went."""
         if ids is None:
-            count = self._writer.run(change.delete_all)
-            self._announcer.announce([StoreEvent("truncate", ())])
+            count = self._writer.run(lambda c: change.delete_all(c, self._mailbox))
+            self._announcer.announce([StoreEvent("truncate", (), mailbox=self._mailbox)])
             return count
-        deleted = self._writer.run(lambda c: change.delete_ids(c, ids))
-        self._announcer.announce([StoreEvent("delete", tuple(deleted))] if deleted else [])
+        deleted = self._writer.run(lambda c: change.delete_ids(c, ids, self._mailbox))
+        self._announcer.announce(events_by_mailbox("delete", deleted))
         return len(deleted)
 
     def prune(self) -> int:
         """Apply ``max_messages`` and ``max_age`` now; return how many were deleted."""
         pruned = self._writer.run(lambda c: change.prune(c, self.limits))
-        self._announcer.announce([StoreEvent("prune", tuple(pruned))] if pruned else [])
+        self._announcer.announce(events_by_mailbox("prune", pruned))
         return len(pruned)
 
-    def _update(self, work: Callable[[sqlite3.Connection], list[str]]) -> list[str]:
-        """Run a change on the writer; announce "update" for the ids it returns."""
+    def _update(self, work: Callable[[sqlite3.Connection], change.Touched]) -> change.Touched:
+        """Run a change on the writer; announce "update" for the messages it returns."""
         changed = self._writer.run(work)
-        self._announcer.announce([StoreEvent("update", tuple(changed))] if changed else [])
+        self._announcer.announce(events_by_mailbox("update", changed))
         return changed
 
     # -- events and lifetime ---------------------------------------------------
@@ -321,7 +352,15 @@ class SQLiteStore:
         caller's thread otherwise. It must return quickly and must not change
         the store itself. An exception it raises is logged and ignored.
         """
-        return self._announcer.subscribe(callback)
+        if self._mailbox is None:
+            return self._announcer.subscribe(callback)
+        name = self._mailbox
+
+        def mine(event: StoreEvent) -> None:
+            if event.mailbox in (None, name):
+                callback(event)
+
+        return self._announcer.subscribe(mine)
 
     def publish(self, events: Sequence[StoreEvent]) -> None:
         """Deliver ``events`` to the subscribers: rows another process wrote to the file."""
@@ -367,6 +406,9 @@ class SQLiteStore:
 
         Messages committed but not yet indexed are indexed at the next open.
         """
+        if not self._owner:
+            return  # a mailbox's view: the store it came from closes
+        self._owner = False
         # From a subscriber (the writer thread) the others may be waiting on us.
         waiting = not self._writer.on_thread
         if self._follower is not None:

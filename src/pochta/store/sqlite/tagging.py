@@ -25,7 +25,7 @@ _SYNC_JSON = (
     "UPDATE message SET summary = json_set(summary, '$.tags', json(("
     " SELECT json_group_array(tag) FROM (SELECT tag FROM message_tag"
     " WHERE message_tag.seq = message.seq ORDER BY tag))))"
-    " WHERE seq = ? RETURNING id"
+    " WHERE seq = ? RETURNING id, mailbox"
 )
 
 
@@ -36,20 +36,29 @@ def write_tags(connection: sqlite3.Connection, seq: int, tags: Sequence[str]) ->
     )
 
 
-def set_tags(connection: sqlite3.Connection, ids: Sequence[str], tags: Sequence[str]) -> list[str]:
-    """Replace the tags of the messages ``ids``; return the ids found (one transaction)."""
+def set_tags(
+    connection: sqlite3.Connection,
+    ids: Sequence[str],
+    tags: Sequence[str],
+    mailbox: str | None = None,
+) -> list[tuple[str, str]]:
+    """Replace the tags of the messages ``ids`` (of ``mailbox``); return those found."""
     cleaned = clean_tags(tags)
+    where = "1" if mailbox is None else "mailbox = ?"
+    scope = () if mailbox is None else (mailbox,)
     connection.execute("BEGIN IMMEDIATE")
     try:
-        changed: list[str] = []
+        changed: list[tuple[str, str]] = []
         for id in dict.fromkeys(ids):
-            row = connection.execute("SELECT seq FROM message WHERE id = ?", (id,)).fetchone()
+            row = connection.execute(
+                f"SELECT seq, mailbox FROM message WHERE id = ? AND {where}", (id, *scope)
+            ).fetchone()
             if row is None:
                 continue
             connection.execute("DELETE FROM message_tag WHERE seq = ?", (row[0],))
             write_tags(connection, row[0], cleaned)
             connection.execute(_SYNC_JSON, (row[0],))
-            changed.append(id)
+            changed.append((id, str(row[1])))
         connection.execute("COMMIT")
     except BaseException:
         if connection.in_transaction:
@@ -58,24 +67,33 @@ def set_tags(connection: sqlite3.Connection, ids: Sequence[str], tags: Sequence[
     return changed
 
 
-def rename_tag(connection: sqlite3.Connection, old: str, new: str) -> list[str]:
-    """Rename tag ``old`` to ``new`` on every message; return the ids changed."""
+def rename_tag(
+    connection: sqlite3.Connection, old: str, new: str, mailbox: str | None = None
+) -> list[tuple[str, str]]:
+    """Rename tag ``old`` to ``new`` on every message (of ``mailbox``); return those changed."""
     cleaned = clean_tags([new])
-    return _retag(connection, old, cleaned[0] if cleaned else None)
+    return _retag(connection, old, cleaned[0] if cleaned else None, mailbox)
 
 
-def delete_tag(connection: sqlite3.Connection, tag: str) -> list[str]:
-    """Remove ``tag`` from every message; return the ids changed."""
-    return _retag(connection, tag, None)
+def delete_tag(
+    connection: sqlite3.Connection, tag: str, mailbox: str | None = None
+) -> list[tuple[str, str]]:
+    """Remove ``tag`` from every message (of ``mailbox``); return those changed."""
+    return _retag(connection, tag, None, mailbox)
 
 
-def _retag(connection: sqlite3.Connection, old: str, new: str | None) -> list[str]:
+def _retag(
+    connection: sqlite3.Connection, old: str, new: str | None, mailbox: str | None
+) -> list[tuple[str, str]]:
+    where = "" if mailbox is None else " AND seq IN (SELECT seq FROM message WHERE mailbox = ?)"
+    scope = () if mailbox is None else (mailbox,)
     connection.execute("BEGIN IMMEDIATE")
     try:
         seqs = [
             row[0]
             for row in connection.execute(
-                "DELETE FROM message_tag WHERE tag = ? RETURNING seq", (" ".join(old.split()),)
+                f"DELETE FROM message_tag WHERE tag = ?{where} RETURNING seq",
+                (" ".join(old.split()), *scope),
             ).fetchall()
         ]
         if new is not None:
@@ -83,7 +101,10 @@ def _retag(connection: sqlite3.Connection, old: str, new: str | None) -> list[st
                 "INSERT OR IGNORE INTO message_tag (tag, seq) VALUES (?, ?)",
                 [(new, seq) for seq in seqs],
             )
-        found = [str(connection.execute(_SYNC_JSON, (seq,)).fetchone()[0]) for seq in seqs]
+        found = []
+        for seq in seqs:
+            id, box = connection.execute(_SYNC_JSON, (seq,)).fetchone()
+            found.append((str(id), str(box)))
         connection.execute("COMMIT")
     except BaseException:
         if connection.in_transaction:

@@ -44,6 +44,7 @@ from pochta.message.headline import read_headline
 from pochta.message.parse import parse_message
 from pochta.store.identity import new_id
 from pochta.store.limit import Limits
+from pochta.store.mailbox import DEFAULT_MAILBOX, events_by_mailbox
 from pochta.store.record import StoreEvent, Summary
 from pochta.store.sqlite import change
 from pochta.store.sqlite.announcer import Announcer
@@ -86,15 +87,18 @@ class Prepared:
     encoding: int
     data: bytes
     text: SearchText | None  # None: summarised from the headers, the indexer completes it
+    mailbox: str = DEFAULT_MAILBOX
 
 
-def prepare(raw: bytes, envelope: Envelope, *, complete: bool) -> Prepared:
+def prepare(
+    raw: bytes, envelope: Envelope, *, complete: bool, mailbox: str = DEFAULT_MAILBOX
+) -> Prepared:
     """Summarise (fully, or from the header block) and compress one message, on this thread."""
     parsed = parse_message(raw) if complete else read_headline(raw)
     summary = summarise(new_id(), parsed, envelope, datetime.now(UTC))
     text = search_text(parsed, summary) if complete else None
     encoding, data = pack(raw)
-    return Prepared(summary, len(parsed.inline), encoding, data, text)
+    return Prepared(summary, len(parsed.inline), encoding, data, text, mailbox)
 
 
 def settler(future: Future[T]) -> Settle:
@@ -283,19 +287,22 @@ class Writer:
 
     def _after_commit(self, group: list[_Insert]) -> None:
         """Prune, announce the complete messages, then answer the callers."""
-        complete = [job.prepared.summary for job in group if job.prepared.text is not None]
-        events = [StoreEvent("new", (summary.id,), summary) for summary in complete]
+        events = [
+            StoreEvent(
+                "new", (job.prepared.summary.id,), job.prepared.summary, job.prepared.mailbox
+            )
+            for job in group
+            if job.prepared.text is not None
+        ]
         # Before the callers hear back, so that a full store never shows one too many.
-        pruned = self._prune()
-        if pruned:
-            events.append(StoreEvent("prune", tuple(pruned)))
+        events += events_by_mailbox("prune", self._prune())
         # Subscribers hear of a complete message before its sender does, so that
         # whoever waits on add() finds the event already delivered.
         self._announcer.announce(events)
         for job in group:
             _settle(job.settle, job.prepared.summary.id, None)
 
-    def _prune(self) -> list[str]:
+    def _prune(self) -> list[tuple[str, str]]:
         if not self._limits.active:
             return []
         try:
@@ -337,7 +344,9 @@ class ReadOnly:
 
 
 def _insert_one(connection: sqlite3.Connection, prepared: Prepared) -> None:
-    values = row_values(prepared.summary, prepared.inline, indexed=prepared.text is not None)
+    values = row_values(
+        prepared.summary, prepared.inline, prepared.text is not None, prepared.mailbox
+    )
     seq = connection.execute(INSERT_MESSAGE, values).lastrowid
     assert seq is not None
     connection.execute(

@@ -4,7 +4,7 @@
 (() => {
   const body = document.body;
   const page = body.dataset.page;
-  const root = body.dataset.root || ""; // --webroot, e.g. "/mail"
+  const root = body.dataset.root || ""; // --webroot and /mailbox/NAME, e.g. "/mail/mailbox/ci"
   const query = body.dataset.query || "";
   const start = Number(body.dataset.start || 0);
   const live = page === "list" && !query && start === 0;
@@ -377,7 +377,29 @@
     addEventListener("resize", fitFrame);
   }
 
+  // Whether the store answers (/readyz): a banner says so while it does not
+  // (PostgreSQL away); when it is back the list is made whole again.
+  const unavailable = document.getElementById("unavailable");
+  async function checkHealth() {
+    let problem = "";
+    try {
+      const answer = await fetch(`${root}/readyz`);
+      if (!answer.ok) problem = (await answer.json()).Error || "the store is not answering";
+    } catch {
+      problem = "pochta is not answering: is pochta serve running?";
+    }
+    if (problem) {
+      unavailable.textContent = `${problem} · new mail waits (SMTP answers 451) until it is back`;
+    } else if (!unavailable.hidden && page === "list") {
+      resync();
+    }
+    unavailable.hidden = !problem;
+  }
+
   refreshTimes();
   setInterval(refreshTimes, 30000);
-  if (page === "list") connect(1000);
+  if (page === "list") {
+    connect(1000);
+    setInterval(() => { if (!document.hidden) checkHealth(); }, 5000);
+  }
 })();

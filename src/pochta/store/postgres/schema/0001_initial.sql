@@ -52,7 +52,9 @@ CREATE TABLE message_tag (
 CREATE INDEX message_tag_folded ON message_tag (folded);
 
 -- Totals per mailbox, kept by statement triggers (one update per statement,
--- not per row), so counting 100,000 messages reads a row per mailbox.
+-- not per row), so counting 100,000 messages reads a row per mailbox. The
+-- functions keep the search_path they were made with (the schema "pochta"),
+-- so a change made over any connection keeps the totals.
 CREATE TABLE tally (
     mailbox  text   PRIMARY KEY,
     total    bigint NOT NULL DEFAULT 0,
@@ -60,7 +62,7 @@ CREATE TABLE tally (
 );
 
 CREATE FUNCTION tally_change(changes_mailbox text[], changes_total bigint[], changes_unread bigint[])
-RETURNS void LANGUAGE sql AS $$
+RETURNS void LANGUAGE sql SET search_path FROM CURRENT AS $$
     -- In mailbox order, so that two transactions never lock rows in opposite orders.
     INSERT INTO tally AS t (mailbox, total, unread)
     SELECT c.mailbox, c.total, c.unread
@@ -71,7 +73,7 @@ RETURNS void LANGUAGE sql AS $$
         SET total = t.total + excluded.total, unread = t.unread + excluded.unread
 $$;
 
-CREATE FUNCTION tally_added() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION tally_added() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     PERFORM tally_change(array_agg(mailbox), array_agg(n), array_agg(u))
     FROM (SELECT mailbox, count(*) AS n, count(*) FILTER (WHERE NOT read) AS u
@@ -79,7 +81,7 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION tally_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION tally_removed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     PERFORM tally_change(array_agg(mailbox), array_agg(-n), array_agg(-u))
     FROM (SELECT mailbox, count(*) AS n, count(*) FILTER (WHERE NOT read) AS u
@@ -87,7 +89,7 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION tally_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION tally_changed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     PERFORM tally_change(array_agg(mailbox), array_agg(n), array_agg(u))
     FROM (SELECT mailbox, sum(n)::bigint AS n, sum(u)::bigint AS u FROM (
