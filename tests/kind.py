@@ -38,6 +38,10 @@ class StoreKind(Protocol):
         """Make message ``id`` look as if it arrived at ``moment`` (for ``before:``/``after:``)."""
         ...
 
+    def bare_location(self, folder: Path) -> str:
+        """Return a location where no store was ever opened (no file, no schema)."""
+        ...
+
 
 class SQLiteKind:
     """The embedded store: a file in the test's folder."""
@@ -47,6 +51,10 @@ class SQLiteKind:
     def location(self, folder: Path) -> str:
         """Return ``folder/mail.db``."""
         return str(folder / "mail.db")
+
+    def bare_location(self, folder: Path) -> str:
+        """Return ``folder/mail.db``: no file there yet."""
+        return self.location(folder)
 
     def set_created(self, location: str, id: str, moment: datetime) -> None:
         """Update the row's ``created`` column in place."""
@@ -87,6 +95,10 @@ class PostgresKind:
                 f'CREATE DATABASE "{name}" TEMPLATE "{self._template}" STRATEGY FILE_COPY'
             )
         return self.cluster.url(name)
+
+    def bare_location(self, folder: Path) -> str:
+        """Return the URL of a new database without the store's schema."""
+        return self.cluster.create_database()
 
     def set_created(self, location: str, id: str, moment: datetime) -> None:
         """Update the row's ``created`` column in place."""

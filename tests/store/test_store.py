@@ -9,6 +9,7 @@ import pytest
 
 from pochta.exceptions import MessageNotFound, StoreError
 from pochta.store import Envelope, Part, Store, StoreEvent, open_store, parse_message
+from tests.kind import StoreKind
 from tests.store.conftest import StoreOpener
 
 DATA = Path(__file__).parent.parent / "data"
@@ -243,6 +244,6 @@ def test_a_store_opened_read_only_reads_and_refuses_every_change(
     assert (reader.count(), open_test_store().count()) == ((1, 1), (1, 1))
 
 
-def test_nothing_to_open_read_only_is_a_clear_error(location: str) -> None:
+def test_nothing_to_open_read_only_is_a_clear_error(store_kind: StoreKind, tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no store at"):
-        open_store(location, read_only=True)
+        open_store(store_kind.bare_location(tmp_path), read_only=True)

@@ -95,7 +95,7 @@ async def test_the_inbox_of_a_mailbox_links_within_it_and_the_root_lists_them(
     page = (await api_client.get("/mailbox/ci/")).text
     root = (await api_client.get("/")).text
     assert f'href="/mailbox/ci/message/{id}"' in page and "Lunch" not in page
-    assert 'data-base="/mailbox/ci"' in page
+    assert 'data-root="/mailbox/ci"' in page
     assert 'href="/mailbox/ci/"' in root and "Deploy finished" not in root
     assert (await api_client.get(f"/mailbox/ci/message/{id}")).status_code == 200
     assert (await api_client.get(f"/message/{id}")).status_code == 404

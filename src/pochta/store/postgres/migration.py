@@ -95,10 +95,14 @@ def check_schema(connection: Any, url: str) -> int:
     except psycopg.Error as error:
         raise store_error(error, url, "read the store's schema") from None
     if current != newest:
-        state = "no pochta store" if current == 0 else f"a store of schema {current}"
+        if current == 0:
+            raise StoreFormatError(
+                f"no store at {redact(url)} (the database holds no pochta schema); "
+                "start `pochta serve` there first"
+            )
         raise StoreFormatError(
-            f"{redact(url)} holds {state}, and this pochta reads schema {newest} only; "
-            "start `pochta serve` on it first (it makes or upgrades the schema)"
+            f"{redact(url)} holds a store of schema {current}, and this pochta reads schema "
+            f"{newest} only; start `pochta serve` on it first (it upgrades the schema)"
         )
     return current
 

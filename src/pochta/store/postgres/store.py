@@ -363,7 +363,8 @@ class PostgresStore:
 
     def prune(self) -> int:
         """Apply ``max_messages`` and ``max_age`` now (to every mailbox); return how many went."""
-        if not self.limits.active or self._read_only:
+        self._check_writable("prune")
+        if not self.limits.active:
             return 0
         with self._connection("prune the store") as connection, connection.transaction():
             pruned = change.prune(connection, self.limits)
