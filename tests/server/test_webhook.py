@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import smtplib
@@ -125,6 +126,26 @@ def test_a_receiver_answering_500_is_tried_three_times_then_given_up(
     assert len(receiver.requests) == 3
     assert (hook.stats.posted, hook.stats.failed) == (0, 1)
     assert f"posting {message_id} to {receiver.url} failed: it answered 500" in caplog.text
+
+
+def test_basic_auth_in_the_url_is_sent_and_never_logged(
+    store: Store,
+    receiver: Receiver,
+    webhook: Callable[..., Webhook],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    receiver.status = 500
+    url = receiver.url.replace("http://", "http://hook%40user:s3cr%3At@")
+    hook = webhook(url, attempts=1)
+    with caplog.at_level(logging.WARNING, logger="pochta.server.webhook"):
+        store.add(RAW, Envelope("ann@example.com", ("bob@example.com",)))
+        [(headers, _)] = receiver.wait_for(1)
+        hook.close(timeout=WAIT)
+
+    assert headers["Authorization"] == "Basic " + base64.b64encode(b"hook@user:s3cr:t").decode()
+    assert "failed: it answered 500" in caplog.text
+    assert "s3cr" not in caplog.text
+    assert receiver.url.replace("http://", "http://hook%40user:***@") in caplog.text
 
 
 def test_a_slow_receiver_never_holds_up_the_store_and_overflow_is_dropped_with_a_log_line(

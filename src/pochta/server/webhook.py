@@ -4,7 +4,8 @@ The request is Mailpit's: ``POST <url>`` with the ``MessageSummary`` of the
 stored message (the websocket's ``new`` data, no trailing newline),
 ``Content-Type: application/json``, ``User-Agent: pochta/<version>`` and, with
 ``--label``, ``Mailpit-Label: <label>`` (receivers written for Mailpit read
-it). Basic auth goes in the URL (``http://user:pass@host/hook``).
+it). Basic auth goes in the URL (``http://user:pass@host/hook``); log lines
+show the URL with the password as ``***``.
 
 A receiver can never slow ingest down. The store's subscriber only puts the
 summary on a bounded queue (:data:`QUEUE_SIZE`); :data:`SENDERS` threads of
@@ -83,6 +84,8 @@ class Webhook:
         retry_pause: float = 0.5,
     ) -> None:
         self.url = url
+        self._target = urllib.parse.urlsplit(url)
+        self._shown = _without_password(self._target)
         self.limit = limit
         self.delay = delay
         self.stats = WebhookStats()
@@ -93,7 +96,6 @@ class Webhook:
         self._lock = threading.Lock()
         self._last_drop_log = 0.0
         self._stopping = threading.Event()
-        self._target = urllib.parse.urlsplit(url)
         self._timeout = timeout
         self._headers = {"User-Agent": f"pochta/{__version__}", "Content-Type": "application/json"}
         if label:
@@ -149,7 +151,7 @@ class Webhook:
             self._last_drop_log = now
             logger.warning(
                 "webhook: %s is not keeping up; dropped %s (%d dropped so far)",
-                self.url,
+                self._shown,
                 summary.id,
                 self.stats.dropped_full,
             )
@@ -210,7 +212,7 @@ class Webhook:
                 break
         with self._lock:
             self.stats.failed += 1
-        logger.warning("webhook: posting %s to %s failed: %s", summary.id, self.url, problem)
+        logger.warning("webhook: posting %s to %s failed: %s", summary.id, self._shown, problem)
 
     def close(self, timeout: float = TIMEOUT) -> None:
         """Stop listening, drop what is queued, wait for calls in flight (up to ``timeout``)."""
@@ -230,3 +232,12 @@ class Webhook:
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def _without_password(target: urllib.parse.SplitResult) -> str:
+    """Return the URL for log lines: ``http://user:***@host/hook`` (no password to leak)."""
+    if target.password is None:
+        return target.geturl()
+    user = target.netloc.rpartition("@")[0].partition(":")[0]
+    host = target.netloc.rpartition("@")[2]
+    return target._replace(netloc=f"{user}:***@{host}").geturl()
