@@ -38,11 +38,12 @@ class Extensions:
     tag_rules: TagRules | None = None
 
     def close(self) -> None:
-        """Stop the tag rules and the webhook (what is queued is dropped)."""
+        """Stop the tag rules, the webhook (what is queued is dropped) and the relay threads."""
         if self.tag_rules is not None:
             self.tag_rules.close()
         if self.webhook is not None:
             self.webhook.close()
+        self.pipeline.close()
 
 
 def _pipeline(store: Store, settings: Settings, environ: Mapping[str, str]) -> Pipeline:

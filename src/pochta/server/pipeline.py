@@ -9,13 +9,16 @@ to the fixed addresses); then it is stored. A failed relay or forward is
 logged and the message still stored, unless the upstream's
 ``forward-smtp-errors`` is set: then nothing is stored and the SMTP client
 gets the upstream's refusal (:class:`~pochta.exceptions.RelayError`). SMTP
-clients wait for the upstream, as in Mailpit; the event loop does not (the
-sending runs on a worker thread).
+clients wait for the upstream, as in Mailpit; the event loop does not: the
+sending runs on :data:`SENDERS` threads of the pipeline's own, so a hung
+upstream holds only the messages it relays, never the store's work (which
+runs on the loop's default threads).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import email.parser
 import email.policy
 import logging
@@ -31,11 +34,26 @@ from pochta.store import Store
 from pochta.store.mailbox import Routing
 from pochta.store.query import Query, Term
 
-__all__ = ["Pipeline"]
+__all__ = ["SENDERS", "Pipeline"]
 
 logger = logging.getLogger(__name__)
 
 _HEADERS = email.parser.BytesHeaderParser(policy=email.policy.compat32)
+
+SENDERS = 32
+"""Relays and forwards under way at once; more wait their turn (their SMTP clients with them)."""
+
+
+def _senders() -> concurrent.futures.ThreadPoolExecutor:
+    return concurrent.futures.ThreadPoolExecutor(SENDERS, thread_name_prefix="pochta-relay")
+
+
+@dataclass(frozen=True, slots=True)
+class _Sending:
+    upstream: Upstream
+    what: str  # "relay" or "forward", for the log
+    sender: str
+    recipients: Sequence[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +67,9 @@ class Pipeline:
     forward: ForwardConfig | None = None
     ignore_duplicate_ids: bool = False
     routing: Routing = field(default_factory=Routing)
-
-    @property
-    def sends(self) -> bool:
-        """Tell whether any message may leave (auto-relay or forward is on)."""
-        auto = self.relay is not None and (self.relay_all or self.relay_matching is not None)
-        return auto or self.forward is not None
+    _senders: concurrent.futures.ThreadPoolExecutor = field(
+        default_factory=_senders, init=False, repr=False, compare=False
+    )
 
     def mailbox_store(self, envelope: Envelope, mailbox: str | None = None) -> Store:
         """Return the store of ``mailbox``, or of the mailbox :attr:`routing` chooses."""
@@ -65,8 +80,10 @@ class Pipeline:
         store = self.mailbox_store(envelope)
         if self.ignore_duplicate_ids and await asyncio.to_thread(self._duplicate, store, raw):
             return ""
-        if self.sends:
-            await asyncio.to_thread(self._send_on, raw, envelope)
+        sendings = self._sendings(envelope)
+        if sendings:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._senders, self._send_all, sendings, raw)
         message_id = await store.aadd(raw, envelope)
         _log_stored(message_id, raw, envelope)
         return message_id
@@ -79,9 +96,12 @@ class Pipeline:
         store = self.mailbox_store(envelope, mailbox)
         if self.ignore_duplicate_ids and self._duplicate(store, raw):
             return ""
-        if self.sends:
-            self._send_on(raw, envelope)
+        self._send_all(self._sendings(envelope), raw)
         return store.add(raw, envelope)
+
+    def close(self) -> None:
+        """Let the sending threads end (a relay under way finishes; none starts after)."""
+        self._senders.shutdown(wait=False, cancel_futures=True)
 
     def _duplicate(self, store: Store, raw: bytes) -> bool:
         head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
@@ -94,14 +114,23 @@ class Pipeline:
         logger.info("ignored a message with the duplicate Message-ID <%s>", message_id)
         return True
 
-    def _send_on(self, raw: bytes, envelope: Envelope) -> None:
+    def _sendings(self, envelope: Envelope) -> list[_Sending]:
+        sendings = []
         if self.relay is not None:
             recipients = self._relay_recipients(self.relay, envelope)
             if recipients:
-                self._send(self.relay.upstream, "relay", envelope.mail_from, recipients, raw)
+                sendings.append(
+                    _Sending(self.relay.upstream, "relay", envelope.mail_from, recipients)
+                )
         if self.forward is not None:
-            upstream = self.forward.upstream
-            self._send(upstream, "forward", envelope.mail_from, self.forward.to, raw)
+            sendings.append(
+                _Sending(self.forward.upstream, "forward", envelope.mail_from, self.forward.to)
+            )
+        return sendings
+
+    def _send_all(self, sendings: Sequence[_Sending], raw: bytes) -> None:
+        for sending in sendings:
+            self._send(sending, raw)
 
     def _relay_recipients(self, relay: RelayConfig, envelope: Envelope) -> list[str]:
         blocked = relay.blocked_recipients
@@ -112,11 +141,10 @@ class Pipeline:
             return [r for r in recipients if self.relay_matching.search(r)]
         return []
 
-    def _send(
-        self, upstream: Upstream, what: str, sender: str, recipients: Sequence[str], raw: bytes
-    ) -> None:
+    def _send(self, sending: _Sending, raw: bytes) -> None:
+        upstream, what, sender = sending.upstream, sending.what, sending.sender
         try:
-            send_upstream(upstream, sender, recipients, raw)
+            send_upstream(upstream, sender, sending.recipients, raw)
         except RelayError as error:
             if upstream.forward_smtp_errors:
                 raise

@@ -162,8 +162,13 @@ def too_big(limit: int) -> bytes:
 
 
 def upstream_reply(text: str) -> bytes:
-    """Return an upstream server's reply (``550 5.1.1 ...``) as ours, or 451 if it is not one."""
+    """Return an upstream server's refusal (``550 5.1.1 ...``) as ours, or 451 if it is not one.
+
+    Only a 4xx or 5xx passes: the message was not kept, so the client must
+    never read success into the answer (an upstream's ``252`` to RCPT is a
+    refusal to smtplib, but a 2xx to a client).
+    """
     line = " ".join(text.split())
-    if re.fullmatch(r"[2-5][0-9]{2}[ -].+", line) and line.isascii():
+    if re.fullmatch(r"[45][0-9]{2}[ -].+", line) and line.isascii():
         return line[:3].encode() + b" " + line[4:510].encode() + b"\r\n"
     return UNABLE_TO_PROCESS
