@@ -60,6 +60,18 @@ def test_mailpits_relay_file_is_read_key_by_key(tmp_path: Path) -> None:
     ]
 
 
+def test_the_password_and_secret_stay_out_of_repr(tmp_path: Path) -> None:
+    # A relay configuration in a log line or a traceback must not carry the credentials.
+    relay = load_relay_config(
+        write(tmp_path, MAILPIT_EXAMPLE), {"POCHTA_SMTP_RELAY_SECRET": "cram-secret"}
+    )
+
+    assert relay is not None
+    assert (relay.upstream.password, relay.upstream.secret) == ("p@ss: word", "cram-secret")
+    assert "p@ss" not in repr(relay) and "cram-secret" not in repr(relay)
+    assert "username='mailer'" in repr(relay)
+
+
 def test_the_file_wins_over_variables_and_variables_fill_the_rest(tmp_path: Path) -> None:
     environ = {"POCHTA_SMTP_RELAY_HOST": "env.example", "POCHTA_SMTP_RELAY_PORT": "2525"}
     relay = load_relay_config(write(tmp_path, "host: file.example\n"), environ)

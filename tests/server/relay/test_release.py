@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import email
+import hmac
 import re
-from collections.abc import AsyncIterator, Callable
+import ssl
+from collections.abc import AsyncIterator, Callable, Iterator
 from email.message import EmailMessage
 from email.policy import SMTP
 from typing import Any
 
 import httpx
 import pytest
+import trustme
 
 from pochta.message.envelope import Envelope
 from pochta.server.api.feature import Features
 from pochta.server.relay.config import RelayConfig, Upstream
 from pochta.server.routes import create_app
 from pochta.store import Store
-from tests.mail.smtp_peer import SMTPServer, free_port
+from tests.mail.smtp_peer import RecordingHandler, SMTPServer, free_port
 from tests.server.relay.conftest import PASSWORD, USER
 
 pytestmark = pytest.mark.anyio
@@ -246,3 +249,108 @@ async def test_latest_is_released_and_an_unknown_id_is_404(
 
     assert (latest.status_code, unknown.status_code) == (200, 404)
     assert len(upstream.envelopes) == 1
+
+
+async def test_the_sender_header_is_the_envelope_sender(
+    release: Release, upstream: SMTPServer, api_store: Store
+) -> None:
+    raw = RAW.replace(b"Subject:", b"Sender: Mailer <mailer@example.net>\r\nSubject:")
+    message_id = api_store.add(raw, Envelope("app@example.com", ("ann@example.com",)))
+
+    answer = await release(relay_to(upstream), {"To": ["bob@example.org"]}, id=message_id)
+
+    assert answer.text == "ok"
+    assert [sender for sender, _, _ in received(upstream)] == ["mailer@example.net"]
+
+
+async def test_a_message_without_from_is_a_400_and_nothing_is_sent(
+    release: Release, upstream: SMTPServer, api_store: Store
+) -> None:
+    raw = b"To: ann@example.com\r\nSubject: No sender\r\n\r\nHi\r\n"
+    message_id = api_store.add(raw, Envelope("app@example.com", ("ann@example.com",)))
+
+    answer = await release(relay_to(upstream), {"To": ["bob@example.org"]}, id=message_id)
+
+    assert (answer.status_code, answer.json()) == (400, {"Error": "No From header found"})
+    assert upstream.envelopes == []
+
+
+async def test_a_password_never_goes_in_clear_text_to_another_host(release: Release) -> None:
+    # Refused before connecting: no name is looked up, nothing is sent.
+    for auth in ("plain", "login"):
+        upstream = Upstream("smtp.example.invalid", 25, auth=auth, username=USER, password="pw")
+        answer = await release(RelayConfig(upstream), {"To": ["bob@example.org"]})
+
+        assert answer.status_code == 400
+        assert answer.json()["Error"] == (
+            f"SMTP error: refusing to send the {auth.upper()} password in clear text to "
+            "smtp.example.invalid:25; set starttls: true or tls: true (or use cram-md5)"
+        )
+
+
+class CramHandler(RecordingHandler):
+    """An upstream that logs in by CRAM-MD5 (RFC 2195) with USER and PASSWORD as the secret."""
+
+    async def auth_CRAM__MD5(self, server: Any, args: list[str]) -> Any:
+        from aiosmtpd.smtp import MISSING, AuthResult
+
+        challenge = b"<1896.697170952@upstream.example>"
+        answer = await server.challenge_auth(challenge)
+        if answer is MISSING:
+            return AuthResult(success=False)
+        user, _, digest = bytes(answer).partition(b" ")
+        expected = hmac.new(PASSWORD.encode(), challenge, "md5").hexdigest().encode()
+        ok = user == USER.encode() and hmac.compare_digest(digest, expected)
+        return AuthResult(success=ok, handled=False, auth_data=user)
+
+
+@pytest.fixture
+def cram_upstream() -> Iterator[SMTPServer]:
+    """A plain upstream offering AUTH CRAM-MD5 (the one mechanism that may go in clear)."""
+    from aiosmtpd.controller import Controller
+
+    handler, port = CramHandler(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, auth_require_tls=False)
+    controller.start()
+    yield SMTPServer("127.0.0.1", port, handler)
+    controller.stop()
+
+
+async def test_release_logs_in_with_cram_md5_and_its_secret(
+    release: Release, cram_upstream: SMTPServer
+) -> None:
+    good = relay_to(
+        cram_upstream, auth="cram-md5", username=USER, password="not-this", secret=PASSWORD
+    )
+    bad = relay_to(cram_upstream, auth="cram-md5", username=USER, secret="wrong")
+
+    accepted = await release(good, {"To": ["bob@example.org"]})
+    refused = await release(bad, {"To": ["bob@example.org"]})
+
+    assert (accepted.status_code, accepted.text) == (200, "ok")
+    assert refused.status_code == 400
+    assert "535" in refused.json()["Error"]
+    assert [rcpts for _, rcpts, _ in received(cram_upstream)] == [["bob@example.org"]]
+
+
+@pytest.fixture
+def tls_upstream(relay_ca: trustme.CA) -> Iterator[SMTPServer]:
+    """An upstream speaking TLS from the first byte (port 465 style)."""
+    from aiosmtpd.controller import Controller
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    relay_ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    handler, port = RecordingHandler(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, ssl_context=context)
+    controller.start()
+    yield SMTPServer("127.0.0.1", port, handler)
+    controller.stop()
+
+
+async def test_release_over_implicit_tls(
+    release: Release, tls_upstream: SMTPServer, trust_relay_ca: None
+) -> None:
+    answer = await release(relay_to(tls_upstream, tls=True), {"To": ["bob@example.org"]})
+
+    assert (answer.status_code, answer.text) == (200, "ok")
+    assert [rcpts for _, rcpts, _ in received(tls_upstream)] == [["bob@example.org"]]

@@ -55,6 +55,7 @@ def send_upstream(
     the login, the sender, every recipient (or one, with
     ``forward-smtp-errors``) or the message.
     """
+    _check_login_is_private(upstream)
     if upstream.override_from:
         data = override_from(data, upstream.override_from)
         sender = upstream.override_from
@@ -79,11 +80,13 @@ def _connect(upstream: Upstream, timeout: float) -> smtplib.SMTP:
     if upstream.allow_insecure:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
+    client: smtplib.SMTP
     if upstream.tls:
-        return smtplib.SMTP_SSL(upstream.host, upstream.port, timeout=timeout, context=context)
-    client = smtplib.SMTP(upstream.host, upstream.port, timeout=timeout)
+        client = smtplib.SMTP_SSL(upstream.host, upstream.port, timeout=timeout, context=context)
+    else:
+        client = smtplib.SMTP(upstream.host, upstream.port, timeout=timeout)
     try:
-        client.ehlo_or_helo_if_needed()
+        client.ehlo_or_helo_if_needed()  # smtplib's mail() does not greet by itself
         if upstream.starttls:
             if not client.has_extn("starttls"):
                 raise smtplib.SMTPNotSupportedError("the server does not offer STARTTLS")
@@ -95,16 +98,19 @@ def _connect(upstream: Upstream, timeout: float) -> smtplib.SMTP:
     return client
 
 
-def _log_in(client: smtplib.SMTP, upstream: Upstream) -> None:
-    if upstream.auth == "none":
-        return
+def _check_login_is_private(upstream: Upstream) -> None:
+    # Before connecting: a refused login must not cost a look-up or a connection.
     encrypted = upstream.tls or upstream.starttls
     if upstream.auth in ("plain", "login") and not encrypted and not _is_local(upstream.host):
         raise RelayError(
             f"refusing to send the {upstream.auth.upper()} password in clear text to "
             f"{upstream.address}; set starttls: true or tls: true (or use cram-md5)"
         )
-    client.ehlo_or_helo_if_needed()
+
+
+def _log_in(client: smtplib.SMTP, upstream: Upstream) -> None:
+    if upstream.auth == "none":
+        return
     client.user = upstream.username
     if upstream.auth == "cram-md5":
         client.password = upstream.secret

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
@@ -72,8 +72,8 @@ class Upstream:
     auth: str = "none"
     """``none``, ``plain``, ``login`` or ``cram-md5``."""
     username: str = ""
-    password: str = ""
-    secret: str = ""
+    password: str = field(default="", repr=False)
+    secret: str = field(default="", repr=False)
     return_path: str = ""
     override_from: str = ""
     """A bare address, or empty."""
