@@ -36,7 +36,13 @@ from pochta.testing import PochtaServer
 
 CACHE = Path("/tmp/pochta-bench")
 STORE_CODE = Path(__file__).resolve().parent.parent / "src" / "pochta" / "store"
-TARGETS_MS = {"list 50": 10.0, "open one": 20.0, "word search": 50.0, "from: search": 50.0}
+TARGETS_MS = {
+    "list 50": 10.0,
+    "list 50, last page": 20.0,
+    "open one": 20.0,
+    "word search": 50.0,
+    "from: search": 50.0,
+}
 MEMORY_TARGET_MB = 150.0
 WORDS = [
     "order", "shipped", "parcel", "track", "delivery", "address", "payment", "account",
@@ -147,11 +153,19 @@ def resident_mb(pid: int) -> float:
 def measure(url: str, repeat: int) -> dict[str, float]:
     """Time the baseline and each request; return medians in milliseconds."""
     with httpx.Client(base_url=url, timeout=60) as client:
-        newest = client.get("/api/v1/messages", params={"limit": repeat + 3}).json()["messages"]
+        listed = client.get("/api/v1/messages", params={"limit": repeat + 3}).json()
+        newest, total = listed["messages"], int(listed["total"])
         ids = [m["ID"] for m in newest]
         return {
             "GET /livez (baseline)": median_ms(lambda i: client.get("/livez"), repeat),
             "list 50": median_ms(lambda i: client.get("/api/v1/messages?limit=50"), repeat),
+            "list 50, middle page": median_ms(
+                lambda i: client.get(f"/api/v1/messages?limit=50&start={total // 2 - 50}"),
+                repeat,
+            ),
+            "list 50, last page": median_ms(
+                lambda i: client.get(f"/api/v1/messages?limit=50&start={total - 50}"), repeat
+            ),
             "open one": median_ms(lambda i: client.get(f"/api/v1/message/{ids[i]}"), repeat),
             "word search": median_ms(
                 lambda i: client.get("/api/v1/search", params={"query": RARE}), repeat
@@ -215,6 +229,8 @@ def print_run(kind: str, figures: dict[str, float], idle_mb: float, busy_mb: flo
         versus = f"target < {target:4.0f} ms" if target else "" + " " * 16
         verdict = "" if target is None else ("ok" if ms < target else "OVER")
         print(f"  {name:22} {ms:7.2f} ms  {versus}  {ms / baseline:5.1f}x baseline  {verdict}")
+    ratio = figures["list 50, last page"] / figures["list 50"]
+    print(f"  {'last page / first':22} {ratio:7.2f}x    target <= 2x (issue 17)")
     verdict = "ok" if busy_mb < MEMORY_TARGET_MB else "OVER"
     print(
         f"  {'server memory (VmRSS)':22} {busy_mb:7.1f} MB  target < {MEMORY_TARGET_MB:.0f} MB",

@@ -62,6 +62,13 @@ def test_list_is_newest_first_and_paged(store: Store) -> None:
     assert subjects(store, start=7) == []
 
 
+def test_every_page_of_a_store_is_its_slice_of_the_newest_first_list(store: Store) -> None:
+    add_many(store, 23)
+    everything = subjects(store, limit=100)
+    pages = {(s, n): subjects(store, start=s, limit=n) for s in range(26) for n in (1, 5, 10, 30)}
+    assert pages == {(s, n): everything[s : s + n] for s, n in pages}
+
+
 def test_latest_and_unknown_ids(store: Store) -> None:
     ids = add_many(store, 3)
     assert (store.resolve_id("latest"), store.resolve_id(ids[0])) == (ids[2], ids[0])

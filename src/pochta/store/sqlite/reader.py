@@ -182,10 +182,18 @@ def _page(
 ) -> MessagePage:
     scope, (total, unread) = _scope(connection, mailbox)
     where, values = ("", ()) if scope is None else ("WHERE m.mailbox = ?", (scope,))
-    rows = connection.execute(
-        f"SELECT {READ_COLUMNS} FROM message AS m {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
-        (*values, limit, start),
-    ).fetchall()
+    if total // 2 < start < total:
+        # The older half is counted from the oldest end: an OFFSET steps over every
+        # row before it, so the last page costs what the first does (the tally is exact).
+        rows = connection.execute(
+            f"SELECT {READ_COLUMNS} FROM message AS m {where} ORDER BY seq ASC LIMIT ? OFFSET ?",
+            (*values, min(limit, total - start), max(total - start - limit, 0)),
+        ).fetchall()[::-1]
+    else:
+        rows = connection.execute(
+            f"SELECT {READ_COLUMNS} FROM message AS m {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
+            (*values, limit, start),
+        ).fetchall()
     messages = read_summaries(connection, rows)
     return MessagePage(total=total, unread=unread, start=start, messages=messages)
 
