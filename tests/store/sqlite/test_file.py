@@ -209,3 +209,21 @@ def test_concurrent_aadd_shares_commits(tmp_path: Path) -> None:
         ids = asyncio.run(add_all())
         assert (len(set(ids)), store.stats.messages, store.max_messages) == (200, 200, 1000)
         assert store.stats.commits < 200
+
+
+def test_every_page_of_a_mailbox_is_its_slice_of_the_newest_first_list(
+    sqlite_store: SQLiteStore,
+) -> None:
+    envelope = Envelope("a@example.com", ("b@example.com",))
+    for number in range(30):  # two mailboxes, interleaved
+        box = sqlite_store.mailbox("alice" if number % 3 else "bob")
+        box.add(b"Subject: %d\r\n\r\nhi\r\n" % number, envelope)
+    alice = sqlite_store.mailbox("alice")
+    everything = [m.subject for m in alice.list_messages(limit=100).messages]
+    pages = {
+        (s, n): [m.subject for m in alice.list_messages(start=s, limit=n).messages]
+        for s in range(22)
+        for n in (1, 4, 15)
+    }
+    assert len(everything) == 20
+    assert pages == {(s, n): everything[s : s + n] for s, n in pages}
