@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from pochta.exceptions import QueryError
 from pochta.server.api.feature import Features
+from pochta.server.api.scope import LOGIN_KEY, MAILBOX_KEY, WEBROOT_KEY
 from pochta.store import Store
 from pochta.store.mailbox import DEFAULT_MAILBOX, MailboxCount, MailboxGrants
 
@@ -56,12 +57,6 @@ __all__ = [
 ]
 
 
-#: Where :class:`~pochta.server.api.mailbox.MailboxPrefix` notes a request's mailbox.
-MAILBOX_KEY = "pochta.mailbox"
-#: Where :class:`~pochta.server.api.login.Login` notes the inbox login of a request.
-LOGIN_KEY = "pochta.login"
-#: Where :class:`~pochta.server.api.mailbox.MailboxPrefix` keeps the root before its prefix.
-WEBROOT_KEY = "pochta.webroot"
 #: The start of every mailbox's base URL but the default one's (the root).
 PREFIX = "/mailbox/"
 

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from pochta.server.api.dependency import LOGIN_KEY, MAILBOX_KEY
+from pochta.server.api.scope import LOGIN_KEY, MAILBOX_KEY
 from pochta.server.htpasswd import Htpasswd, load_htpasswd
 from pochta.store.mailbox import DEFAULT_MAILBOX, MailboxGrants
 
