@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import os
 import subprocess
 import sys
@@ -250,3 +251,40 @@ def test_help_text_is_reproduced_in_the_docs() -> None:
 
     assert result.exit_code == 0
     assert result.output in DOCS.read_text(encoding="utf-8")
+
+
+def test_mailers_from_the_environment_and_using(smtp_server: SMTPServer) -> None:
+    mailers = {
+        "default": {"BACKEND": LOCMEM},
+        "catcher": {"OPTIONS": {"host": smtp_server.host, "port": smtp_server.port}},
+    }
+    env = {"MAILERS": json.dumps(mailers)}
+
+    by_default = invoke("--to", "a@x.com", "--subject", "kept", "--body", "b", env=env)
+    by_alias = invoke(
+        "--using", "catcher", "--to", "b@x.com", "--subject", "s", "--body", "b", env=env
+    )
+
+    assert (by_default.exit_code, by_alias.exit_code) == (0, 0), by_alias.stderr
+    assert [(m.subject, m.sent_using) for m in pochta.mail.outbox] == [("kept", "default")]
+    assert [e.rcpt_tos for e in smtp_server.envelopes] == [["b@x.com"]]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--using", "nope"],
+            "pochta send: could not send: The mailer 'nope' is not configured.\n",
+        ),
+        (["--backend", LOCMEM], "--backend is not for MAILERS; name an entry with --using"),
+        (["--backend", LOCMEM, "--using", "default"], "give --using or --backend, not both"),
+    ],
+)
+def test_using_errors_are_one_line(args: list[str], message: str) -> None:
+    env = {"MAILERS": '{"default": {"BACKEND": "pochta.mail.backends.dummy.EmailBackend"}}'}
+
+    result = invoke(*args, "--to", "a@x.com", "--subject", "s", "--body", "b", env=env)
+
+    assert result.exit_code in (1, 2)
+    assert message in result.stderr

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -291,3 +293,33 @@ def test_configuration_errors_pickle_with_their_message() -> None:
     for error in (MailerDoesNotExist(alias="x"), InvalidMailer("bad", alias="y")):
         again = pickle.loads(pickle.dumps(error))
         assert (type(again), again.args) == (type(error), error.args)
+
+
+def test_configuration_errors_are_improperly_configured_once_django_is_loaded() -> None:
+    code = """
+import pochta.mail
+from pochta.exceptions import ConfigurationError
+pochta.mail.configure(MAILERS={})
+def kinds():
+    try:
+        pochta.mail.mailers["nope"]
+    except ConfigurationError as error:
+        import sys
+        exceptions = sys.modules.get("django.core.exceptions")
+        loaded = exceptions is not None and isinstance(error, exceptions.ImproperlyConfigured)
+        return [type(error).__name__, isinstance(error, KeyError | ValueError), loaded]
+before = kinds()
+import django.core.exceptions
+try:
+    pochta.mail.mailers["nope"]
+except django.core.exceptions.ImproperlyConfigured as error:
+    print(before, kinds())
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+
+    assert (done.returncode, done.stdout) == (
+        0,
+        "['MailerDoesNotExist', True, False] ['MailerDoesNotExist', True, True]\n",
+    ), done.stderr
