@@ -1,4 +1,4 @@
-"""pochta's backends as EMAIL_BACKEND inside a real (configured) Django, in a subprocess.
+"""pochta's backends inside a real (configured) Django, in a subprocess: EMAIL_BACKEND and MAILERS.
 
 django.conf.settings can be configured once per process, so each case runs a small
 script with the venv's Python; the script prints JSON for the test to compare.
@@ -15,6 +15,11 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+import django
+from pochta.mail.queue import open_queue
+from pochta.store import open_store
 from tests.mail.smtp_peer import SMTPServer
 
 SEPARATOR = b"-" * 79
@@ -130,4 +135,96 @@ def test_django_messages_land_in_pochta_outbox_and_console() -> None:
         "subjects": ["To outbox"],
         "printed": 1,
         "console_has_subject": True,
+    }
+
+
+@pytest.mark.skipif(django.VERSION < (6, 1), reason="MAILERS is Django 6.1's")
+def test_every_pochta_backend_is_a_mailers_backend_in_django_61(
+    tmp_path: Path, smtp_server: SMTPServer
+) -> None:
+    backends = "pochta.mail.backends"
+    mailers = {
+        "smtp": {
+            "BACKEND": f"{backends}.smtp.EmailBackend",
+            "OPTIONS": {"host": smtp_server.host, "port": smtp_server.port, "timeout": 5},
+        },
+        "console": {"BACKEND": f"{backends}.console.EmailBackend"},
+        "file": {
+            "BACKEND": f"{backends}.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(tmp_path / "sent")},
+        },
+        "locmem": {"BACKEND": f"{backends}.locmem.EmailBackend"},
+        "dummy": {"BACKEND": f"{backends}.dummy.EmailBackend"},
+        "store": {
+            "BACKEND": f"{backends}.store.EmailBackend",
+            "OPTIONS": {"database": str(tmp_path / "mail.db")},
+        },
+        "queue": {
+            "BACKEND": f"{backends}.queue.EmailBackend",
+            "OPTIONS": {"path": str(tmp_path / "queue.db"), "delivery_backend": "smtp"},
+        },
+    }
+    out = run_django(
+        {"MAILERS": mailers, "DEFAULT_FROM_EMAIL": "site@example.com"},
+        """
+        import contextlib, io, json
+        import pochta.mail
+        printed = io.StringIO()
+        sent = {}
+        with contextlib.redirect_stdout(printed):
+            for alias in mail.mailers:
+                sent[alias] = mail.send_mail(f"via {alias}", "Body", None, ["to@example.com"],
+                                             using=alias)
+        print(json.dumps({
+            "sent": sent,
+            "console": "Subject: via console" in printed.getvalue(),
+            "outbox": [(type(m).__module__, m.subject, m.sent_using) for m in pochta.mail.outbox],
+        }))
+        """,
+    )
+
+    assert json.loads(out) == {
+        "sent": {alias: 1 for alias in mailers},
+        "console": True,
+        "outbox": [["django.core.mail.message", "via locmem", "locmem"]],
+    }
+    assert [(e.mail_from, e.rcpt_tos) for e in smtp_server.envelopes] == [
+        ("site@example.com", ["to@example.com"])
+    ]
+    [log] = (tmp_path / "sent").iterdir()
+    assert b"Subject: via file" in log.read_bytes()
+    with open_store(tmp_path / "mail.db") as store:
+        assert [s.subject for s in store.list_messages().messages] == ["via store"]
+    with open_queue(tmp_path / "queue.db") as queue:
+        assert [(m.rcpt_tos, m.backend) for m in queue.list()] == [(("to@example.com",), "smtp")]
+
+
+@pytest.mark.skipif(django.VERSION < (6, 1), reason="MAILERS is Django 6.1's")
+def test_django_61_reports_pochta_backend_errors_as_invalid_mailer(tmp_path: Path) -> None:
+    mailers = {
+        "nohost": {"BACKEND": "pochta.mail.backends.smtp.EmailBackend"},
+        "typo": {
+            "BACKEND": "pochta.mail.backends.store.EmailBackend",
+            "OPTIONS": {"databse": "x"},
+        },
+    }
+    out = run_django(
+        {"MAILERS": mailers},
+        """
+        import json
+        from django.core.exceptions import ImproperlyConfigured
+        found = {}
+        for alias in mail.mailers:
+            try:
+                mail.mailers[alias]
+            except ImproperlyConfigured as error:
+                found[alias] = str(error)
+        print(json.dumps(found))
+        """,
+    )
+
+    assert json.loads(out) == {
+        "nohost": "MAILERS['nohost']: OPTIONS must define 'host'.",
+        "typo": "MAILERS['typo']: Unknown options 'databse'. pochta.mail.backends.store."
+        "EmailBackend takes 'fail_silently', 'database', 'file_path'.",
     }
