@@ -35,6 +35,11 @@ class RuntimeStats:
         """Count one SMTP rejection."""
         self.smtp_rejected += 1
 
+    def accepted(self, size: int) -> None:
+        """Count one message stored from SMTP, of ``size`` bytes."""
+        self.smtp_accepted += 1
+        self.smtp_accepted_size += size
+
     def ignored(self) -> None:
         """Count one ignored duplicate."""
         self.smtp_ignored += 1
@@ -49,11 +54,19 @@ def count_ignored(
     deliver: Callable[..., str],
     stats: RuntimeStats,
 ) -> tuple[Callable[[bytes, Envelope], Awaitable[str]], Callable[..., str]]:
-    """Wrap the SMTP and API deliveries so each ignored duplicate (id "") is counted."""
+    """Wrap the SMTP and API deliveries so each message is counted as it is answered.
+
+    SMTP's accepted count is taken here, at delivery, not from the store's
+    events: the event hub comes with the HTTP side, which is imported after
+    SMTP already answers, and would miss the first messages. An ignored
+    duplicate (id "") is counted as ignored, from SMTP or the send API.
+    """
 
     async def acounted(raw: bytes, envelope: Envelope) -> str:
         message_id = await adeliver(raw, envelope)
-        if not message_id:
+        if message_id:
+            stats.accepted(len(raw))
+        else:
             stats.ignored()
         return message_id
 

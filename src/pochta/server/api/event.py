@@ -116,13 +116,8 @@ class EventHub:
         with self._lock:
             stats = self.stats
             if event.kind == "new":
+                # SMTP's accepted count is taken at delivery (server/stats.py).
                 stats.known_total += 1
-                summary = event.summary
-                # What another catcher sharing the store accepted is counted there.
-                mine = summary is not None and not event.remote
-                if mine and summary is not None and summary.envelope.source == "smtp":
-                    stats.smtp_accepted += 1
-                    stats.smtp_accepted_size += summary.size
             elif event.kind in ("delete", "prune"):
                 stats.messages_deleted += 0 if event.remote else len(event.ids)
                 stats.known_total = max(0, stats.known_total - len(event.ids))
