@@ -59,7 +59,13 @@ def test_link_and_html_checks_run_when_their_tabs_open(
     expect(preview).to_have_attribute(
         "src", f"/api/v1/message/{page.url.split('/')[-2]}/part/2/thumb"
     )
-    assert preview.evaluate("img => img.complete && img.naturalWidth") == 180
+    # The thumbnail is made on request: wait for it to load rather than read it at once.
+    # (wait_for_function would evaluate a string, which the inbox's CSP forbids.)
+    for _ in range(200):  # at most 20 s
+        if preview.evaluate("img => img.complete && img.naturalWidth > 0"):
+            break
+        page.wait_for_timeout(100)
+    assert preview.evaluate("img => img.naturalWidth") == 180
 
 
 def test_the_link_check_tab_refuses_localhost_without_the_flag(
