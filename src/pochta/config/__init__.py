@@ -1,7 +1,8 @@
 """The settings of ``pochta serve``: :class:`Settings`, and the values it is built from.
 
 - :mod:`pochta.config.settings`: :class:`Settings`, one field per flag and ``POCHTA_*`` variable;
-- :mod:`pochta.config.value`: :class:`HostPort` and the ``parse_*`` readers of text values.
+- :mod:`pochta.config.value`: :class:`HostPort` and the ``parse_*`` readers of text values;
+- :mod:`pochta.config.check`: the checks that span fields, and a field's flag and variable names.
 """
 
 from __future__ import annotations

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pochta.config.check import check_settings, envvar_of, flag_of
 from pochta.config.value import (
     MIB,
     HostPort,
@@ -342,67 +342,7 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
-        counts = ("smtp_max_recipients", "smtp_max_connections", "smtp_max_bad_commands")
-        for name in ("max", "webhook_limit", *counts):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 0:
-                raise ConfigurationError(
-                    f"{flag_of(name)} {value!r} is not a count; give 0 or a positive whole number"
-                )
-        for name in ("smtp_max_recipients", "smtp_max_bad_commands"):
-            if getattr(self, name) == 0:
-                harm = (
-                    "close a connection at its first mistake"
-                    if "bad" in name
-                    else "refuse all mail"
-                )
-                raise ConfigurationError(f"{flag_of(name)} 0 would {harm}; give 1 or more")
-        if self.max_message_size <= 0:
-            raise ConfigurationError(
-                f"--max-message-size {self.max_message_size!r} must be more than 0; give e.g. 50M"
-            )
-        if (self.smtp_tls_cert is None) != (self.smtp_tls_key is None):
-            raise ConfigurationError(
-                "--smtp-tls-cert and --smtp-tls-key go together; give both, or neither "
-                "for a self-signed certificate"
-            )
-        if (self.pop3_tls_cert is None) != (self.pop3_tls_key is None):
-            raise ConfigurationError(
-                "--pop3-tls-cert and --pop3-tls-key go together; give both, or neither"
-            )
-        if self.smtp_auth_file is not None and self.smtp_auth_accept_any:
-            raise ConfigurationError(
-                "--smtp-auth-file and --smtp-auth-accept-any contradict each other; give one"
-            )
-        if (self.ui_tls_cert is None) != (self.ui_tls_key is None):
-            raise ConfigurationError("--ui-tls-cert and --ui-tls-key go together; give both")
-        if self.send_api_auth_file is not None and self.send_api_auth_accept_any:
-            raise ConfigurationError(
-                "--send-api-auth-file and --send-api-auth-accept-any contradict each other; "
-                "give one"
-            )
-        for folder in self.watch:
-            if folder.exists() and not folder.is_dir():
-                raise ConfigurationError(
-                    f"--watch {folder} is a file; give the folder EMAIL_FILE_PATH names"
-                )
-        if self.ui_mailbox and self.ui_auth_file is None:
-            raise ConfigurationError(
-                "--ui-mailbox limits the logins of --ui-auth-file; give --ui-auth-file too"
-            )
-        if self.mailbox_login and not (self.smtp_auth_file or self.smtp_auth_accept_any):
-            raise ConfigurationError(
-                "--mailbox-login needs SMTP logins; give --smtp-auth-file or "
-                "--smtp-auth-accept-any too"
-            )
-        for name in ("smtp_relay_matching", "smtp_allowed_recipients"):
-            parse_regex(getattr(self, name), name=flag_of(name))
-        parse_url(self.webhook_url, name="--webhook-url")
-        for host in self.allowed_host:
-            if not re.fullmatch(r"[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]", host):
-                raise ConfigurationError(
-                    f"--allowed-host {host!r} is not a host name; give e.g. mail.test"
-                )
+        check_settings(self)  # the checks that span fields: config/check.py
 
     @property
     def routing(self) -> Routing:
@@ -435,13 +375,3 @@ def parse_setting(name: str, text: str) -> Any:
     if parse is None:
         raise ConfigurationError(f"{flag_of(name)} is not read from text; give it as a value")
     return parse(text, name=flag_of(name))
-
-
-def flag_of(name: str) -> str:
-    """Return the flag of the :class:`Settings` field ``name``: ``max_age`` is ``--max-age``."""
-    return "--" + name.replace("_", "-")
-
-
-def envvar_of(name: str) -> str:
-    """Return the environment variable of the field ``name``: ``POCHTA_MAX_AGE``."""
-    return "POCHTA_" + name.upper()
