@@ -11,8 +11,10 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
@@ -21,6 +23,9 @@ from pochta.cli import main
 from pochta.mail.queue import State, open_queue
 from pochta.mail.submission import Submission
 from tests.mail.smtp_peer import SMTPServer, start_server
+
+if TYPE_CHECKING:
+    from tests.conftest import ServeProcess
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +158,45 @@ def test_docs_show_the_current_help() -> None:
     shown = CliRunner().invoke(main, ["worker", "--help"], prog_name="pochta", terminal_width=80)
     docs = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text("utf-8")
     assert f"```text\n{shown.output}```" in docs
+
+
+def test_two_workers_of_concurrency_2_send_four_at_once_and_none_twice(
+    tmp_path: Path, launch_serve: Callable[..., ServeProcess]
+) -> None:
+    rules = tmp_path / "slow.json"
+    rules.write_text('{"rules": [{"stage": "data", "delay": 1}]}')  # each send takes a second
+    server = launch_serve("--chaos-rules", str(rules))
+    path, count = tmp_path / "queue.db", 16
+    with open_queue(path) as queue:
+        queue.enqueue(
+            [
+                Submission(
+                    "app@example.com",
+                    [f"u{n}@example.com"],
+                    b"Message-ID: <w-%d@app>\r\n\r\nx\r\n" % n,
+                )
+                for n in range(count)
+            ],
+            backend="smtp",
+            max_attempts=8,
+        )
+    options = {"host": server.smtp[0], "port": server.smtp[1], "timeout": 10}
+    env = {**os.environ, "MAILERS": json.dumps({"smtp": {"OPTIONS": options}})}
+    command = [sys.executable, "-m", "pochta", "worker", "--queue", str(path), "--until-empty"]
+    command += ["--concurrency", "2", "--poll", "0.05"]
+    workers = [
+        subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True) for _ in range(2)
+    ]
+    most, deadline = 0, time.monotonic() + 60
+    with open_queue(path) as queue:
+        while queue.counts().unfinished and time.monotonic() < deadline:
+            most = max(most, queue.counts().sending)
+            time.sleep(0.02)
+    logs = [w.communicate(timeout=60)[1] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], logs
+    # Two threads in each process had a message in hand at the same moment.
+    assert most == 4
+    sent = [int(re.findall(r"pochta worker: (\d+) sent", log)[0]) for log in logs]
+    assert sum(sent) == count
+    listed = server.get("/api/v1/messages", params={"limit": 100}).json()["messages"]
+    assert sorted(m["MessageID"] for m in listed) == sorted(f"w-{n}@app" for n in range(count))

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -184,3 +187,32 @@ def test_the_beatles_form_sends_through_the_queue_and_the_worker(
     assert "pochta worker: 1 sent, 0 failed" in output
     found = serve_process.get("/api/v1/search", params={"query": "to:admin@acme.not"}).json()
     assert "Ринго Старр пытался опубликовать запись!" in found["messages"][0]["Snippet"]
+
+
+def test_manage_py_pochta_worker_finishes_the_message_in_hand_on_sigterm(
+    launch_serve: Callable[..., ServeProcess], tmp_path: Path
+) -> None:
+    rules = tmp_path / "slow.json"
+    rules.write_text('{"rules": [{"stage": "data", "delay": 1.5}]}')
+    host, port = launch_serve("--chaos-rules", str(rules)).smtp
+    queue = tmp_path / "queue.db"
+    env = site_env(EMAIL_BACKEND="queue", EMAIL_HOST=host, EMAIL_PORT=str(port))
+    notify = (
+        "from django.core.mail import mail_admins; "
+        "[mail_admins(f'Notice {n}', 'Body') for n in range(2)]"
+    )
+    manage("shell", "-c", notify, env={**env, "EMAIL_QUEUE_PATH": str(queue)})
+    command = [sys.executable, str(SITE / "manage.py"), "pochta", "worker", "--queue", str(queue)]
+    worker = subprocess.Popen(
+        [*command, "--poll", "0.05"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    with open_queue(queue) as opened:
+        deadline = time.monotonic() + 60
+        while opened.counts().sending == 0 and time.monotonic() < deadline:
+            assert worker.poll() is None
+            time.sleep(0.01)
+        worker.send_signal(signal.SIGTERM)
+        _, log = worker.communicate(timeout=60)
+        assert worker.returncode == 0, log
+        assert opened.counts().as_json() == {"pending": 1, "sending": 0, "sent": 1, "failed": 0}
+    assert f"pochta worker: 1 sent, 0 failed, 0 retries; 1 pending, 0 failed in {queue}" in log

@@ -39,7 +39,12 @@ LOGGER_NAME = "pochta.mail"
 
 logger = logging.getLogger(LOGGER_NAME)
 
-_LEVELS = {"retry": logging.WARNING, "partly sent": logging.WARNING, "failed": logging.ERROR}
+_LEVELS = {
+    "retry": logging.WARNING,
+    "partly sent": logging.WARNING,
+    "lease lost": logging.WARNING,
+    "failed": logging.ERROR,
+}
 
 # Set while the queue worker calls a backend: the worker logs the outcome
 # (a refusal it will retry is a WARNING, not the backend's ERROR).
@@ -84,8 +89,9 @@ def log_send(
 ) -> None:
     """Log one message with its ``outcome``: ``sent``, ``queued``, ``written`` ...
 
-    ``retry`` and ``partly sent`` (some recipients refused) are logged at
-    WARNING, ``failed`` at ERROR, any other at INFO.
+    ``retry``, ``partly sent`` (some recipients refused) and ``lease lost``
+    (the queue worker's lease ran out during a send) are logged at WARNING,
+    ``failed`` at ERROR, any other at INFO.
     ``started`` is the :func:`time.monotonic` reading from before the attempt.
     Nothing is logged inside :func:`logged_by_caller` (the caller logs).
     """

@@ -314,3 +314,96 @@ def test_the_retry_delay_doubles_and_stops_at_its_cap() -> None:
     delays = [retry_delay(n, 30, cap=3600, rng=steady) for n in (1, 2, 3, 9, 1000)]
     assert 22.5 <= delays[0] <= 37.5 and 45 <= delays[1] <= 75 and 90 <= delays[2] <= 150
     assert delays[3:] == [3600, 3600]
+
+
+def test_one_connection_carries_message_after_message_until_a_try_fails(
+    queue: MailQueue, smtp_mailer: SMTPServer
+) -> None:
+    enqueue(queue, "ann@example.com", "bob@example.com", "nobody@example.com")
+    enqueue(queue, "cat@example.com", "dan@example.com")
+    Worker(queue, retry_delay=0).run(until_empty=True)
+    # nobody@ is refused (smtplib raises): that connection is dropped, the next one carries on.
+    assert [e.rcpt_tos[0] for e in smtp_mailer.envelopes] == [
+        "ann@example.com",
+        "bob@example.com",
+        "cat@example.com",
+        "dan@example.com",
+    ]
+    first, second = smtp_mailer.handler.peers[:2], smtp_mailer.handler.peers[2:]
+    assert len(set(first)) == len(set(second)) == 1 and first[0] != second[0]
+
+
+def test_a_lease_that_runs_out_is_taken_by_another_worker(queue: MailQueue) -> None:
+    enqueue(queue, "ann@example.com")
+    # Another machine's worker: nothing tells whether it is alive, only its lease's end.
+    assert queue.claim("other-host:1:w", lease=0.2) is not None
+    assert queue.claim(owner_name("me"), lease=3600) is None
+    deadline = time.monotonic() + 30
+    claim = None
+    while claim is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        claim = queue.claim(owner_name("me"), lease=3600)
+    assert claim is not None and (claim.message.attempts, claim.owner) == (2, owner_name("me"))
+
+
+def test_a_last_attempt_cut_off_by_a_dead_worker_fails_the_message(queue: MailQueue) -> None:
+    enqueue(queue, "ann@example.com", max_attempts=1)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        text=True,
+        capture_output=True,
+        check=True,
+    ).stdout.strip()
+    assert queue.claim(owner_name("w").replace(f":{os.getpid()}:", f":{dead}:"), lease=3600)
+    assert queue.claim(owner_name("me"), lease=3600) is None
+    [failed] = queue.list([State.FAILED])
+    assert failed.attempts == 1
+    assert failed.last_error.startswith("the worker stopped during the last attempt")
+
+
+def test_a_reply_slower_than_the_timeout_is_retried_later(
+    queue: MailQueue, tmp_path: Path, launch_serve: Callable[..., ServeProcess]
+) -> None:
+    rules = tmp_path / "slow.json"
+    rules.write_text('{"rules": [{"recipient": "slow@*", "delay": 5}]}')
+    server = launch_serve("--chaos-rules", str(rules))
+    options = {"host": server.smtp[0], "port": server.smtp[1], "timeout": 0.5}
+    configure(MAILERS={"smtp": {"OPTIONS": options}})
+    enqueue(queue, "slow@example.com")
+    [queued] = queue.list()
+    assert Worker(queue, retry_delay=60).deliver(queued.id) is State.PENDING
+    [waiting] = queue.list()
+    assert waiting.attempts == 1 and "timed out" in waiting.last_error
+    assert server.get("/api/v1/messages").json()["total"] == 0
+
+
+def test_a_lease_lost_during_a_slow_send_is_a_send_log_warning(
+    queue: MailQueue,
+    tmp_path: Path,
+    launch_serve: Callable[..., ServeProcess],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    rules = tmp_path / "slow.json"
+    rules.write_text('{"rules": [{"stage": "data", "delay": 1}]}')
+    server = launch_serve("--chaos-rules", str(rules))
+    point_smtp_mailer(*server.smtp)
+    enqueue(queue, "ann@example.com")
+    [queued] = queue.list()
+    worker = Worker(queue, lease=0.2)
+    with caplog.at_level(logging.INFO, logger="pochta.mail"):
+        sending = threading.Thread(target=worker.deliver, args=(queued.id,))
+        sending.start()
+        deadline, other = time.monotonic() + 30, None
+        while other is None and time.monotonic() < deadline:  # the lease runs out mid-DATA
+            time.sleep(0.05)
+            other = queue.claim("other-host:1:w", lease=3600)
+        sending.join(30)
+    assert other is not None and other.message.attempts == 2
+    [line] = [r for r in caplog.records if r.name == "pochta.mail"]
+    assert (line.levelname, line.outcome, line.rcpt_tos) == (  # type: ignore[attr-defined]
+        "WARNING",
+        "lease lost",
+        ["ann@example.com"],
+    )
+    assert "its lease ran out during the attempt" in line.message
+    assert worker.report.sent == 0 and queue.counts().sending == 1

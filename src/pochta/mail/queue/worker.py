@@ -184,14 +184,16 @@ class Worker:
         message = claim.message
         delay = retry_delay(message.attempts, self.retry_delay, cap=self.max_retry_delay)
         state = self.queue.settle(claim, outcome, delay=delay)
+        attempt = f"attempt {message.attempts} of {message.max_attempts}"
+        log = functools.partial(_log, claim.submission, message.backend, started, attempt=attempt)
         if state is None:
-            logger.warning("message %d was tried but its lease had passed on", message.id)
+            # A send-log line like the others (a formatter may read its fields), not a bare one.
+            lost = "its lease ran out during the attempt; the worker holding it now sends again"
+            log(claim.submission.rcpt_tos, "lease lost", {}, then=f" ({lost})")
             return
         self.report.count(
             "sent" if state is State.SENT else "failed" if state is State.FAILED else "retried"
         )
-        attempt = f"attempt {message.attempts} of {message.max_attempts}"
-        log = functools.partial(_log, claim.submission, message.backend, started, attempt=attempt)
         if outcome.sent:
             log(outcome.sent, "sent", {})
         if outcome.retry and state is State.PENDING:

@@ -48,9 +48,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "action", nargs="?", choices=["worker"], help="worker: deliver the send queue."
         )
-        parser.add_argument("--until-empty", action="store_true", help="worker: drain, exit.")
-        parser.add_argument("--concurrency", type=int, default=1, help="worker: threads.")
-        parser.add_argument("--retry-delay", type=float, help="worker: first retry, seconds.")
+        # The worker's options are pochta worker's (docs/cli.md tells each in full).
+        worker = parser.add_argument_group("worker")
+        worker.add_argument("--queue", type=Path, metavar="PATH", help="The queue file.")
+        worker.add_argument("--until-empty", action="store_true", help="Drain, then exit.")
+        worker.add_argument("--concurrency", type=int, default=1, help="Messages at once.")
+        worker.add_argument("--retry-delay", type=float, help="First retry wait, seconds.")
+        worker.add_argument("--max-retry-delay", type=float, help="Longest retry wait, seconds.")
+        worker.add_argument("--lease", type=float, help="Seconds a message is held.")
+        worker.add_argument("--poll", type=float, default=1.0, help="Longest idle wait, seconds.")
+        worker.add_argument("--quiet", action="store_true", help="Log retries and failures only.")
         parser.add_argument("--smtp", metavar="HOST:PORT", help="SMTP address (0 = free port).")
         parser.add_argument("--listen", metavar="HOST:PORT", help="Inbox and API address.")
         parser.add_argument("--database", metavar="PATH", type=Path, help="The store file.")
@@ -109,20 +116,34 @@ class Command(BaseCommand):
 
         from pochta.mail.queue import Worker, open_queue
 
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        logging.basicConfig(
+            level=logging.WARNING if options["quiet"] else logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
         try:
-            queue = open_queue()
+            queue = open_queue(options["queue"])
+        except (PochtaError, OSError) as error:
+            raise CommandError(f"pochta worker: {error}") from None
+        try:
             runner = Worker(
-                queue, concurrency=options["concurrency"], retry_delay=options["retry_delay"]
+                queue,
+                concurrency=options["concurrency"],
+                lease=options["lease"],
+                poll=options["poll"],
+                retry_delay=options["retry_delay"],
+                max_retry_delay=options["max_retry_delay"],
             )
-        except (PochtaError, OSError, ValueError) as error:
+        except (PochtaError, ValueError) as error:
+            queue.close()
             raise CommandError(f"pochta worker: {error}") from None
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: runner.stop())
         with queue:
             report = runner.run(until_empty=options["until_empty"])
+            left = queue.counts()
         self.stderr.write(
-            f"pochta worker: {report.sent} sent, {report.failed} failed, {report.retried} retries"
+            f"pochta worker: {report.sent} sent, {report.failed} failed, {report.retried} "
+            f"retries; {left.pending} pending, {left.failed} failed in {queue.path}"
         )
 
     def _announce(self, catcher: Catcher) -> None:
