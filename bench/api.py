@@ -1,7 +1,7 @@
 """Measure the HTTP API of a real ``pochta serve`` holding 100,000 messages.
 
-Run: .venv/bin/python bench/api.py [--messages 100000] [--repeat 50] [--fill-cap 900]
-     [--postgres [URL]]
+Run: .venv/bin/python bench/api.py [--messages 100000] [--repeat 50] [--rounds 3]
+     [--fill-cap 900] [--postgres [URL]]
 
 The store is filled once through ``Store.aadd`` (many concurrent adds share
 each commit) and kept in /tmp/pochta-bench/ under a name that changes when
@@ -13,14 +13,18 @@ and beside the bare HTTP round trip (``GET /livez``) measured in the same run.
 The server's resident memory (VmRSS) is read from /proc after the requests.
 With ``--postgres`` the same messages also go into a PostgreSQL database (a
 throwaway cluster with fsync on, unless a URL is given; filled anew each
-run), and both stores are measured side by side. Nothing is asserted.
+run), and both stores are served at once and measured side by side, in
+``--rounds`` interleaved rounds (the order turns each round; each figure is
+the median of the rounds'). Nothing is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
+import os
 import random
 import statistics
 import sys
@@ -179,38 +183,68 @@ def measure(url: str, repeat: int) -> dict[str, float]:
         }
 
 
-def serve_and_measure(database: Path | str, repeat: int) -> tuple[dict[str, float], float, float]:
-    """Start pochta serve on ``database``; return the figures and its memory (idle, busy)."""
-    with PochtaServer.start(database=database) as server:
-        idle_mb = resident_mb(server.process.pid)
-        figures = measure(server.url, repeat)
-        busy_mb = resident_mb(server.process.pid)
-    return figures, idle_mb, busy_mb
+def measure_side_by_side(
+    databases_by_kind: dict[str, Path | str], repeat: int, rounds: int
+) -> dict[str, tuple[dict[str, float], float, float]]:
+    """Serve every store at once; measure them in ``rounds`` interleaved rounds.
+
+    Each round measures every server in turn (the order turns each round, so a
+    drift of the machine's load spreads over all of them); a figure is the
+    median of the rounds' medians. Returns, by kind, the figures and the
+    server's memory (idle after start, after the last round).
+    """
+    kinds = list(databases_by_kind)
+    with contextlib.ExitStack() as stack:
+        servers = {
+            kind: stack.enter_context(PochtaServer.start(database=databases_by_kind[kind]))
+            for kind in kinds
+        }
+        idle = {kind: resident_mb(server.process.pid) for kind, server in servers.items()}
+        seen: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
+        for number in range(rounds):
+            for kind in kinds[number % len(kinds) :] + kinds[: number % len(kinds)]:
+                seen[kind].append(measure(servers[kind].url, repeat))
+                print(f"round {number + 1} {kind} done", file=sys.stderr)
+        busy = {kind: resident_mb(server.process.pid) for kind, server in servers.items()}
+    return {
+        kind: (
+            {name: statistics.median(r[name] for r in seen[kind]) for name in seen[kind][0]},
+            idle[kind],
+            busy[kind],
+        )
+        for kind in kinds
+    }
 
 
 def main() -> None:
-    """Fill (or reuse) the store, start the server, print the figures."""
+    """Fill (or reuse) the store(s), start the servers, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per store")
     parser.add_argument("--fill-cap", type=float, default=900.0, help="seconds to fill at most")
     parser.add_argument(
         "--postgres", nargs="?", const="", default=None, metavar="URL",
         help="also measure a PostgreSQL store (a throwaway cluster unless URL)",
     )  # fmt: skip
     args = parser.parse_args()
+    print(f"load average at the start {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     database, held = ensure_store(args.messages, args.fill_cap)
-    runs = {"sqlite": serve_and_measure(database, args.repeat)}
-    if args.postgres is not None:
-        with databases(args.postgres) as new_database:
-            url = new_database()
+    stores: dict[str, Path | str] = {"sqlite": database}
+    with contextlib.ExitStack() as stack:
+        if args.postgres is not None:
+            url = stack.enter_context(databases(args.postgres))()
             started = time.monotonic()
             filled = asyncio.run(fill(url, args.messages, args.fill_cap))
             print(f"PostgreSQL filled in {time.monotonic() - started:.0f} s", file=sys.stderr)
-            runs["postgresql"] = serve_and_measure(url, args.repeat)
-        if filled != held:
-            print(f"note: PostgreSQL holds {filled} messages, SQLite {held}")
-    print(f"pochta serve holding {held} messages; median of {args.repeat} requests each")
+            if filled != held:
+                print(f"note: PostgreSQL holds {filled} messages, SQLite {held}")
+            stores["postgresql"] = url
+        runs = measure_side_by_side(stores, args.repeat, args.rounds)
+    print(
+        f"pochta serve holding {held} messages; median of {args.rounds} interleaved rounds"
+        f" of the median of {args.repeat} requests each"
+    )
     for kind, (figures, idle_mb, busy_mb) in runs.items():
         print_run(kind, figures, idle_mb, busy_mb)
     if "postgresql" in runs:
@@ -218,6 +252,7 @@ def main() -> None:
         for name in runs["sqlite"][0]:
             lite, pg = runs["sqlite"][0][name], runs["postgresql"][0][name]
             print(f"  {name:22} {lite:7.2f} ms  {pg:7.2f} ms  {pg / lite:5.1f}x")
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
 def print_run(kind: str, figures: dict[str, float], idle_mb: float, busy_mb: float) -> None:

@@ -3,6 +3,7 @@
 Run: .venv/bin/python bench/ingest.py [--seconds 4] [--profile]   (or ``make bench``)
      .venv/bin/python bench/ingest.py --servers "pochta serve,pochta serve pg" --postgres [URL]
      .venv/bin/python bench/ingest.py --client smtp-source [--rounds 3] [--profile]
+     .venv/bin/python bench/ingest.py --client smtp-source --servers "pochta serve pg" --postgres
 
 ``--client smtp-source`` drives the servers with Postfix's compiled
 ``smtp-source`` instead of the Python clients below, against Postfix's
@@ -49,6 +50,7 @@ import smtplib
 import socket
 import tempfile
 import time
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
@@ -252,7 +254,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.client == "smtp-source":
-        return ingest_source.main(args, make_message)
+        with postgres_databases(args) as new_database:
+            return ingest_source.main(args, make_message, new_database)
     if args.profile:
         return profile(args.seconds, args.profile_idle)
     sizes = {kind: len(make_message(kind, 0)) for kind in KINDS}
@@ -267,16 +270,25 @@ def main() -> None:
     }
     if args.postgres is None:
         chosen.discard("pochta serve pg")  # only with --postgres
-    postgres = databases(args.postgres) if "pochta serve pg" in chosen else None
     with (
         tempfile.TemporaryDirectory(prefix="pochta-bench-") as folder,
-        postgres or contextlib.nullcontext(lambda: "") as new_database,
+        postgres_databases(args) as new_database,
     ):
         for server in [name for name in SERVERS if name in chosen]:
             (Path(folder) / server.replace(" ", "-")).mkdir()
             database = new_database() if server == "pochta serve pg" else ""
             figures.update(run_server(server, Path(folder), args, database))
     print_table(figures)
+
+
+def postgres_databases(
+    args: argparse.Namespace,
+) -> contextlib.AbstractContextManager[Callable[[], str]]:
+    """The maker of PostgreSQL databases for ``pochta serve pg`` (with ``--postgres``)."""
+    everyone = args.servers is None and args.client == "python"  # the Python clients' default
+    if args.postgres is None or not (everyone or "pochta serve pg" in (args.servers or "")):
+        return contextlib.nullcontext(lambda: "")
+    return databases(args.postgres)
 
 
 def loads(pattern: str) -> list[tuple[str, str, int]]:

@@ -12,7 +12,9 @@ wire). The servers, all started at once, each in its own process:
 - ``postfix-smtp-sink``: Postfix's compiled server, discarding (the ceiling);
 - ``aiosmtpd``: aiosmtpd with a discarding handler (bench/ingest_servers.py);
 - ``pochta serve``, storing every message durably before its ``250``;
-- any other server of bench/ingest.py named with ``--servers``.
+- any other server of bench/ingest.py named with ``--servers``: ``pochta serve
+  pg`` (with ``--postgres``) is ``pochta serve`` on a PostgreSQL database, so
+  the two stores take the same rounds side by side.
 
 Every load runs ``--rounds`` times, the servers interleaved (the order turns
 each round, so a drift of the machine's load spreads over all of them), and
@@ -64,8 +66,15 @@ TICK = os.sysconf("SC_CLK_TCK")
 Figure = dict[str, float]
 
 
-def main(args: argparse.Namespace, make: Callable[[str, int], bytes]) -> None:
-    """Run the compiled client's rounds (or its profile) and print the table."""
+def main(
+    args: argparse.Namespace,
+    make: Callable[[str, int], bytes],
+    new_database: Callable[[], str] = lambda: "",
+) -> None:
+    """Run the compiled client's rounds (or its profile) and print the table.
+
+    ``new_database`` makes the PostgreSQL database of ``pochta serve pg``.
+    """
     if not SOURCE.exists():
         raise SystemExit(f"{SOURCE} is missing: install Postfix (bench/ingest_source.py says how)")
     small, attachment = (int(n) for n in args.count.split(","))
@@ -89,8 +98,13 @@ def main(args: argparse.Namespace, make: Callable[[str, int], bytes]) -> None:
                 port = free_port()
                 (Path(folder) / name.replace(" ", "-")).mkdir()
                 source = args.before if name == BEFORE else None
+                database = new_database() if name == "pochta serve pg" else ""
                 process = start_server(
-                    name, port, Path(folder) / name.replace(" ", "-"), source=source
+                    name,
+                    port,
+                    Path(folder) / name.replace(" ", "-"),
+                    source=source,
+                    database=database,
                 )
                 processes[name] = (process, port)
             servers = {name: (process.pid, port) for name, (process, port) in processes.items()}
