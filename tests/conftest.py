@@ -63,7 +63,8 @@ class ServeProcess:
     def request(self, method: str, path: str, **kwargs: object) -> httpx.Response:
         """Send any request to the server's HTTP side (one kept-alive connection)."""
         if self.client is None:
-            self.client = httpx.Client(base_url=self.url, timeout=10)
+            # The first API request waits for the API to load: seconds under load.
+            self.client = httpx.Client(base_url=self.url, timeout=30)
         return self.client.request(method, path, **kwargs)  # type: ignore[arg-type]
 
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 20.0) -> int:

@@ -50,8 +50,13 @@ def _since(since: str | Message | datetime | float | None) -> str:
 class Mailbox:
     """The messages of one catcher, read through its JSON API at ``url``."""
 
-    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
-        """Talk to the catcher whose API is at ``url`` (e.g. ``http://127.0.0.1:8025``)."""
+    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        """Talk to the catcher whose API is at ``url`` (e.g. ``http://127.0.0.1:8025``).
+
+        ``timeout`` bounds each request. It is generous because a catcher
+        answers SMTP and ``/readyz`` before its API has loaded, and holds the
+        first API request until it has (seconds on a busy machine).
+        """
         self.url = url.rstrip("/")
         self._client = httpx.Client(base_url=self.url, timeout=timeout)
 
@@ -215,7 +220,7 @@ class PrivateMailbox(Mailbox):
     """
 
     def __init__(
-        self, url: str, name: str, *, domain: str = PRIVATE_DOMAIN, timeout: float = 10.0
+        self, url: str, name: str, *, domain: str = PRIVATE_DOMAIN, timeout: float = 30.0
     ) -> None:
         """Talk to mailbox ``name`` of the catcher whose API is at ``url``."""
         super().__init__(f"{url.rstrip('/')}/mailbox/{name}", timeout=timeout)
