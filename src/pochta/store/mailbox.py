@@ -43,6 +43,7 @@ __all__ = [
     "check_mailbox",
     "events_by_mailbox",
     "is_mailbox_name",
+    "list_mailboxes",
     "mailbox_name_of",
 ]
 
@@ -60,6 +61,16 @@ class MailboxCount:
     name: str
     total: int
     unread: int
+
+
+def list_mailboxes(counts: Iterable[tuple[str, int, int]]) -> list[MailboxCount]:
+    """Return ``(name, total, unread)`` rows as ``mailboxes()`` does, the default one first.
+
+    The others follow by name; the default mailbox is there even when it never held a message.
+    """
+    found = {name: MailboxCount(name, total, unread) for name, total, unread in counts}
+    found.setdefault(DEFAULT_MAILBOX, MailboxCount(DEFAULT_MAILBOX, 0, 0))
+    return sorted(found.values(), key=lambda m: (m.name != DEFAULT_MAILBOX, m.name))
 
 
 def is_mailbox_name(text: str) -> bool:

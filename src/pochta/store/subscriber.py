@@ -21,8 +21,16 @@ class Subscribers:
         self._callbacks: list[Callable[[StoreEvent], None]] = []
         self._lock = threading.Lock()
 
-    def add(self, callback: Callable[[StoreEvent], None]) -> Callable[[], None]:
-        """Subscribe ``callback``; return a function that unsubscribes it (idempotent)."""
+    def add(
+        self, callback: Callable[[StoreEvent], None], *, mailbox: str | None = None
+    ) -> Callable[[], None]:
+        """Subscribe ``callback``; return a function that unsubscribes it (idempotent).
+
+        With a ``mailbox`` it hears only the events of that mailbox and those
+        of every mailbox (``event.mailbox`` None): a view's subscriber.
+        """
+        if mailbox is not None:
+            callback = _only(mailbox, callback)
         with self._lock:
             self._callbacks.append(callback)
 
@@ -43,3 +51,11 @@ class Subscribers:
                     callback(event)
                 except Exception:
                     logger.exception("store subscriber %r failed on %r", callback, event.kind)
+
+
+def _only(mailbox: str, callback: Callable[[StoreEvent], None]) -> Callable[[StoreEvent], None]:
+    def mine(event: StoreEvent) -> None:
+        if event.mailbox in (None, mailbox):
+            callback(event)
+
+    return mine

@@ -30,9 +30,14 @@ class Announcer:
         self._announcing: set[str] = set()  # claimed, their "new" event not yet delivered
         self._changed = threading.Condition()
 
-    def subscribe(self, callback: Callable[[StoreEvent], None]) -> Callable[[], None]:
-        """Call ``callback`` with every event from now on; return the unsubscribe function."""
-        return self._subscribers.add(callback)
+    def subscribe(
+        self, callback: Callable[[StoreEvent], None], *, mailbox: str | None = None
+    ) -> Callable[[], None]:
+        """Call ``callback`` with every event from now on (of ``mailbox`` only, if given).
+
+        Return the unsubscribe function.
+        """
+        return self._subscribers.add(callback, mailbox=mailbox)
 
     def expect(self, ids: Iterable[str]) -> None:
         """Note ids about to be committed that will be announced after indexing."""

@@ -23,11 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import logging
-import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from contextlib import contextmanager
 from datetime import UTC, tzinfo
 from email.message import Message
 from typing import Any, Self
@@ -36,27 +33,30 @@ from pochta.exceptions import ConfigurationError, MessageNotFound, StoreError
 from pochta.message.envelope import Envelope
 from pochta.message.parse import find_part, parse_message, parse_tree
 from pochta.message.record import ParsedMessage, Part
-from pochta.store.identity import is_message_id
+from pochta.store.identity import check_found, is_message_id, not_found
 from pochta.store.limit import Limits
-from pochta.store.mailbox import DEFAULT_MAILBOX, MailboxCount, check_mailbox, events_by_mailbox
+from pochta.store.mailbox import (
+    DEFAULT_MAILBOX,
+    MailboxCount,
+    check_mailbox,
+    events_by_mailbox,
+    list_mailboxes,
+)
 from pochta.store.postgres import change, reader
 from pochta.store.postgres.announcer import Announcer
-from pochta.store.postgres.connection import connect, open_pool, redact, store_error
+from pochta.store.postgres.connection import store_error
+from pochta.store.postgres.database import POOL_SIZE, Database, sizes
 from pochta.store.postgres.follow import Follower
 from pochta.store.postgres.indexer import Indexer
-from pochta.store.postgres.migration import check_schema, migrate
 from pochta.store.postgres.reindex import rebuild
 from pochta.store.postgres.writer import Prepared, Writer, WriterStats, prepare
 from pochta.store.query import Query, parse_query
 from pochta.store.recent import Recent
 from pochta.store.record import MessagePage, SearchPage, StoreEvent, StoreInfo, Summary
+from pochta.store.settle import loop_settler, settler
 
 __all__ = ["POOL_SIZE", "PostgresStore"]
 
-logger = logging.getLogger(__name__)
-
-#: Connections each catcher keeps open at most.
-POOL_SIZE = 8
 #: Smaller messages are summarised on the event loop's thread, as in the SQLite store.
 PREPARE_INLINE_BELOW = 64 * 1024
 _FLUSH_WAIT = 60.0
@@ -93,45 +93,39 @@ class PostgresStore:
                 f"durability {durability!r} is not one of full, normal; give full (survives "
                 "a crash of PostgreSQL) or normal (survives a crash of pochta)"
             )
-        self._url = url
         self.limits = limits = limits or Limits()
         self._mailbox: str | None = None
-        self._read_only = read_only
-        with contextmanager(_closing)(connect(url)) as connection:
-            self.schema = check_schema(connection, url) if read_only else migrate(connection, url)
-            self.engine = str(connection.execute("SHOW server_version").fetchone()[0])
-        self._pool = open_pool(url, max_size=POOL_SIZE)
-        self._origin = secrets.token_hex(8)
+        self._db = db = Database(url, read_only=read_only)
+        self.schema, self.engine = db.schema, db.engine
+        self._origin = db.origin
         self._parsed: Recent[str, ParsedMessage] = Recent(32)
         self._trees: Recent[str, Message | None] = Recent(4)
         self._announcer = Announcer()
         self._announcer.subscribe(self._forget_parses)
         self._writer = Writer(
-            self._pool,
+            db.pool,
             url,
-            self._origin,
+            db.origin,
             limits,
             self._announcer,
             lambda: self._indexer.wake(),
             synchronous=durability == "full",
         )
         self._indexer = Indexer(
-            self._pool,
+            db.pool,
             url,
-            self._origin,
+            db.origin,
             self._announcer,
             lambda: self._writer.stats.messages,
             enabled=not read_only,
         )
-        self._follower = (
-            Follower(self._pool, url, self._origin, self._announcer) if follow else None
-        )
+        self._follower = Follower(db.pool, url, db.origin, self._announcer) if follow else None
         self._owner = True
 
     @property
     def location(self) -> str:
         """The database's URL without its password."""
-        return redact(self._url)
+        return self._db.location
 
     @property
     def mailbox_name(self) -> str | None:
@@ -158,34 +152,25 @@ class PostgresStore:
 
     def mailboxes(self) -> list[MailboxCount]:
         """Return every mailbox that holds or held messages, the default one first."""
-        with self._connection("count the mailboxes") as connection:
-            counts = reader.mailbox_counts(connection)
-        found = {name: MailboxCount(name, total, unread) for name, total, unread in counts}
-        found.setdefault(DEFAULT_MAILBOX, MailboxCount(DEFAULT_MAILBOX, 0, 0))
-        return sorted(found.values(), key=lambda m: (m.name != DEFAULT_MAILBOX, m.name))
+        with self._db.lend("count the mailboxes") as connection:
+            return list_mailboxes(reader.mailbox_counts(connection))
 
     # -- adding ----------------------------------------------------------------
 
     def add(self, raw: bytes, envelope: Envelope) -> str:
         """Parse ``raw`` fully, commit it, announce it ("new"), then return its id."""
-        self._refuse_on_writer("add()")
-        self._check_writable("add a message")
+        self._writer.refuse_on_thread("add()")
+        self._db.check_writable("add a message")
         future: Future[str] = Future()
-        self._writer.submit(self._prepare(raw, envelope, _settler(future), complete=True))
+        self._writer.submit(self._prepare(raw, envelope, settler(future), complete=True))
         return future.result()
 
     async def aadd(self, raw: bytes, envelope: Envelope) -> str:
         """Commit ``raw`` with its header summary; resolve with its id; index it afterwards."""
-        self._check_writable("add a message")
+        self._db.check_writable("add a message")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[str] = loop.create_future()
-
-        def settle(value: Any, error: BaseException | None) -> None:
-            try:
-                loop.call_soon_threadsafe(_resolve, future, value, error)
-            except RuntimeError:  # the loop closed while the message was being stored
-                logger.debug("event loop closed before message %s was acknowledged", value)
-
+        settle = loop_settler(loop, future)
         if len(raw) < PREPARE_INLINE_BELOW:
             prepared = self._prepare(raw, envelope, settle, complete=False)
         else:
@@ -200,32 +185,18 @@ class PostgresStore:
         try:
             return prepare(raw, envelope, mailbox, settle, complete)
         except Exception as exc:  # parse_message is total; this is MemoryError and kin
-            raise store_error(exc, self._url, "summarise a message") from exc
+            raise store_error(exc, self._db.url, "summarise a message") from exc
 
     # -- reading ---------------------------------------------------------------
 
-    @contextmanager
-    def _connection(self, doing: str) -> Iterator[Any]:
-        """Lend a pooled connection; psycopg's failures become StoreErrors naming ``doing``."""
-        import psycopg
-        from psycopg_pool import PoolClosed, PoolTimeout
-
-        try:
-            with self._pool.connection() as connection:
-                yield connection
-        except PoolClosed:
-            raise StoreError(f"the store {self.location} is closed; open it again") from None
-        except (psycopg.Error, PoolTimeout) as error:
-            raise store_error(error, self._url, doing) from None
-
     def count(self) -> tuple[int, int]:
         """Return (total, unread); cheap at any size (a tally kept by triggers)."""
-        with self._connection("count the messages") as connection:
+        with self._db.lend("count the messages") as connection:
             return reader.count(connection, self._mailbox)
 
     def list_messages(self, *, start: int = 0, limit: int = 50) -> MessagePage:
         """Return ``limit`` summaries from position ``start``, newest first, with totals."""
-        with self._connection("list the messages") as connection:
+        with self._db.lend("list the messages") as connection:
             total, unread = reader.count(connection, self._mailbox)
             seqs = reader.read_page(connection, self._mailbox, max(start, 0), max(limit, 0))
             messages = reader.read_summaries(connection, seqs)
@@ -234,35 +205,29 @@ class PostgresStore:
     def resolve_id(self, id_or_latest: str) -> str:
         """Return the id itself if stored, or the newest id for "latest"; else MessageNotFound."""
         if id_or_latest == "latest":
-            with self._connection("find the newest message") as connection:
+            with self._db.lend("find the newest message") as connection:
                 found = reader.newest_id(connection, self._mailbox)
         elif is_message_id(id_or_latest):
             found = self.summary(id_or_latest).id
         else:
-            found = None
-        if found is None:
-            raise MessageNotFound(_not_found(id_or_latest))
-        return found
+            raise MessageNotFound(not_found(id_or_latest))
+        return check_found(found, id_or_latest)
 
     def summary(self, id: str) -> Summary:
         """Return the Summary of message ``id``; MessageNotFound if absent."""
         found = None
         if is_message_id(id):
-            with self._connection("read a message") as connection:
+            with self._db.lend("read a message") as connection:
                 found = reader.read_summary(connection, id, self._mailbox)
-        if found is None:
-            raise MessageNotFound(_not_found(id))
-        return found
+        return check_found(found, id)
 
     def raw(self, id: str) -> bytes:
         """Return message ``id`` exactly as it was received; MessageNotFound if absent."""
         found = None
         if is_message_id(id):
-            with self._connection("read a message") as connection:
+            with self._db.lend("read a message") as connection:
                 found = reader.read_raw(connection, id, self._mailbox)
-        if found is None:
-            raise MessageNotFound(_not_found(id))
-        return found
+        return check_found(found, id)
 
     def parsed(self, id: str) -> ParsedMessage:
         """Return the full parse of message ``id`` (recent ones are cached)."""
@@ -285,7 +250,7 @@ class PostgresStore:
         What each term matches: :mod:`pochta.store.postgres.search`.
         """
         parsed = parse_query(query, tz=tz) if isinstance(query, str) else query
-        with self._connection("search the messages") as connection:
+        with self._db.lend("search the messages") as connection:
             return reader.search_page(
                 connection, parsed, self._mailbox, max(start, 0), max(limit, 0)
             )
@@ -293,30 +258,27 @@ class PostgresStore:
     def search_ids(self, query: str | Query, *, tz: tzinfo = UTC) -> list[str]:
         """Return the id of every message matching ``query``, newest first."""
         parsed = parse_query(query, tz=tz) if isinstance(query, str) else query
-        with self._connection("search the messages") as connection:
+        with self._db.lend("search the messages") as connection:
             return reader.search_ids(connection, parsed, self._mailbox)
 
     def tags(self) -> list[str]:
         """Return every tag in use, sorted without regard to case."""
-        with self._connection("read the tags") as connection:
+        with self._db.lend("read the tags") as connection:
             return list(reader.tag_counts(connection, self._mailbox))
 
     def info(self) -> StoreInfo:
         """Return the location, database size, counts, tag counts and indexing backlog."""
-        with self._connection("read the store's facts") as connection:
+        with self._db.lend("read the store's facts") as connection:
             total, unread = reader.count(connection, self._mailbox)
             tags = reader.tag_counts(connection, self._mailbox)
-            size, unindexed = connection.execute(
-                "SELECT pg_database_size(current_database()),"
-                " (SELECT count(*) FROM message WHERE NOT indexed)"
-            ).fetchone()
+            size, unindexed = sizes(connection)
         return StoreInfo(
             location=self.location,
-            size_bytes=int(size),
+            size_bytes=size,
             total=total,
             unread=unread,
             tags=tags,
-            unindexed=int(unindexed),
+            unindexed=unindexed,
             schema=self.schema,
             engine=f"PostgreSQL {self.engine}",
         )
@@ -350,23 +312,23 @@ class PostgresStore:
 
     def delete(self, ids: Sequence[str] | None) -> int:
         """Delete messages with their raw bytes (None: all); return how many went."""
-        self._check_writable("delete messages")
+        self._db.check_writable("delete messages")
         if ids is None:
-            with self._connection("delete every message") as connection:
+            with self._db.lend("delete every message") as connection:
                 count = change.delete_all(connection, self._origin, self._mailbox)
             self._announcer.announce([StoreEvent("truncate", (), mailbox=self._mailbox)])
             return count
-        with self._connection("delete messages") as connection:
+        with self._db.lend("delete messages") as connection:
             deleted = change.delete_ids(connection, self._origin, self._mailbox, ids)
         self._announcer.announce(events_by_mailbox("delete", deleted))
         return len(deleted)
 
     def prune(self) -> int:
         """Apply ``max_messages`` and ``max_age`` now (to every mailbox); return how many went."""
-        self._check_writable("prune")
+        self._db.check_writable("prune")
         if not self.limits.active:
             return 0
-        with self._connection("prune the store") as connection, connection.transaction():
+        with self._db.lend("prune the store") as connection, connection.transaction():
             pruned = change.prune(connection, self.limits)
             if pruned:
                 change.notify_touched(connection, self._origin, "prune", pruned)
@@ -379,37 +341,23 @@ class PostgresStore:
         See :mod:`pochta.store.postgres.reindex`; messages not indexed yet
         are left to the indexers, which this waits for (:meth:`flush`).
         """
-        self._refuse_on_writer("reindex()")
-        self._check_writable("reindex")
+        self._writer.refuse_on_thread("reindex()")
+        self._db.check_writable("reindex")
         self.flush(index=False)
         try:
-            count = rebuild(self._pool, progress)
+            count = rebuild(self._db.pool, progress)
         except Exception as error:
-            raise store_error(error, self._url, "rebuild the index") from None
+            raise store_error(error, self._db.url, "rebuild the index") from None
         self._parsed.clear()
         self.flush()
         return count
 
-    def _check_writable(self, doing: str) -> None:
-        if self._read_only:
-            raise StoreError(
-                f"the store {self.location} was opened read-only, so pochta cannot {doing}; "
-                "open it without read_only"
-            )
-
     def _update(self, doing: str, work: Callable[[Any], list[tuple[str, str]]]) -> int:
-        self._check_writable(doing)
-        with self._connection(doing) as connection:
+        self._db.check_writable(doing)
+        with self._db.lend(doing) as connection:
             changed = work(connection)
         self._announcer.announce(events_by_mailbox("update", changed))
         return len(changed)
-
-    def _refuse_on_writer(self, what: str) -> None:
-        if self._writer.on_thread:
-            raise StoreError(
-                f"{what} was called from a store subscriber; subscribers run on the "
-                "writer thread, so hand the work to another thread or the event loop"
-            )
 
     # -- events and lifetime ---------------------------------------------------
 
@@ -420,15 +368,7 @@ class PostgresStore:
         The callback runs on the thread that committed (or the listener's); it
         must return quickly and must not change the store.
         """
-        if self._mailbox is None:
-            return self._announcer.subscribe(callback)
-        name = self._mailbox
-
-        def mine(event: StoreEvent) -> None:
-            if event.mailbox in (None, name):
-                callback(event)
-
-        return self._announcer.subscribe(mine)
+        return self._announcer.subscribe(callback, mailbox=self._mailbox)
 
     def publish(self, events: Sequence[StoreEvent]) -> None:
         """Deliver ``events`` to the subscribers: changes made outside this store object."""
@@ -436,7 +376,7 @@ class PostgresStore:
 
     def flush(self, *, index: bool = True) -> None:
         """Return once every change queued before the call is committed and announced."""
-        if self._read_only:
+        if self._db.read_only:
             return
         done: Future[None] = Future()
         self._writer.submit(lambda: done.set_result(None))
@@ -459,7 +399,7 @@ class PostgresStore:
             self._follower.close()
         self._indexer.close()
         self._writer.close()
-        self._pool.close()
+        self._db.close()
 
     def _forget_parses(self, event: StoreEvent) -> None:
         if event.kind in ("truncate", "resync"):
@@ -468,34 +408,3 @@ class PostgresStore:
         elif event.kind in ("delete", "prune"):
             self._parsed.forget(event.ids)
             self._trees.forget(event.ids)
-
-
-def _closing(connection: Any) -> Iterator[Any]:
-    try:
-        yield connection
-    finally:
-        connection.close()
-
-
-def _not_found(id: str) -> str:
-    return f"no message with id {id!r} (it may have been deleted or pruned)"
-
-
-def _settler(future: Future[Any]) -> Callable[[Any, BaseException | None], None]:
-    def settle(value: Any, error: BaseException | None) -> None:
-        if future.set_running_or_notify_cancel():
-            if error is None:
-                future.set_result(value)
-            else:
-                future.set_exception(error)
-
-    return settle
-
-
-def _resolve(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is None:
-        future.set_result(value)
-    else:
-        future.set_exception(error)

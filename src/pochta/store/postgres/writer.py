@@ -146,6 +146,14 @@ class Writer:
         """Return True when called from the writer thread itself (e.g. a subscriber)."""
         return threading.current_thread() is self._thread
 
+    def refuse_on_thread(self, what: str) -> None:
+        """Raise StoreError if called from the writer thread: ``what`` would wait on itself."""
+        if self.on_thread:
+            raise StoreError(
+                f"{what} was called from a store subscriber; subscribers run on the "
+                "writer thread, so hand the work to another thread or the event loop"
+            )
+
     def submit(self, job: Prepared | Callable[[], None]) -> None:
         """Queue a prepared message, or a callable run once everything before it is done."""
         with self._lock:

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import logging
 import os
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -45,23 +44,25 @@ from concurrent.futures import Future
 from datetime import UTC, timedelta, tzinfo
 from email.message import Message
 from pathlib import Path
-from typing import Any, Self
+from typing import Self
 
 from pochta.exceptions import ConfigurationError, MessageNotFound
 from pochta.message.envelope import Envelope
 from pochta.message.parse import find_part, parse_message, parse_tree
 from pochta.message.record import ParsedMessage, Part
-from pochta.store.identity import is_message_id
+from pochta.store.identity import check_found, is_message_id, not_found
 from pochta.store.limit import Limits
 from pochta.store.mailbox import (
     DEFAULT_MAILBOX,
     MailboxCount,
     check_mailbox,
     events_by_mailbox,
+    list_mailboxes,
 )
 from pochta.store.query import Query, parse_query
 from pochta.store.recent import Recent
 from pochta.store.record import MessagePage, SearchPage, StoreEvent, StoreInfo, Summary
+from pochta.store.settle import loop_settler, settler
 from pochta.store.sqlite import change, tagging
 from pochta.store.sqlite.announcer import Announcer
 from pochta.store.sqlite.connection import check_readable, connect_writer, store_error
@@ -69,11 +70,9 @@ from pochta.store.sqlite.follow import Follower
 from pochta.store.sqlite.indexer import Indexer
 from pochta.store.sqlite.reader import Reader
 from pochta.store.sqlite.reindex import rebuild
-from pochta.store.sqlite.writer import Prepared, ReadOnly, StoreStats, Writer, prepare, settler
+from pochta.store.sqlite.writer import Prepared, ReadOnly, StoreStats, Writer, prepare
 
-__all__ = ["DURABILITY", "PREPARE_INLINE_BELOW", "SQLiteStore", "not_found"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["DURABILITY", "PREPARE_INLINE_BELOW", "SQLiteStore"]
 
 #: Store durability -> SQLite's ``synchronous`` in WAL mode.
 DURABILITY = {"full": "FULL", "normal": "NORMAL"}
@@ -160,9 +159,7 @@ class SQLiteStore:
 
     def mailboxes(self) -> list[MailboxCount]:
         """Return every mailbox that holds or held messages, the default one first."""
-        found = {n: MailboxCount(n, t, u) for n, t, u in self._reader.mailbox_counts()}
-        found.setdefault(DEFAULT_MAILBOX, MailboxCount(DEFAULT_MAILBOX, 0, 0))
-        return sorted(found.values(), key=lambda m: (m.name != DEFAULT_MAILBOX, m.name))
+        return list_mailboxes(self._reader.mailbox_counts())
 
     @property
     def max_messages(self) -> int:
@@ -206,17 +203,9 @@ class SQLiteStore:
         self._writer.refuse_on_thread("aadd()")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[str] = loop.create_future()
-        indexer = self._indexer
-
-        def settle(value: Any, error: BaseException | None) -> None:
-            # The writer thread, just after the commit: the indexer may start now.
-            if error is None and indexer is not None:
-                indexer.wake()
-            try:
-                loop.call_soon_threadsafe(_resolve, future, value, error)
-            except RuntimeError:  # the loop closed while the message was being stored
-                logger.debug("event loop closed before message %s was acknowledged", value)
-
+        # Settled on the writer thread just after the commit: the indexer may start now.
+        wake = None if self._indexer is None else self._indexer.wake
+        settle = loop_settler(loop, future, committed=wake)
         if len(raw) < PREPARE_INLINE_BELOW:
             prepared = self._prepare(raw, envelope, complete=False)
         else:  # compressing it would hold up the event loop: a worker thread does
@@ -246,24 +235,15 @@ class SQLiteStore:
         """Return the id itself if stored, or the newest id for "latest"; else MessageNotFound."""
         if id_or_latest != "latest" and not is_message_id(id_or_latest):
             raise MessageNotFound(not_found(id_or_latest))
-        found = self._reader.find_id(id_or_latest, self._mailbox)
-        if found is None:
-            raise MessageNotFound(not_found(id_or_latest))
-        return found
+        return check_found(self._reader.find_id(id_or_latest, self._mailbox), id_or_latest)
 
     def summary(self, id: str) -> Summary:
         """Return the Summary of message ``id``; MessageNotFound if absent."""
-        found = self._reader.summary(id, self._mailbox)
-        if found is None:
-            raise MessageNotFound(not_found(id))
-        return found
+        return check_found(self._reader.summary(id, self._mailbox), id)
 
     def raw(self, id: str) -> bytes:
         """Return message ``id`` exactly as it was received; MessageNotFound if absent."""
-        found = self._reader.raw(id, self._mailbox)
-        if found is None:
-            raise MessageNotFound(not_found(id))
-        return found
+        return check_found(self._reader.raw(id, self._mailbox), id)
 
     def parsed(self, id: str) -> ParsedMessage:
         """Return the full parse of message ``id`` (recent ones are cached)."""
@@ -352,15 +332,7 @@ class SQLiteStore:
         caller's thread otherwise. It must return quickly and must not change
         the store itself. An exception it raises is logged and ignored.
         """
-        if self._mailbox is None:
-            return self._announcer.subscribe(callback)
-        name = self._mailbox
-
-        def mine(event: StoreEvent) -> None:
-            if event.mailbox in (None, name):
-                callback(event)
-
-        return self._announcer.subscribe(mine)
+        return self._announcer.subscribe(callback, mailbox=self._mailbox)
 
     def publish(self, events: Sequence[StoreEvent]) -> None:
         """Deliver ``events`` to the subscribers: rows another process wrote to the file."""
@@ -426,17 +398,3 @@ class SQLiteStore:
         elif event.kind in ("delete", "prune"):
             self._parsed.forget(event.ids)
             self._trees.forget(event.ids)
-
-
-def not_found(id: str) -> str:
-    """Return the MessageNotFound text for ``id``."""
-    return f"no message with id {id!r} (it may have been deleted or pruned)"
-
-
-def _resolve(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is None:
-        future.set_result(value)
-    else:
-        future.set_exception(error)

@@ -46,6 +46,7 @@ from pochta.store.identity import new_id
 from pochta.store.limit import Limits
 from pochta.store.mailbox import DEFAULT_MAILBOX, events_by_mailbox
 from pochta.store.record import StoreEvent, Summary
+from pochta.store.settle import Settle, settler
 from pochta.store.sqlite import change
 from pochta.store.sqlite.announcer import Announcer
 from pochta.store.sqlite.blob import pack
@@ -62,9 +63,6 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_GROUP = 512
 MAX_GROUP_BYTES = 64 * 1024 * 1024
-
-Settle = Callable[[Any, BaseException | None], None]
-"""How a caller hears how its job ended: ``settle(result, None)`` or ``settle(None, error)``."""
 
 
 class StoreStats:
@@ -99,19 +97,6 @@ def prepare(
     text = search_text(parsed, summary) if complete else None
     encoding, data = pack(raw)
     return Prepared(summary, len(parsed.inline), encoding, data, text, mailbox)
-
-
-def settler(future: Future[T]) -> Settle:
-    """Return the :data:`Settle` that completes ``future`` (for callers that wait)."""
-
-    def settle(value: Any, error: BaseException | None) -> None:
-        if future.set_running_or_notify_cancel():
-            if error is None:
-                future.set_result(value)
-            else:
-                future.set_exception(error)
-
-    return settle
 
 
 @dataclass(frozen=True, slots=True)
