@@ -196,16 +196,7 @@ async def start(
     left listening or open when it raises.
     """
     chaos = chaos_from_settings(settings)
-    try:
-        access = access_from(
-            settings.ui_auth_file,
-            settings.send_api_auth_file,
-            send_accept_any=settings.send_api_auth_accept_any,
-            mailboxes=MailboxGrants(settings.ui_mailbox),
-        )
-        tls = ui_tls_files(settings.ui_tls_cert, settings.ui_tls_key)
-    except ConfigurationError as error:
-        raise ServeError(str(error)) from None
+    access, tls = _access_and_tls(settings)
     stats = RuntimeStats()
     sock = bind(settings.listen, what="HTTP", flag="--listen")
     try:
@@ -255,21 +246,9 @@ async def start(
         raise
     features = dataclasses.replace(extensions.features, deliver=deliver)
     api = _API(store, settings, features, chaos, access, stats)
-    from pochta.server.front import Front, http_server, load_api  # uvicorn: after SMTP answers
+    from pochta.server.front import http_server, load_api  # uvicorn: after SMTP answers
 
-    metrics = None
-    app: ASGIApp
-    front: Front | None
-    if settings.enable_prometheus:  # the metrics (prometheus_client, FastAPI) are wanted at once
-        from pochta.server import routes
-        from pochta.server.metrics import Metrics
-
-        metrics = Metrics(store, stats, sessions=lambda: smtp.session_count)
-        app, front = api.build(routes, metrics, webroot=settings.webroot), None
-    else:
-        front = Front(store, allowed_hosts={settings.listen.host, *settings.allowed_host})
-        # The prefix comes off in front of the front, so the API attached later has none.
-        app = front if settings.webroot == "/" else WebRoot(front, root=settings.webroot)
+    app, front, metrics = _http_app(api, smtp)
     catcher = Catcher(
         store,
         smtp,
@@ -282,12 +261,7 @@ async def start(
     )
     try:
         if settings.watch:
-            from pochta.ingest.watch import Watcher, state_path  # only with --watch
-
-            # A PostgreSQL store's catchers remember --watch's imports in .pochta/.
-            watched = Path(database) if isinstance(database, Path) else None
-            state = state_path(watched or state_folder(database) / "postgresql")
-            catcher.watcher = Watcher(store, settings.watch, state_file=state)
+            catcher.watcher = _watcher(store, settings, database)
             catcher.watcher.start()
         catcher.webroot = settings.webroot if settings.webroot != "/" else ""
         if metrics is not None and isinstance(settings.enable_prometheus, HostPort):
@@ -303,6 +277,47 @@ async def start(
         await catcher.aclose(grace=0)
         raise
     return catcher
+
+
+def _access_and_tls(settings: Settings) -> tuple[Access | None, tuple[str | None, str | None]]:
+    """Return the logins (``--ui-auth-file``...) and the HTTPS files; ServeError if unfit."""
+    try:
+        access = access_from(
+            settings.ui_auth_file,
+            settings.send_api_auth_file,
+            send_accept_any=settings.send_api_auth_accept_any,
+            mailboxes=MailboxGrants(settings.ui_mailbox),
+        )
+        return access, ui_tls_files(settings.ui_tls_cert, settings.ui_tls_key)
+    except ConfigurationError as error:
+        raise ServeError(str(error)) from None
+
+
+def _http_app(api: _API, smtp: SMTPServer) -> tuple[ASGIApp, Front | None, Metrics | None]:
+    """Return what HTTP serves: the API at once with metrics, else the front that loads it."""
+    from pochta.server.front import Front
+
+    settings, store = api.settings, api.store
+    if settings.enable_prometheus:  # the metrics (prometheus_client, FastAPI) are wanted at once
+        from pochta.server import routes
+        from pochta.server.metrics import Metrics
+
+        metrics = Metrics(store, api.stats, sessions=lambda: smtp.session_count)
+        return api.build(routes, metrics, webroot=settings.webroot), None, metrics
+    front = Front(store, allowed_hosts={settings.listen.host, *settings.allowed_host})
+    # The prefix comes off in front of the front, so the API attached later has none.
+    app = front if settings.webroot == "/" else WebRoot(front, root=settings.webroot)
+    return app, front, None
+
+
+def _watcher(store: Store, settings: Settings, database: Path | str) -> Watcher:
+    """Return the (unstarted) importer of what appears in ``--watch``'s folders."""
+    from pochta.ingest.watch import Watcher, state_path
+
+    # A PostgreSQL store's catchers remember --watch's imports in .pochta/.
+    watched = Path(database) if isinstance(database, Path) else None
+    state = state_path(watched or state_folder(database) / "postgresql")
+    return Watcher(store, settings.watch, state_file=state)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -22,23 +22,22 @@ kind, limited to it); see :mod:`pochta.store.mailbox`.
 from __future__ import annotations
 
 import asyncio
-import copy
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import UTC, tzinfo
 from email.message import Message
-from typing import Any, Self
+from typing import Any
 
 from pochta.exceptions import ConfigurationError, MessageNotFound, StoreError
 from pochta.message.envelope import Envelope
 from pochta.message.parse import find_part, parse_message, parse_tree
 from pochta.message.record import ParsedMessage, Part
+from pochta.store.base import BaseStore
 from pochta.store.identity import check_found, is_message_id, not_found
 from pochta.store.limit import Limits
 from pochta.store.mailbox import (
     DEFAULT_MAILBOX,
     MailboxCount,
-    check_mailbox,
     events_by_mailbox,
     list_mailboxes,
 )
@@ -62,12 +61,14 @@ PREPARE_INLINE_BELOW = 64 * 1024
 _FLUSH_WAIT = 60.0
 
 
-class PostgresStore:
+class PostgresStore(BaseStore):
     """Captured messages in PostgreSQL; open it with :func:`pochta.store.open_store`::
 
     with open_store("postgresql://pochta@db.internal/pochta") as store:
         message_id = store.add(raw, Envelope("a@example.com", ("b@example.com",)))
     """
+
+    _announcer: Announcer
 
     def __init__(
         self,
@@ -94,7 +95,6 @@ class PostgresStore:
                 "a crash of PostgreSQL) or normal (survives a crash of pochta)"
             )
         self.limits = limits = limits or Limits()
-        self._mailbox: str | None = None
         self._db = db = Database(url, read_only=read_only)
         self.schema, self.engine = db.schema, db.engine
         self._origin = db.origin
@@ -120,7 +120,6 @@ class PostgresStore:
             enabled=not read_only,
         )
         self._follower = Follower(db.pool, url, db.origin, self._announcer) if follow else None
-        self._owner = True
 
     @property
     def location(self) -> str:
@@ -128,27 +127,9 @@ class PostgresStore:
         return self._db.location
 
     @property
-    def mailbox_name(self) -> str | None:
-        """The mailbox this view is limited to; None for the whole store."""
-        return self._mailbox
-
-    @property
     def stats(self) -> WriterStats:
         """Counters of the writer: ``commits`` (transactions) and ``messages`` inserted."""
         return self._writer.stats
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def mailbox(self, name: str) -> PostgresStore:
-        """Return this store limited to mailbox ``name``: what it reads, changes and adds."""
-        view = copy.copy(self)
-        view._mailbox = check_mailbox(name)
-        view._owner = False
-        return view
 
     def mailboxes(self) -> list[MailboxCount]:
         """Return every mailbox that holds or held messages, the default one first."""
@@ -369,10 +350,6 @@ class PostgresStore:
         must return quickly and must not change the store.
         """
         return self._announcer.subscribe(callback, mailbox=self._mailbox)
-
-    def publish(self, events: Sequence[StoreEvent]) -> None:
-        """Deliver ``events`` to the subscribers: changes made outside this store object."""
-        self._announcer.announce(list(events))
 
     def flush(self, *, index: bool = True) -> None:
         """Return once every change queued before the call is committed and announced."""

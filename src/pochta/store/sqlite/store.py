@@ -36,7 +36,6 @@ their row and inflated on read.
 from __future__ import annotations
 
 import asyncio
-import copy
 import os
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -44,18 +43,17 @@ from concurrent.futures import Future
 from datetime import UTC, timedelta, tzinfo
 from email.message import Message
 from pathlib import Path
-from typing import Self
 
 from pochta.exceptions import ConfigurationError, MessageNotFound
 from pochta.message.envelope import Envelope
 from pochta.message.parse import find_part, parse_message, parse_tree
 from pochta.message.record import ParsedMessage, Part
+from pochta.store.base import BaseStore
 from pochta.store.identity import check_found, is_message_id, not_found
 from pochta.store.limit import Limits
 from pochta.store.mailbox import (
     DEFAULT_MAILBOX,
     MailboxCount,
-    check_mailbox,
     events_by_mailbox,
     list_mailboxes,
 )
@@ -83,12 +81,14 @@ _PARSED_CACHE = 32
 _TREE_CACHE = 4
 
 
-class SQLiteStore:
+class SQLiteStore(BaseStore):
     """A mailbox of captured messages in one SQLite file; open it with :func:`open_store`.
 
     Writes go through one writer thread; reads use one connection per thread
     and never wait behind a write. Every method may be called from any thread.
     """
+
+    _announcer: Announcer
 
     def __init__(
         self,
@@ -134,8 +134,6 @@ class SQLiteStore:
                 synchronous=DURABILITY[durability],
             )
         self._reader = Reader(self.path, read_only=read_only)
-        self._mailbox: str | None = None
-        self._owner = True
         self._follower = Follower(self) if follow else None
         if self._follower is not None:
             self._follower.start()
@@ -144,18 +142,6 @@ class SQLiteStore:
     def location(self) -> str:
         """The store's file, as given (user folder expanded)."""
         return str(self.path)
-
-    @property
-    def mailbox_name(self) -> str | None:
-        """The mailbox this view is limited to; None for the whole store."""
-        return self._mailbox
-
-    def mailbox(self, name: str) -> SQLiteStore:
-        """Return this store limited to mailbox ``name``: what it reads, changes and adds."""
-        view = copy.copy(self)
-        view._mailbox = check_mailbox(name)
-        view._owner = False
-        return view
 
     def mailboxes(self) -> list[MailboxCount]:
         """Return every mailbox that holds or held messages, the default one first."""
@@ -175,12 +161,6 @@ class SQLiteStore:
     def stats(self) -> StoreStats:
         """Counters of the writer: ``commits`` (transactions) and ``messages`` inserted."""
         return self._writer.stats
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # -- adding ----------------------------------------------------------------
 
@@ -333,10 +313,6 @@ class SQLiteStore:
         the store itself. An exception it raises is logged and ignored.
         """
         return self._announcer.subscribe(callback, mailbox=self._mailbox)
-
-    def publish(self, events: Sequence[StoreEvent]) -> None:
-        """Deliver ``events`` to the subscribers: rows another process wrote to the file."""
-        self._announcer.announce(list(events))
 
     def announces(self, id: str) -> bool:
         """Return True if this store is committing ``id`` or will announce it ("new") soon.
