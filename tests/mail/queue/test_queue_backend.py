@@ -61,6 +61,27 @@ def test_mailers_choose_the_file_the_delivering_mailer_and_attempts(tmp_path: Pa
     assert (queued.backend, queued.max_attempts) == ("smtp", 3)
 
 
+def test_a_queue_mailer_without_options_uses_the_queue_settings_as_the_worker_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # where a hard-wired .pochta/queue.db would go
+    queue = {"BACKEND": "pochta.mail.backends.queue.EmailBackend"}
+    configure(
+        MAILERS={"default": {**queue, "OPTIONS": {"delivery_backend": "smtp"}}, "smtp": {}},
+        EMAIL_QUEUE_PATH=str(tmp_path / "spool" / "q.db"),
+        EMAIL_QUEUE_MAX_ATTEMPTS=3,
+    )
+    assert send_mail("Hi", "Body", "a@example.com", ["b@example.com"]) == 1
+    with open_queue() as opened:  # what pochta worker opens without --queue
+        [queued] = opened.list()
+    assert (opened.path, queued.backend, queued.max_attempts) == (
+        tmp_path / "spool" / "q.db",
+        "smtp",
+        3,
+    )
+    assert not (tmp_path / ".pochta").exists()
+
+
 def test_django_60_settings_choose_the_same_and_warn(tmp_path: Path) -> None:
     with pytest.warns(RemovedInDjango2028Warning, match="The EMAIL_BACKEND setting is deprecated"):
         configure(

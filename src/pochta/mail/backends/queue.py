@@ -54,17 +54,16 @@ class EmailBackend(BaseEmailBackend):
     ) -> None:
         super().__init__(**kwargs)
         self.fail_silently = fail_silently
-        if self.alias is not None:  # a MAILERS entry: every value from its OPTIONS
-            if not delivery_backend or delivery_backend == self.alias:
-                raise InvalidMailer(
-                    "OPTIONS must define 'delivery_backend': the mailer alias (or dotted "
-                    "path) that delivers, e.g. 'smtp', other than this one.",
-                    alias=self.alias,
-                )
-            self.path = Path(path) if path is not None else Path(".pochta/queue.db")
-            max_attempts = max_attempts or 8
-        else:
-            self.path = Path(path) if path is not None else queue_path_setting()
+        if self.alias is not None and (not delivery_backend or delivery_backend == self.alias):
+            # A MAILERS entry names the mailer that delivers; the EMAIL_QUEUE_* settings
+            # are pochta's own (not deprecated) and stay the defaults of the other options,
+            # so the backend and ``pochta worker`` agree on the file.
+            raise InvalidMailer(
+                "OPTIONS must define 'delivery_backend': the mailer alias (or dotted "
+                "path) that delivers, e.g. 'smtp', other than this one.",
+                alias=self.alias,
+            )
+        self.path = Path(path) if path is not None else queue_path_setting()
         self.delivery_backend = delivery_backend or settings.get_str("EMAIL_QUEUE_BACKEND")
         if self.delivery_backend == f"{__name__}.EmailBackend":
             raise ConfigurationError(
