@@ -22,12 +22,20 @@ SCRIPT = textwrap.dedent("""
     import json, sys
     import django
     from django.conf import settings
+    from django.tasks.backends.base import BaseTaskBackend
+
+    class DownBackend(BaseTaskBackend):
+        def enqueue(self, task, args, kwargs):
+            raise ConnectionError("the task broker is unreachable")
+
+    tasks = "__main__.DownBackend" if sys.argv[4:] == ["down"] else (
+        "django.tasks.backends.immediate.ImmediateBackend")
     settings.configure(
         EMAIL_BACKEND="pochta.django.tasks.EmailBackend",
         EMAIL_QUEUE_PATH=sys.argv[1],
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=int(sys.argv[2]),
-        TASKS={"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}},
+        TASKS={"default": {"BACKEND": tasks}},
     )
     django.setup()
     from django.core.mail import send_mail
@@ -39,11 +47,12 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def run(tmp_path: Path, server: ServeProcess, to: str) -> dict[str, Any]:
+def run(tmp_path: Path, server: ServeProcess, to: str, *more: str) -> dict[str, Any]:
     command = [sys.executable, "-c", SCRIPT, str(tmp_path / "q.db"), str(server.smtp[1]), to]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([*command, *more], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout)
+    result["stderr"] = done.stderr
     return result
 
 
@@ -67,3 +76,13 @@ def test_a_refused_message_stays_in_the_queue_with_the_reply(
     [queued] = result["queue"]
     assert (result["sent"], queued["state"], queued["attempts"]) == (1, "pending", 1)
     assert "451 4.7.1 Busy" in queued["last_error"]
+
+
+def test_a_task_backend_that_is_down_leaves_the_message_for_the_worker(
+    serve_process: ServeProcess, tmp_path: Path
+) -> None:
+    result = run(tmp_path, serve_process, "ann@example.com", "down")
+    [queued] = result["queue"]
+    assert (result["sent"], queued["state"], queued["attempts"]) == (1, "pending", 0)
+    assert "not given to the task backend (ConnectionError: the task broker is" in result["stderr"]
+    assert "pochta worker will deliver it" in result["stderr"]

@@ -9,12 +9,16 @@ backend does (durable before ``send_messages`` returns), then a task
 :func:`deliver` is enqueued with its id on the project's default task
 backend. The task delivers that one message through ``EMAIL_QUEUE_BACKEND``
 as ``pochta worker`` would; a transient failure leaves it pending for the next
-run of ``pochta worker`` (keep one in cron as the safety net). docs/sending.md
+run of ``pochta worker`` (keep one in cron as the safety net). A task backend
+that cannot take the task (its broker down) costs no message: it is queued
+already, so ``send_messages`` still counts it and logs a WARNING on
+``pochta.django.tasks`` that ``pochta worker`` will deliver it. docs/sending.md
 says when to pick which.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.tasks import task
@@ -23,6 +27,8 @@ from pochta.mail.backends.queue import EmailBackend as QueueEmailBackend
 from pochta.mail.queue import Worker, open_queue
 
 __all__ = ["EmailBackend", "deliver"]
+
+logger = logging.getLogger(__name__)
 
 
 @task()
@@ -44,6 +50,16 @@ class EmailBackend(QueueEmailBackend):
         super().__init__(fail_silently=fail_silently, **kwargs)
 
     def queued(self, ids: list[int]) -> None:
-        """Enqueue :func:`deliver` for each message just queued."""
+        """Enqueue :func:`deliver` for each message just queued (already on disk)."""
         for message in ids:
-            deliver.enqueue(str(self.path.absolute()), message)
+            try:
+                deliver.enqueue(str(self.path.absolute()), message)
+            except Exception as error:  # the message is safe in the queue file
+                logger.warning(
+                    "queued message %d was not given to the task backend (%s: %s); "
+                    "pochta worker will deliver it from %s",
+                    message,
+                    type(error).__name__,
+                    error,
+                    self.path,
+                )
