@@ -38,7 +38,7 @@ def send(catcher: ServeProcess, subject: str, to: str = "team@example.test") -> 
 
 def events_of(catcher: ServeProcess) -> ClientConnection:
     host, port = catcher.url.removeprefix("http://").split(":")
-    return connect(f"ws://{host}:{port}/api/events", open_timeout=10)
+    return connect(f"ws://{host}:{port}/api/events", open_timeout=30)
 
 
 def next_frame(socket: ClientConnection, kind: str) -> dict[str, object]:
@@ -113,3 +113,48 @@ def test_catchers_starting_together_on_an_empty_database_share_one_schema(
     with psycopg.connect(postgres_url) as connection:
         rows = connection.execute("SELECT version FROM pochta.schema_version ORDER BY version")
         assert [row[0] for row in rows] == [step.version for step in migrations()]
+
+
+def test_a_mailbox_is_one_across_catchers(launch_serve: Launch, postgres_url: str) -> None:
+    rule = ("--mailbox-rule", "ci-*@example.test=ci")
+    one, two = (
+        launch_serve(*rule, database=postgres_url),
+        launch_serve(*rule, database=postgres_url),
+    )
+    host = two.url.removeprefix("http://")
+    answers: list[httpx.Response] = []
+    params = {"query": "subject:build", "timeout": "20"}
+    waiting = threading.Thread(
+        target=lambda: answers.append(
+            httpx.get(f"{two.url}/mailbox/ci/api/v1/wait", params=params, timeout=30)
+        )
+    )
+    with (
+        connect(f"ws://{host}/mailbox/ci/api/events", open_timeout=30) as ci_events,
+        connect(f"ws://{host}/api/events", open_timeout=30) as default_events,
+    ):
+        waiting.start()
+        two.get("/readyz")
+        send(one, "Build for everyone", to="team@example.test")  # the default mailbox's
+        id = send(one, "Build 7", to="ci-7@example.test")
+        send(one, "Build for all", to="team@example.test")
+        # Each mailbox's stream on the other catcher hears of its own mail only.
+        assert next_frame(ci_events, "new")["Subject"] == "Build 7"
+        assert [next_frame(default_events, "new")["Subject"] for _ in range(2)] == [
+            "Build for everyone",
+            "Build for all",
+        ]
+        waiting.join(timeout=30)
+        assert [(a.status_code, a.json()["ID"]) for a in answers] == [(200, id)]
+        # A delete of the whole mailbox on the other catcher empties that mailbox only.
+        two.request("DELETE", "/mailbox/ci/api/v1/messages")
+        next_frame(ci_events, "truncate")  # (its Data is null)
+    subjects = {
+        base: [m["Subject"] for m in one.get(f"{base}api/v1/messages").json()["messages"]]
+        for base in ("/", "/mailbox/ci/")
+    }
+    assert subjects == {"/": ["Build for all", "Build for everyone"], "/mailbox/ci/": []}
+    assert one.get("/api/v1/mailboxes").json() == [
+        {"Name": "default", "Total": 2, "Unread": 2, "URL": "/"},
+        {"Name": "ci", "Total": 0, "Unread": 0, "URL": "/mailbox/ci/"},
+    ]
