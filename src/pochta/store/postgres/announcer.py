@@ -88,11 +88,17 @@ class Announcer:
                 self._changed.notify_all()
 
     def wait(self, ids: Iterable[str], timeout: float) -> bool:
-        """Wait until none of ``ids`` is pending; return False if ``timeout`` passed first."""
+        """Wait until none of ``ids`` is pending; False after ``timeout`` with none announced.
+
+        The clock starts again whenever one of them is announced: a long
+        backlog that is being indexed is waited for, a stuck one is not.
+        """
         waited = set(ids)
         deadline = time.monotonic() + timeout
         with self._changed:
-            while waited & (self._pending | self._announcing):
+            while left_over := waited & (self._pending | self._announcing):
+                if len(left_over) < len(waited):
+                    waited, deadline = left_over, time.monotonic() + timeout
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False

@@ -58,6 +58,7 @@ __all__ = ["POOL_SIZE", "PostgresStore"]
 
 #: Smaller messages are summarised on the event loop's thread, as in the SQLite store.
 PREPARE_INLINE_BELOW = 64 * 1024
+#: flush() gives up once no message of the backlog was indexed for this long.
 _FLUSH_WAIT = 60.0
 
 
@@ -361,7 +362,9 @@ class PostgresStore(BaseStore):
         if index:
             self._indexer.wake()
             if not self._announcer.wait(self._announcer.pending(), _FLUSH_WAIT):
-                raise StoreError(f"messages of {self.location} were not indexed within a minute")
+                raise StoreError(
+                    f"messages of {self.location} are not being indexed: none was in a minute"
+                )
 
     def close(self) -> None:
         """Finish pending writes, then close every connection; later calls raise StoreError.
