@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pochta.exceptions import QueryError
+from pochta.message.parse import parse_message
 from pochta.store import Envelope, Store, open_store
+from pochta.store.summary import search_text, summarise
 from tests.kind import StoreKind
 from tests.store.conftest import StoreOpener
 
@@ -200,3 +202,39 @@ def test_search_survives_any_text(store: Store, text: str) -> None:
         store.search_ids(text)
     except QueryError:
         pass
+
+
+ALTERNATIVE = (
+    "From: a@example.com\r\nTo: b@example.com\r\nSubject: offer\r\nMIME-Version: 1.0\r\n"
+    'Content-Type: multipart/alternative; boundary="b"\r\n\r\n'
+    "--b\r\nContent-Type: text/plain\r\n\r\nYour weekly offer.\r\n"
+    "--b\r\nContent-Type: text/html\r\n\r\n<html><head><style>.promo { color: red }</style>"
+    "<script>trackingpixel()</script></head><body><p>Your weekly offer.</p>"
+    "<p>Use coupon <b>SPRING24</b> at checkout.</p></body></html>\r\n--b--\r\n"
+)
+
+
+def test_words_only_in_the_html_part_are_found(open_test_store: StoreOpener) -> None:
+    store = open_test_store()
+    id = store.add(ALTERNATIVE.encode(), ENVELOPE)
+    store.flush()
+    for query in ("coupon", "spring24", '"coupon spring24 at"', "weekly offer"):
+        assert found(store, query) == ["offer"], query
+    # Scripts and styles are no text a reader sees; the text part's words are not doubled.
+    assert [found(store, q) for q in ("trackingpixel", "promo", "color")] == [[], [], []]
+    assert store.summary(id).snippet == "Your weekly offer."
+
+
+def test_the_search_text_adds_only_what_the_html_part_has_more() -> None:
+    parsed = parse_message(ALTERNATIVE.encode())
+    text = search_text(parsed, summarise("id", parsed, ENVELOPE, datetime.now(UTC)))
+    assert text.body.split() == [
+        "Your",
+        "weekly",
+        "offer.",
+        "Use",
+        "coupon",
+        "SPRING24",
+        "at",
+        "checkout.",
+    ]

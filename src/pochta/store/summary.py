@@ -16,12 +16,15 @@ from pochta.message.envelope import Envelope
 from pochta.message.link import html_text
 from pochta.message.parse import parse_message
 from pochta.message.record import Address, ParsedMessage
+from pochta.store.fold import fold
 from pochta.store.record import Summary
 from pochta.store.tag import clean_tags, plus_tags
 
 __all__ = ["MAX_BODY", "SearchText", "complete_summary", "search_text", "summarise"]
 
 MAX_BODY = 256 * 1024  # characters of body text indexed per message
+# Characters compared while leaving out HTML lines the text part has (a few ms at most).
+_DEDUPLICATION_BUDGET = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +80,13 @@ def complete_summary(summary: Summary, raw: bytes) -> tuple[Summary, ParsedMessa
 
 
 def search_text(parsed: ParsedMessage, summary: Summary) -> SearchText:
-    """Return the search text of a message: subject, names and addresses, body, file names."""
+    """Return the search text of a message: subject, names and addresses, body, file names.
+
+    The body is the text part and what the HTML part shows beyond it (see :func:`_body`).
+    """
     sender = (summary.from_,) if summary.from_ else ()
     mailboxes = (*sender, *summary.to, *summary.cc, *summary.bcc, *summary.reply_to)
-    body = parsed.text if parsed.text.strip() else html_text(parsed.html[:MAX_BODY])
+    body = _body(parsed.text[:MAX_BODY], parsed.html[:MAX_BODY])
     files = " ".join(p.filename for p in (*parsed.attachments, *parsed.inline) if p.filename)
     return SearchText(
         subject=summary.subject,
@@ -88,3 +94,27 @@ def search_text(parsed: ParsedMessage, summary: Summary) -> SearchText:
         body=body[:MAX_BODY],
         files=files,
     )
+
+
+def _body(text: str, html: str) -> str:
+    """Return the text part, then each line of the HTML's visible text that it lacks.
+
+    A line is lacking when its words, folded (:func:`~pochta.store.fold.fold`),
+    are not a run of the text part's words: the HTML of a text+HTML message
+    usually says what the text says, wrapped otherwise, and is not indexed twice.
+    Scripts, styles and the head are no visible text (:func:`html_text`).
+    """
+    if not html.strip():
+        return text
+    seen = f" {fold(text)} "
+    budget = _DEDUPLICATION_BUDGET
+    lines = []
+    for line in dict.fromkeys(html_text(html).splitlines()):
+        folded = fold(line)
+        if not folded:
+            continue
+        budget -= len(seen)
+        # Past the budget (a huge text and thousands of lines), lines are kept unchecked.
+        if budget < 0 or f" {folded} " not in seen:
+            lines.append(line.strip())
+    return "\n".join(filter(None, (text, *lines)))
