@@ -14,7 +14,7 @@ from typing import Any
 
 from pochta.store.limit import Limits
 from pochta.store.postgres.listener import by_mailbox, notify
-from pochta.store.tag import clean_tags
+from pochta.store.tag import clean_tags, tag_key
 
 __all__ = [
     "delete_all",
@@ -122,7 +122,7 @@ def set_tags(
         ).fetchall()
         seqs = [seq for seq, _, _ in found]
         connection.execute("DELETE FROM message_tag WHERE seq = ANY(%s)", (seqs,))
-        pairs = [(seq, tag, tag.lower()) for seq in seqs for tag in cleaned]
+        pairs = [(seq, tag, tag_key(tag)) for seq in seqs for tag in cleaned]
         _insert_tags(connection, pairs)
         touched = [(str(id), str(box)) for _, id, box in found]
         if touched:
@@ -141,10 +141,12 @@ def rename_tag(
             "DELETE FROM message_tag AS t USING message AS m"
             f" WHERE t.seq = m.seq AND t.folded = %s AND {where}"
             " RETURNING m.seq, m.id, m.mailbox",
-            [" ".join(old.split()).lower(), *values],
+            [tag_key(old), *values],
         ).fetchall()
         if cleaned:
-            _insert_tags(connection, [(seq, cleaned[0], cleaned[0].lower()) for seq, _, _ in rows])
+            _insert_tags(
+                connection, [(seq, cleaned[0], tag_key(cleaned[0])) for seq, _, _ in rows]
+            )
         touched = [(str(id), str(box)) for _, id, box in rows]
         if touched:
             notify(connection, origin, "update", by_mailbox(touched))

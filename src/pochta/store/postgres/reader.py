@@ -15,6 +15,7 @@ from pochta.store.postgres.search import plan_query
 from pochta.store.query import Query
 from pochta.store.record import SearchPage, Summary
 from pochta.store.summary import complete_summary
+from pochta.store.tag import tag_key
 
 __all__ = [
     "count",
@@ -161,4 +162,4 @@ def tag_counts(connection: Any, mailbox: str | None) -> dict[str, int]:
         values,
     )
     found = {str(tag): int(n) for tag, n in rows}
-    return dict(sorted(found.items(), key=lambda item: item[0].lower()))
+    return dict(sorted(found.items(), key=lambda item: tag_key(item[0])))

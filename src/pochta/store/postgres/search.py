@@ -4,16 +4,17 @@ The terms mean what they mean in the SQLite store (the same tests hold both
 to it, tests/store/test_search.py):
 
 - words and "phrases": PostgreSQL full-text search over the subject, every
-  name and address, the text body (the HTML's visible text when there is no
-  text part) and the attachments' file names, folded by
-  :mod:`pochta.store.postgres.words`. A word matches the start of a word, a
+  name and address, the text body, the HTML's visible text (what the text
+  part lacks of it) and the attachments' file names, folded by
+  :func:`pochta.store.fold.fold`. A word matches the start of a word, a
   phrase its words in order with the last one as a prefix; all word terms
   of a query become one ``tsquery`` (``&``, ``!``), answered by a GIN index.
   A value with no letters or digits is a substring of the subject and the
   addresses instead.
 - ``from:`` ``to:`` ``cc:`` ``bcc:`` ``reply-to:`` ``addressed:``: a substring
   of ``name <address>`` of one mailbox, ignoring case; ``subject:`` of the
-  subject; ``message-id:`` the whole Message-ID; ``tag:`` a whole tag.
+  subject; ``message-id:`` the whole Message-ID; ``tag:`` a whole tag, by
+  :func:`~pochta.store.tag.tag_key` (case in every script).
 - ``is:``/``has:`` flags, ``before:``/``after:`` (the time it was stored),
   ``larger:``/``smaller:`` (its size, inclusive); a leading ``-`` or ``!`` negates.
 
@@ -29,6 +30,7 @@ from typing import Any
 
 from pochta.store.postgres.words import CONFIG, phrase_query
 from pochta.store.query import Query, Term
+from pochta.store.tag import tag_key
 
 __all__ = ["Plan", "plan_query"]
 
@@ -98,7 +100,9 @@ def _condition(term: Term) -> tuple[str, list[Any]]:
     if field == "message-id":
         return "(lower(m.message_id) = lower(%s))", [str(value).strip().strip("<>").strip()]
     if field == "tag":
-        return "(m.seq IN (SELECT t.seq FROM message_tag AS t WHERE t.folded = %s))", [value]
+        return "(m.seq IN (SELECT t.seq FROM message_tag AS t WHERE t.folded = %s))", [
+            tag_key(str(value))
+        ]
     flag = _FLAGS.get((field, str(value)))
     if flag is not None:
         return f"({flag})", []

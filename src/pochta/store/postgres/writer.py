@@ -39,6 +39,7 @@ from pochta.store.postgres.row import CONTENT_COLUMNS, content_values
 from pochta.store.postgres.words import CONFIG, fold
 from pochta.store.record import StoreEvent, Summary
 from pochta.store.summary import search_text, summarise
+from pochta.store.tag import tag_key
 
 __all__ = ["MAX_GROUP", "MAX_GROUP_BYTES", "Settle", "Writer", "WriterStats", "prepare"]
 
@@ -249,7 +250,7 @@ class Writer:
             (seqs, [item.raw for item in group]),
         )
         tags = [
-            (seq, tag, tag.lower())
+            (seq, tag, tag_key(tag))
             for seq, item in zip(seqs, group, strict=True)
             for tag in item.summary.tags
         ]

@@ -14,7 +14,9 @@ a complete summary and finds the message with :meth:`SQLiteStore.search`.
 The update commits with ``synchronous=NORMAL``: it can be rebuilt from the raw
 bytes, which were committed with FULL before the sender was answered. A crash
 before the indexer got to a row leaves ``indexed = 0``, and the next open
-indexes it. Rows another process inserted are indexed as well.
+indexes it. Rows another process inserted are indexed as well. After a
+pass, it refolds the search rows an older schema left, if any
+(:mod:`pochta.store.sqlite.refold`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from pochta.store.sqlite import change
 from pochta.store.sqlite.announcer import Announcer
 from pochta.store.sqlite.blob import unpack
 from pochta.store.sqlite.connection import connect_reader
+from pochta.store.sqlite.refold import refold_all
 from pochta.store.sqlite.row import indexed_values, read_summary, summary_from_row
 from pochta.store.summary import SearchText, complete_summary, search_text
 
@@ -155,6 +158,8 @@ class Indexer:
         while not self._stopping:
             rows = _unindexed(connection, after)
             if not rows:
+                # Then the search rows of an older schema, if any are left (refold.py).
+                refold_all(connection, self._writer, self._pause, lambda: self._stopping)
                 return
             after = rows[-1][0]
             batch = []
@@ -163,10 +168,13 @@ class Indexer:
                     return
                 started = time.monotonic()
                 batch.append(_index_row(row))
-                spent = time.monotonic() - started
-                # Sleeping releases the GIL: the event loop and the writer go first.
-                time.sleep(spent * (1 - DUTY) / DUTY if self._busy() else 0)
+                self._pause(time.monotonic() - started)
             self._writer.run(functools.partial(self._complete, batch=batch), "indexing")
+
+    def _pause(self, spent: float) -> None:
+        """After ``spent`` seconds of work, sleep to keep to DUTY while the writer is busy."""
+        # Sleeping releases the GIL: the event loop and the writer go first.
+        time.sleep(spent * (1 - DUTY) / DUTY if self._busy() else 0)
 
     def _complete(self, connection: sqlite3.Connection, batch: list[_Indexed]) -> None:
         """Write a batch (on the writer thread), then announce each message it completed."""

@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from pochta.exceptions import StoreFormatError
+from pochta.store.tag import tag_key
 
 __all__ = ["APPLICATION_ID", "LATEST_VERSION", "check_identity", "migrate", "migrations"]
 
@@ -42,6 +43,8 @@ def migrate(connection: sqlite3.Connection, path: Path) -> None:
     ``connection`` must be in autocommit mode (``isolation_level=None``).
     """
     _check(connection, path)
+    # What a schema file may call besides SQLite's own functions (0005_fold.sql).
+    connection.create_function("pochta_tag_key", 1, tag_key, deterministic=True)
     for version, sql in migrations():
         connection.execute("BEGIN IMMEDIATE")
         try:

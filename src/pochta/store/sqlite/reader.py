@@ -214,14 +214,15 @@ def _find_id(connection: sqlite3.Connection, id_or_latest: str, mailbox: str | N
 
 
 def _tag_counts(connection: sqlite3.Connection, mailbox: str | None) -> dict[str, int]:
+    # One spelling per folded tag (the least, as PostgreSQL's store), sorted by the folded one.
     if mailbox is None:
         rows = connection.execute(
-            "SELECT tag, count(*) FROM message_tag GROUP BY tag ORDER BY tag"
+            "SELECT min(tag), count(*) FROM message_tag GROUP BY folded ORDER BY folded"
         ).fetchall()
     else:
         rows = connection.execute(
-            "SELECT t.tag, count(*) FROM message_tag AS t JOIN message AS m USING (seq)"
-            " WHERE m.mailbox = ? GROUP BY t.tag ORDER BY t.tag",
+            "SELECT min(t.tag), count(*) FROM message_tag AS t JOIN message AS m USING (seq)"
+            " WHERE m.mailbox = ? GROUP BY t.folded ORDER BY t.folded",
             (mailbox,),
         ).fetchall()
     return {str(tag): int(count) for tag, count in rows}

@@ -56,7 +56,7 @@ _ROWS = (
 _REWRITE = (
     "UPDATE message SET message_id = ?, subject = ?, sender = ?,"
     " summary = json_set(?, '$.tags', json((SELECT json_group_array(tag) FROM"
-    " (SELECT tag FROM message_tag WHERE seq = message.seq ORDER BY tag COLLATE NOCASE)))),"
+    " (SELECT tag FROM message_tag WHERE seq = message.seq ORDER BY folded)))),"
     " addr_from = ?, addr_to = ?, addr_cc = ?, addr_bcc = ?, addr_reply_to = ?,"
     " subject_lower = ?, attachments = ?, inline = ?, indexed = ?"
     " WHERE id = ? AND indexed = 1 RETURNING seq"
@@ -89,6 +89,8 @@ def reset_search(connection: sqlite3.Connection) -> None:
         connection.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('truncating', '1')")
         connection.execute("DELETE FROM message_search")
         connection.execute("DELETE FROM meta WHERE key = 'truncating'")
+        # Every row is rewritten folded next: nothing is left to refold (refold.py).
+        connection.execute("DELETE FROM meta WHERE key = 'refold'")
         connection.execute("COMMIT")
     except BaseException:
         if connection.in_transaction:

@@ -14,6 +14,7 @@ from typing import Any
 
 from pochta.message.envelope import Envelope
 from pochta.message.record import Address
+from pochta.store.fold import fold
 from pochta.store.record import Summary
 from pochta.store.sqlite.blob import unpack
 from pochta.store.summary import SearchText, complete_summary
@@ -78,8 +79,12 @@ def indexed_values(summary: Summary, inline: int) -> tuple[Any, ...]:
 
 
 def text_values(seq: int, text: SearchText) -> tuple[Any, ...]:
-    """Return the values of :data:`INSERT_TEXT` for the message at ``seq``."""
-    return (seq, text.subject, text.addresses, text.body, text.files)
+    """Return the values of :data:`INSERT_TEXT` for the message at ``seq``, folded.
+
+    FTS5's ``unicode61`` folds case and Latin accents only; the text is folded
+    for every script first (:func:`~pochta.store.fold.fold`), as the searched words are.
+    """
+    return (seq, fold(text.subject), fold(text.addresses), fold(text.body), fold(text.files))
 
 
 def address_lines(addresses: tuple[Address, ...]) -> str:

@@ -4,8 +4,10 @@ What each term means (Mailpit's meaning, checked against the same messages
 by tests/store/test_search.py):
 
 - words and "phrases": the full-text index (FTS5, ``unicode61``) over the
-  subject, every name and address, the text body (the HTML's visible text
-  when there is no text part) and attachment file names. A word matches
+  subject, every name and address, the text body, the HTML's visible text
+  (what the text part lacks of it) and attachment file names, all folded by
+  :func:`~pochta.store.fold.fold` (case in every script, accents, ``ё`` as
+  ``е``) before they are indexed, as the searched words are. A word matches
   *the start of a word*: ``reset`` finds "password-reset" and "resetting",
   ``set`` does not find "reset". A phrase matches its words in order, the
   last one as a prefix. A value with no letters or digits (``+``, ``--``)
@@ -13,7 +15,8 @@ by tests/store/test_search.py):
 - ``from:`` ``to:`` ``cc:`` ``bcc:`` ``reply-to:`` ``addressed:`` (any of
   them): a substring of ``name <address>`` of one mailbox, ignoring case.
 - ``subject:`` a substring of the subject; ``message-id:`` the whole
-  Message-ID (angle brackets optional); ``tag:`` a whole tag; both ignore case.
+  Message-ID (angle brackets optional); ``tag:`` a whole tag, whatever its
+  case in any script (:func:`~pochta.store.tag.tag_key`); these ignore case.
 - ``is:read|unread|tagged``, ``has:attachment|inline``; ``before:``/``after:``
   compare the time the message was stored; ``larger:``/``smaller:`` its size
   in bytes, inclusive.
@@ -26,15 +29,16 @@ as soon as it is committed.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pochta.store.fold import fold
 from pochta.store.query import Query, Term
 from pochta.store.record import SearchPage
 from pochta.store.sqlite.row import READ_COLUMNS, read_summaries, read_tally, to_micros
+from pochta.store.tag import tag_key
 
 __all__ = ["Plan", "plan_query", "search_ids", "search_page", "where"]
 
@@ -52,7 +56,6 @@ _FLAGS = {
     ("has", "attachment"): "m.attachments > 0",
     ("has", "inline"): "m.inline > 0",
 }
-_WORDY = re.compile(r"\w")
 _FTS = "SELECT rowid FROM message_text WHERE message_text MATCH ?"
 
 
@@ -79,8 +82,9 @@ def plan_query(query: Query, mailbox: str | None = None) -> Plan:
     positive: list[str] = []
     negative: list[str] = []
     for term in query.terms:
-        if term.field == "text" and _WORDY.search(str(term.value)):
-            (negative if term.negated else positive).append(_phrase(str(term.value)))
+        folded = fold(str(term.value)) if term.field == "text" else ""
+        if folded:
+            (negative if term.negated else positive).append(_phrase(folded))
             continue
         sql, params = _condition(term)
         conditions.append(f"(NOT {sql})" if term.negated else sql)
@@ -101,10 +105,9 @@ def plan_query(query: Query, mailbox: str | None = None) -> Plan:
     return Plan(" AND ".join(conditions) or "1", values, words if only_words else None)
 
 
-def _phrase(value: str) -> str:
-    """Return a word or phrase as an FTS5 phrase whose last word is a prefix."""
-    # FTS5 reads a NUL as the end of the query: it is no word character anyway.
-    return '"' + value.replace("\x00", " ").replace('"', '""') + '"*'
+def _phrase(folded: str) -> str:
+    """Return folded words (letters, digits, spaces) as an FTS5 phrase, the last a prefix."""
+    return f'"{folded}"*'
 
 
 def _condition(term: Term) -> tuple[str, list[Any]]:
@@ -119,7 +122,7 @@ def _condition(term: Term) -> tuple[str, list[Any]]:
     if field == "message-id":
         return "(m.message_id = ? COLLATE NOCASE)", [str(value).strip().strip("<>").strip()]
     if field == "tag":
-        return "(m.seq IN (SELECT seq FROM message_tag WHERE tag = ?))", [value]
+        return "(m.seq IN (SELECT seq FROM message_tag WHERE folded = ?))", [tag_key(str(value))]
     flag = _FLAGS.get((field, str(value)))
     if flag is not None:
         return f"({flag})", []

@@ -1,9 +1,10 @@
 """The SQL of message tags in the SQLite store: write, set, rename, delete.
 
-What a tag may be is :mod:`pochta.store.tag`'s rule. Here, tags compare
-without regard to (ASCII) case. A message's tags live in ``message_tag`` (one
-row per tag) and, sorted, in the summary JSON, which the functions here keep
-in step.
+What a tag may be is :mod:`pochta.store.tag`'s rule. Here, tags compare by
+their ``folded`` column, :func:`~pochta.store.tag.tag_key` (case in every
+script). A message's tags live in ``message_tag`` (one row per tag, in the
+spelling given) and, sorted, in the summary JSON, which the functions here
+keep in step.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from pochta.store.tag import clean_tags
+from pochta.store.tag import clean_tags, tag_key
 
 __all__ = [
     "delete_tag",
@@ -24,7 +25,7 @@ __all__ = [
 _SYNC_JSON = (
     "UPDATE message SET summary = json_set(summary, '$.tags', json(("
     " SELECT json_group_array(tag) FROM (SELECT tag FROM message_tag"
-    " WHERE message_tag.seq = message.seq ORDER BY tag))))"
+    " WHERE message_tag.seq = message.seq ORDER BY folded))))"
     " WHERE seq = ? RETURNING id, mailbox"
 )
 
@@ -32,7 +33,8 @@ _SYNC_JSON = (
 def write_tags(connection: sqlite3.Connection, seq: int, tags: Sequence[str]) -> None:
     """Insert the tag rows of a new message (inside the caller's transaction)."""
     connection.executemany(
-        "INSERT OR IGNORE INTO message_tag (tag, seq) VALUES (?, ?)", [(t, seq) for t in tags]
+        "INSERT OR IGNORE INTO message_tag (tag, folded, seq) VALUES (?, ?, ?)",
+        [(t, tag_key(t), seq) for t in tags],
     )
 
 
@@ -92,14 +94,14 @@ def _retag(
         seqs = [
             row[0]
             for row in connection.execute(
-                f"DELETE FROM message_tag WHERE tag = ?{where} RETURNING seq",
-                (" ".join(old.split()), *scope),
+                f"DELETE FROM message_tag WHERE folded = ?{where} RETURNING seq",
+                (tag_key(old), *scope),
             ).fetchall()
         ]
         if new is not None:
             connection.executemany(
-                "INSERT OR IGNORE INTO message_tag (tag, seq) VALUES (?, ?)",
-                [(new, seq) for seq in seqs],
+                "INSERT OR IGNORE INTO message_tag (tag, folded, seq) VALUES (?, ?, ?)",
+                [(new, tag_key(new), seq) for seq in seqs],
             )
         found = []
         for seq in seqs:
