@@ -36,10 +36,15 @@ def _accentless() -> dict[int, str]:
 
 
 _ACCENTLESS = _accentless()
+# ASCII letters and digits as themselves, every other byte a space.
+_ASCII_WORDS = bytes(c if chr(c).isalnum() else 0x20 for c in range(128)) + b" " * 128
 
 
 def fold(text: str) -> str:
     """Return ``text`` case-folded, without accents, its words separated by single spaces."""
     # casefold first: it may produce letters with accents of their own (e.g. "ǰ").
-    plain = text.casefold().translate(_ACCENTLESS).casefold()
+    plain = text.casefold()
+    if plain.isascii():  # most mail: a byte table does it about 5x faster than the regex
+        return " ".join(plain.encode("ascii").translate(_ASCII_WORDS).decode("ascii").split())
+    plain = plain.translate(_ACCENTLESS).casefold()
     return _SEPARATORS.sub(" ", plain).strip()
