@@ -6,6 +6,7 @@ conftest.py); one test drives the Django 6.0 way and expects its warning.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -407,3 +408,39 @@ def test_a_lease_lost_during_a_slow_send_is_a_send_log_warning(
     )
     assert "its lease ran out during the attempt" in line.message
     assert worker.report.sent == 0 and queue.counts().sending == 1
+
+
+@pytest.mark.parametrize(
+    ("rule", "state", "error"),
+    [
+        (
+            {"stage": "mail", "reply": "451 4.3.2 Sender busy"},
+            State.PENDING,
+            "451 4.3.2 Sender busy",
+        ),
+        ({"stage": "data", "reply": "452 4.3.1 Full"}, State.PENDING, "452 4.3.1 Full"),
+        ({"stage": "mail", "reply": "553 5.7.1 Not you"}, State.FAILED, "553 5.7.1 Not you"),
+        ({"stage": "data", "reply": "554 5.6.0 Spam"}, State.FAILED, "554 5.6.0 Spam"),
+        ({"stage": "connect", "reply": "421 4.3.2 Going away"}, State.PENDING, "421 4.3.2"),
+    ],
+    ids=["451-mail", "452-data", "553-mail", "554-data", "421-greeting"],
+)
+def test_a_reply_at_any_stage_is_retried_if_4xx_and_failed_if_5xx(
+    queue: MailQueue,
+    tmp_path: Path,
+    launch_serve: Callable[..., ServeProcess],
+    rule: dict[str, str],
+    state: State,
+    error: str,
+) -> None:
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps({"rules": [rule]}))
+    server = launch_serve("--chaos-rules", str(rules))
+    point_smtp_mailer(*server.smtp)
+    enqueue(queue, "ann@example.com")
+    [queued] = queue.list()
+    assert Worker(queue, retry_delay=60).deliver(queued.id) is state
+    [after] = queue.list([state])
+    assert after.attempts == 1 and after.last_error.startswith(error), after.last_error
+    assert [r.state for r in after.recipients] == [state]
+    assert server.get("/api/v1/messages").json()["total"] == 0
