@@ -1,13 +1,16 @@
 """Measure the HTTP API of a real ``pochta serve`` holding 100,000 messages.
 
 Run: .venv/bin/python bench/api.py [--messages 100000] [--repeat 50] [--rounds 3]
-     [--fill-cap 900] [--postgres [URL]]
+     [--fill-cap 900] [--cache DIR] [--postgres [URL]]
 
 The store is filled once through ``Store.aadd`` (many concurrent adds share
 each commit) and kept in /tmp/pochta-bench/ under a name that changes when
 the store's code does, so later runs reuse it. Then a ``pochta serve``
 subprocess opens it, and one httpx keep-alive client times each request:
-list the newest 50, open one message, a word search, a ``from:`` search.
+list the newest 50, open one message, a word search, a ``from:`` search,
+and opening a message with a 20 MB attachment (sent over SMTP once the
+server is up, indexed, deleted at the end), printed as a ratio to opening a
+small one (issue 17: within 3x, the checksums being stored at index time).
 Each figure is a median over ``--repeat`` requests, printed beside its target
 and beside the bare HTTP round trip (``GET /livez``) measured in the same run.
 The server's resident memory (VmRSS) is read from /proc after the requests.
@@ -22,10 +25,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import hashlib
 import os
 import random
+import smtplib
 import statistics
 import sys
 import time
@@ -85,13 +90,13 @@ def message(number: int, rng: random.Random) -> tuple[bytes, Envelope]:
     return (head + body).encode(), envelope
 
 
-def cached_store(count: int) -> Path:
+def cached_store(count: int, cache: Path = CACHE) -> Path:
     """Return the path of a store holding ``count`` generated messages (made once)."""
     digest = hashlib.sha256()
     for path in sorted(STORE_CODE.rglob("*")):
         if path.is_file() and path.suffix in (".py", ".sql"):
             digest.update(path.read_bytes())
-    return CACHE / f"api-{count}-{digest.hexdigest()[:12]}.db"
+    return cache / f"api-{count}-{digest.hexdigest()[:12]}.db"
 
 
 async def fill(path: Path | str, count: int, cap: float) -> int:
@@ -117,15 +122,15 @@ def finish_indexing(path: Path) -> None:
         store.flush()
 
 
-def ensure_store(count: int, cap: float) -> tuple[Path, int]:
+def ensure_store(count: int, cap: float, cache: Path = CACHE) -> tuple[Path, int]:
     """Return a store path and how many messages it holds, filling it when needed."""
-    path = cached_store(count)
+    path = cached_store(count, cache)
     done_marker = path.with_suffix(".done")
     if done_marker.exists():
         finish_indexing(path)
         return path, int(done_marker.read_text())
-    CACHE.mkdir(parents=True, exist_ok=True)
-    for stale in CACHE.glob(f"{path.stem}*"):
+    cache.mkdir(parents=True, exist_ok=True)
+    for stale in cache.glob(f"{path.stem}*"):
         stale.unlink()
     started = time.monotonic()
     held = asyncio.run(fill(path, count, cap))
@@ -154,7 +159,35 @@ def resident_mb(pid: int) -> float:
     return float("nan")
 
 
-def measure(url: str, repeat: int) -> dict[str, float]:
+def large_message() -> bytes:
+    """Return a message with a 20 MB attachment (random bytes, base64) and a text body."""
+    data = random.Random(20).randbytes(20 * 1024 * 1024)
+    encoded = base64.encodebytes(data).replace(b"\n", b"\r\n")
+    return (
+        b"From: big@shop.example\r\nTo: customer@example.com\r\nSubject: large\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n"
+        b"--b1\r\nContent-Type: text/plain\r\n\r\nThe wombat file.\r\n"
+        b"--b1\r\nContent-Type: application/octet-stream\r\n"
+        b"Content-Transfer-Encoding: base64\r\n"
+        b'Content-Disposition: attachment; filename="big.bin"\r\n\r\n' + encoded + b"--b1--\r\n"
+    )
+
+
+def add_large(server: PochtaServer) -> str:
+    """Send the large message over SMTP; return its id once a word search finds it."""
+    with smtplib.SMTP(server.smtp_host, server.smtp_port, timeout=300) as smtp:
+        smtp.sendmail("big@shop.example", ["customer@example.com"], large_message())
+    deadline = time.monotonic() + 300
+    with httpx.Client(base_url=server.url, timeout=300) as client:
+        while time.monotonic() < deadline:
+            found = client.get("/api/v1/search", params={"query": "wombat"}).json()["messages"]
+            if found:
+                return str(found[0]["ID"])
+            time.sleep(0.05)
+    raise TimeoutError("the large message was not indexed within 5 minutes")
+
+
+def measure(url: str, repeat: int, large_id: str) -> dict[str, float]:
     """Time the baseline and each request; return medians in milliseconds."""
     with httpx.Client(base_url=url, timeout=60) as client:
         listed = client.get("/api/v1/messages", params={"limit": repeat + 3}).json()
@@ -171,6 +204,9 @@ def measure(url: str, repeat: int) -> dict[str, float]:
                 lambda i: client.get(f"/api/v1/messages?limit=50&start={total - 50}"), repeat
             ),
             "open one": median_ms(lambda i: client.get(f"/api/v1/message/{ids[i]}"), repeat),
+            "open 20 MB attachment": median_ms(
+                lambda i: client.get(f"/api/v1/message/{large_id}"), repeat
+            ),
             "word search": median_ms(
                 lambda i: client.get("/api/v1/search", params={"query": RARE}), repeat
             ),
@@ -200,12 +236,17 @@ def measure_side_by_side(
             for kind in kinds
         }
         idle = {kind: resident_mb(server.process.pid) for kind, server in servers.items()}
+        large = {kind: add_large(server) for kind, server in servers.items()}
         seen: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
         for number in range(rounds):
             for kind in kinds[number % len(kinds) :] + kinds[: number % len(kinds)]:
-                seen[kind].append(measure(servers[kind].url, repeat))
+                seen[kind].append(measure(servers[kind].url, repeat, large[kind]))
                 print(f"round {number + 1} {kind} done", file=sys.stderr)
         busy = {kind: resident_mb(server.process.pid) for kind, server in servers.items()}
+        for kind, server in servers.items():  # the cached store is left as it was
+            httpx.request(
+                "DELETE", f"{server.url}/api/v1/messages", json={"IDs": [large[kind]]}, timeout=60
+            )
     return {
         kind: (
             {name: statistics.median(r[name] for r in seen[kind]) for name in seen[kind][0]},
@@ -223,13 +264,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per store")
     parser.add_argument("--fill-cap", type=float, default=900.0, help="seconds to fill at most")
+    parser.add_argument("--cache", type=Path, default=CACHE, help="where filled stores are kept")
     parser.add_argument(
         "--postgres", nargs="?", const="", default=None, metavar="URL",
         help="also measure a PostgreSQL store (a throwaway cluster unless URL)",
     )  # fmt: skip
     args = parser.parse_args()
     print(f"load average at the start {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    database, held = ensure_store(args.messages, args.fill_cap)
+    database, held = ensure_store(args.messages, args.fill_cap, args.cache)
     stores: dict[str, Path | str] = {"sqlite": database}
     with contextlib.ExitStack() as stack:
         if args.postgres is not None:
@@ -266,6 +308,8 @@ def print_run(kind: str, figures: dict[str, float], idle_mb: float, busy_mb: flo
         print(f"  {name:22} {ms:7.2f} ms  {versus}  {ms / baseline:5.1f}x baseline  {verdict}")
     ratio = figures["list 50, last page"] / figures["list 50"]
     print(f"  {'last page / first':22} {ratio:7.2f}x    target <= 2x (issue 17)")
+    ratio = figures["open 20 MB attachment"] / figures["open one"]
+    print(f"  {'open 20 MB / small':22} {ratio:7.2f}x    target <= 3x (issue 17)")
     verdict = "ok" if busy_mb < MEMORY_TARGET_MB else "OVER"
     print(
         f"  {'server memory (VmRSS)':22} {busy_mb:7.1f} MB  target < {MEMORY_TARGET_MB:.0f} MB",

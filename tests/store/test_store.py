@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import os
 from pathlib import Path
 
 import pytest
 
 from pochta.exceptions import MessageNotFound, StoreError
-from pochta.store import Envelope, Part, Store, StoreEvent, open_store, parse_message
+from pochta.store import Checksums, Envelope, Part, Store, StoreEvent, open_store, parse_message
 from tests.kind import StoreKind
+from tests.message.test_bulk import DATA as ATTACHED
+from tests.message.test_bulk import large
 from tests.store.conftest import StoreOpener
 
 DATA = Path(__file__).parent.parent / "data"
@@ -101,6 +105,20 @@ def test_set_read_some_then_all(store: Store) -> None:
     assert (store.set_read([ids[3], "unknown"], False), store.count()) == (1, (4, 1))
 
 
+def test_the_parse_carries_the_checksums_of_each_file(store: Store) -> None:
+    message_id = asyncio.run(store.aadd(large(), ENVELOPE))
+    store.flush()  # indexed: the SQLite store stored them, PostgreSQL computes them
+    [attachment] = store.parsed(message_id).attachments
+    assert (attachment.size, attachment.checksums) == (
+        len(ATTACHED),
+        Checksums(
+            hashlib.md5(ATTACHED).hexdigest(),
+            hashlib.sha1(ATTACHED).hexdigest(),
+            hashlib.sha256(ATTACHED).hexdigest(),
+        ),
+    )
+
+
 def test_delete_some_then_all(store: Store) -> None:
     ids = add_many(store, 4)
     store.set_read([ids[0]], True)
@@ -114,7 +132,7 @@ def test_delete_some_then_all(store: Store) -> None:
 def test_parsed_and_part(store: Store) -> None:
     raw = (DATA / "inline-and-pdf.eml").read_bytes()
     message_id = store.add(raw, ENVELOPE)
-    assert store.parsed(message_id) == parse_message(raw)
+    assert store.parsed(message_id) == parse_message(raw, checksums=True)
     part, data = store.part(message_id, "2")
     assert (part, data[:8]) == (
         Part("2", "application/pdf", "report.pdf", "", 77, "attachment"),

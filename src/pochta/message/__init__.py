@@ -15,6 +15,14 @@ from __future__ import annotations
 
 from pochta.message.envelope import Envelope, envelope_for
 from pochta.message.parse import parse_message
-from pochta.message.record import Address, ParsedMessage, Part
+from pochta.message.record import Address, Checksums, ParsedMessage, Part
 
-__all__ = ["Address", "Envelope", "ParsedMessage", "Part", "envelope_for", "parse_message"]
+__all__ = [
+    "Address",
+    "Checksums",
+    "Envelope",
+    "ParsedMessage",
+    "Part",
+    "envelope_for",
+    "parse_message",
+]

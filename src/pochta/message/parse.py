@@ -8,10 +8,12 @@ and inline parts and guards the parser against hostile shapes (see
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser, BytesParser
 
+from pochta.message.bulk import chunks, claim, decoded_size, digest, is_bulk, set_aside
 from pochta.message.decoding import POLICY, HeaderReader
 from pochta.message.headline import split_tags
 from pochta.message.link import MAX_HTML, read_bodies
@@ -24,12 +26,15 @@ __all__ = ["find_part", "parse_message", "parse_tree"]
 logger = logging.getLogger(__name__)
 
 
-def parse_message(raw: bytes, *, links: bool = True) -> ParsedMessage:
+def parse_message(raw: bytes, *, links: bool = True, checksums: bool = False) -> ParsedMessage:
     """Parse ``raw`` into a :class:`ParsedMessage`; never raises on bad input.
 
     ``links=False`` leaves ``links`` empty and skips reading the HTML when
     there is a text body (the snippet comes from the text then anyway): what
     the store's indexer needs, about a quarter faster for text+HTML mail.
+    ``checksums=True`` gives each attachment and inline part its
+    :class:`~pochta.message.record.Checksums` (the indexer stores them).
+    Large encoded bodies never enter the parser's tree (:mod:`pochta.message.bulk`).
 
     A message too deep or too wide for the full parser, or one the parser
     cannot finish, is summarised from its headers alone, with ``problem``
@@ -38,20 +43,29 @@ def parse_message(raw: bytes, *, links: bool = True) -> ParsedMessage:
         parsed = parse_message(b"Subject: hi\\r\\n\\r\\nHello\\r\\n")
         assert (parsed.subject, parsed.text) == ("hi", "Hello\\n")
     """
-    problem = too_complex(raw)
-    message: Message | None = None
-    if problem is None:
-        try:
-            message = BytesParser(policy=POLICY).parsebytes(raw)
-        except Exception as exc:  # RecursionError and whatever a hostile tree provokes
-            logger.debug("full parse failed", exc_info=True)
-            problem = f"MIME structure could not be parsed ({type(exc).__name__}); headers only"
+    message, problem = _parse(raw)
     try:
-        return _assemble(raw, message or _headers_only(raw), message, problem, links)
+        return _assemble(raw, message or _headers_only(raw), message, problem, links, checksums)
     except Exception as exc:  # a last resort, so that a stored message always has a summary
         logger.warning("message of %d bytes could not be summarised", len(raw), exc_info=True)
         reason = f"message could not be summarised ({type(exc).__name__}); stored raw"
         return _assemble(raw, EmailMessage(policy=POLICY), None, reason, links)
+
+
+def _parse(raw: bytes) -> tuple[Message | None, str | None]:
+    """Return the tree of ``raw``, large bodies set aside, or None and why it was not parsed."""
+    lean, spans = set_aside(raw)
+    problem = too_complex(lean)
+    if problem is not None:
+        return None, problem
+    try:
+        message = BytesParser(policy=POLICY).parsebytes(lean)
+        if spans and not claim(raw, spans, [leaf for _, leaf in leaves(message)]):
+            message = BytesParser(policy=POLICY).parsebytes(raw)  # a stand-in was not a body
+    except Exception as exc:  # RecursionError and whatever a hostile tree provokes
+        logger.debug("full parse failed", exc_info=True)
+        return None, f"MIME structure could not be parsed ({type(exc).__name__}); headers only"
+    return message, None
 
 
 def _headers_only(raw: bytes) -> Message:
@@ -63,11 +77,16 @@ def _headers_only(raw: bytes) -> Message:
 
 
 def _assemble(
-    raw: bytes, head: Message, body: Message | None, problem: str | None, links: bool = True
+    raw: bytes,
+    head: Message,
+    body: Message | None,
+    problem: str | None,
+    links: bool = True,
+    checksums: bool = False,
 ) -> ParsedMessage:
     headers = HeaderReader(head)
     text, html, body_parts, notes = _bodies(body) if body is not None else ("", "", (), [])
-    parts, attachments, inline = _sort_leaves(body, body_parts)
+    parts, attachments, inline = _sort_leaves(body, body_parts, checksums)
     from_, to, cc = headers.addresses("From"), headers.addresses("To"), headers.addresses("Cc")
     bcc, reply_to = headers.addresses("Bcc"), headers.addresses("Reply-To")
     all_headers = headers.all()
@@ -125,26 +144,37 @@ def _bodies(message: Message) -> tuple[str, str, tuple[Message, ...], list[str]]
 
 
 def _sort_leaves(
-    message: Message | None, bodies: tuple[Message, ...]
+    message: Message | None, bodies: tuple[Message, ...], checksums: bool = False
 ) -> tuple[tuple[Part, ...], tuple[Part, ...], tuple[Part, ...]]:
     """Return (all leaves, attachments, inline parts)."""
     if message is None:
         return (), (), ()
     parts: list[Part] = []
-    attachments: list[Part] = []
-    inline: list[Part] = []
+    files: dict[str, list[Part]] = {"attachment": [], "inline": []}
     for part_id, leaf in leaves(message):
-        record = describe(part_id, leaf, len(payload(leaf)))
+        record = describe(part_id, leaf, 0)
+        kind = None if any(leaf is b for b in bodies) else _file_kind(record)
+        if checksums and kind is not None:
+            size, sums = digest(chunks(leaf) if is_bulk(leaf) else iter((payload(leaf),)))
+            record = dataclasses.replace(record, size=size, checksums=sums)
+        else:  # a large body is measured without decoding it whole
+            size = decoded_size(leaf) if is_bulk(leaf) else len(payload(leaf))
+            record = dataclasses.replace(record, size=size)
         parts.append(record)
-        if any(leaf is b for b in bodies):
-            continue
-        if record.disposition == "attachment":
-            attachments.append(record)
-        elif record.disposition == "inline" or record.content_id:
-            inline.append(record)
-        elif record.filename or record.content_type not in ("text/plain", "text/html"):
-            attachments.append(record)
-    return tuple(parts), tuple(attachments), tuple(inline)
+        if kind is not None:
+            files[kind].append(record)
+    return tuple(parts), tuple(files["attachment"]), tuple(files["inline"])
+
+
+def _file_kind(record: Part) -> str | None:
+    """Say whether a leaf that is no body is shown as an attachment, inline, or not at all."""
+    if record.disposition == "attachment":
+        return "attachment"
+    if record.disposition == "inline" or record.content_id:
+        return "inline"
+    if record.filename or record.content_type not in ("text/plain", "text/html"):
+        return "attachment"
+    return None
 
 
 def _defects(message: Message | None) -> list[str]:
@@ -160,14 +190,12 @@ def _defects(message: Message | None) -> list[str]:
 
 
 def parse_tree(raw: bytes) -> Message | None:
-    """Return the standard library's tree of ``raw``, or None if it is too hostile to parse."""
-    if too_complex(raw) is not None:
-        return None
-    try:
-        return BytesParser(policy=POLICY).parsebytes(raw)
-    except Exception:  # RecursionError and kin: parse_message reported it already
-        logger.debug("message tree could not be parsed", exc_info=True)
-        return None
+    """Return the standard library's tree of ``raw``, or None if it is too hostile to parse.
+
+    Large encoded bodies are set aside (:mod:`pochta.message.bulk`): read a
+    leaf's payload with :func:`~pochta.message.tree.payload` or :func:`find_part`.
+    """
+    return _parse(raw)[0]
 
 
 def find_part(message: Message | None, part_id: str) -> tuple[Part, bytes] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["Address", "ParsedMessage", "Part"]
+__all__ = ["Address", "Checksums", "ParsedMessage", "Part"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,13 +17,24 @@ class Address:
 
 
 @dataclass(frozen=True, slots=True)
+class Checksums:
+    """The hex digests of a part's decoded payload, as Mailpit's ``Attachment.Checksums``."""
+
+    md5: str
+    sha1: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
 class Part:
     """One leaf of a message's MIME tree.
 
     ``part_id`` is Mailpit-style ("1", "1.2", "2.1.3"): the 1-based position of
     the part among its siblings at each level, so the same bytes always give the
     same ids. ``size`` is the length of the decoded payload. ``disposition`` is
-    "attachment", "inline" or "" (none given).
+    "attachment", "inline" or "" (none given). ``checksums`` are those of the
+    decoded payload, when the parse was asked for them (attachments and inline
+    parts only), else None.
     """
 
     part_id: str
@@ -32,6 +43,7 @@ class Part:
     content_id: str
     size: int
     disposition: str
+    checksums: Checksums | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ import email.utils
 from collections.abc import Iterator
 from email.message import EmailMessage, Message
 
+from pochta.message.bulk import chunks, is_bulk
 from pochta.message.decoding import clean_header, clean_text
 from pochta.message.record import Part
 
@@ -53,6 +54,8 @@ def payload(part: Message) -> bytes:
             except Exception:  # a broken inner message re-serialises as nothing
                 return b""
         return b""
+    if is_bulk(part):
+        return b"".join(chunks(part))
     data = part.get_payload(decode=True)
     return data if isinstance(data, bytes) else b""
 
@@ -85,7 +88,12 @@ def body_text(part: Message) -> tuple[str, str | None]:
     An unknown or lying charset falls back to UTF-8 with U+FFFD for bad bytes.
     """
     content: object = None
-    if isinstance(part, EmailMessage):
+    if is_bulk(part):
+        try:  # as the standard library's get_content() decodes text
+            content = payload(part).decode(str(part.get_param("charset", "ASCII")), "replace")
+        except LookupError:
+            content = None
+    elif isinstance(part, EmailMessage):
         try:
             content = part.get_content()
         except Exception:  # LookupError for x-nonexistent, ValueError, ...

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from pochta.message.envelope import Envelope
 from pochta.message.parse import parse_message
-from pochta.message.record import Address, ParsedMessage, Part
+from pochta.message.record import Address, Checksums, ParsedMessage, Part
 from pochta.store.contract import Store
 from pochta.store.location import open_store
 from pochta.store.record import MessagePage, SearchPage, StoreEvent, StoreInfo, Summary
 
 __all__ = [
     "Address",
+    "Checksums",
     "Envelope",
     "MessagePage",
     "ParsedMessage",

@@ -125,7 +125,10 @@ class Store(Protocol):
         ...
 
     def parsed(self, id: str) -> ParsedMessage:
-        """Return the full parse of message ``id``; MessageNotFound if absent."""
+        """Return the full parse of message ``id``; MessageNotFound if absent.
+
+        Its attachments and inline parts carry their checksums (``Part.checksums``).
+        """
         ...
 
     def part(self, id: str, part_id: str) -> tuple[Part, bytes]:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,7 @@ import pytest
 from pochta.store import Envelope, StoreEvent
 from pochta.store.sqlite.indexer import Indexer
 from pochta.store.sqlite.store import SQLiteStore
+from tests.message.test_bulk import DATA, large
 from tests.store.test_tag import MIXED, plain
 
 ENVELOPE = Envelope("app@example.com", ("user@example.com",))
@@ -115,3 +119,35 @@ def test_flush_without_indexing_waits_for_the_commit_only(tmp_path: Path) -> Non
         message_id = asyncio.run(store.aadd(MIXED, ENVELOPE))
         store.flush(index=False)
         assert (store.summary(message_id).subject, store.info().unindexed) == ("report", 1)
+
+
+def test_a_large_message_not_indexed_yet_is_listed_from_its_headers(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "mail.db") as store:
+        indexer_of(store).close()  # it stays unindexed: a list would have parsed it each time
+        message_id = asyncio.run(store.aadd(large(), ENVELOPE))
+        [listed] = store.list_messages().messages
+        assert (listed.id, listed.subject, listed.snippet, listed.attachments) == (
+            message_id,
+            "report",
+            "",
+            0,
+        )
+
+
+def test_the_indexer_stores_checksums_that_opening_reads_back(tmp_path: Path) -> None:
+    path = tmp_path / "mail.db"
+    with SQLiteStore(path) as store:
+        message_id = asyncio.run(store.aadd(large(), ENVELOPE))
+        store.flush()
+    with contextlib.closing(sqlite3.connect(path)) as connection, connection:
+        stored = connection.execute("SELECT part_id, size, md5 FROM message_checksum").fetchall()
+        # What opening shows is what was stored, not hashed again: mark it.
+        connection.execute("UPDATE message_checksum SET sha1 = 'stored at indexing'")
+    with SQLiteStore(path) as store:
+        [attachment] = store.parsed(message_id).attachments
+    assert stored == [("2", len(DATA), hashlib.md5(DATA).hexdigest())]
+    assert attachment.checksums is not None
+    assert (attachment.checksums.md5, attachment.checksums.sha1) == (
+        hashlib.md5(DATA).hexdigest(),
+        "stored at indexing",
+    )

@@ -141,12 +141,7 @@ def get_message(id: MessageID, store: StoreDep) -> JSON:
     """Return Mailpit's ``Message``, and mark the message read as Mailpit does."""
     message_id = resolve(store, id)
     summary = store.summary(message_id)
-    parsed = store.parsed(message_id)
-    payloads = {
-        part.part_id: store.part(message_id, part.part_id)[1]
-        for part in (*parsed.attachments, *parsed.inline)
-    }
-    answer = message_json(summary, parsed, payloads)
+    answer = message_json(summary, store.parsed(message_id))
     if not summary.read:
         store.set_read([message_id], True)
     return answer

@@ -10,7 +10,6 @@ Times are RFC 3339 with the fraction trimmed, as Go writes them.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
@@ -125,18 +124,23 @@ def search_json(page: SearchPage, *, tags: Sequence[str] = ()) -> JSON:
     }
 
 
-def attachment_json(part: Part, payload: bytes) -> JSON:
-    """Return Mailpit's ``Attachment`` for one part, with the checksums of its payload."""
+def attachment_json(part: Part) -> JSON:
+    """Return Mailpit's ``Attachment`` for one part, with the checksums of its payload.
+
+    The store's parse carries them (:meth:`~pochta.store.Store.parsed`); a
+    part without them gets empty strings.
+    """
+    sums = part.checksums
     return {
         "PartID": part.part_id,
         "FileName": part.filename,
         "ContentType": part.content_type,
         "ContentID": part.content_id,
-        "Size": len(payload),
+        "Size": part.size,
         "Checksums": {
-            "MD5": hashlib.md5(payload, usedforsecurity=False).hexdigest(),
-            "SHA1": hashlib.sha1(payload, usedforsecurity=False).hexdigest(),
-            "SHA256": hashlib.sha256(payload).hexdigest(),
+            "MD5": sums.md5 if sums else "",
+            "SHA1": sums.sha1 if sums else "",
+            "SHA256": sums.sha256 if sums else "",
         },
     }
 
@@ -165,16 +169,8 @@ def list_unsubscribe_json(headers: Sequence[tuple[str, str]]) -> JSON:
     }
 
 
-def message_json(
-    summary: Summary,
-    parsed: ParsedMessage,
-    payloads: dict[str, bytes],
-) -> JSON:
-    """Return Mailpit's ``Message``: the summary's header fields with bodies and parts.
-
-    ``payloads`` maps each attachment and inline part id to its decoded bytes
-    (for ``Size`` and ``Checksums``).
-    """
+def message_json(summary: Summary, parsed: ParsedMessage) -> JSON:
+    """Return Mailpit's ``Message``: the summary's header fields with bodies and parts."""
     return {
         "ID": summary.id,
         "MessageID": summary.message_id,
@@ -192,8 +188,6 @@ def message_json(
         "Text": parsed.text,
         "HTML": parsed.html,
         "Size": summary.size,
-        "Inline": [attachment_json(p, payloads.get(p.part_id, b"")) for p in parsed.inline],
-        "Attachments": [
-            attachment_json(p, payloads.get(p.part_id, b"")) for p in parsed.attachments
-        ],
+        "Inline": [attachment_json(p) for p in parsed.inline],
+        "Attachments": [attachment_json(p) for p in parsed.attachments],
     }

@@ -7,6 +7,7 @@ every mailbox, a name only that one.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +15,7 @@ from pochta.store.postgres.row import READ_COLUMNS, summary_from_row
 from pochta.store.postgres.search import plan_query
 from pochta.store.query import Query
 from pochta.store.record import SearchPage, Summary
-from pochta.store.summary import complete_summary
+from pochta.store.summary import listed_summary
 from pochta.store.tag import tag_key
 
 __all__ = [
@@ -55,8 +56,9 @@ def mailbox_counts(connection: Any) -> list[tuple[str, int, int]]:
 def read_summaries(connection: Any, seqs: Sequence[int]) -> tuple[Summary, ...]:
     """Return the summaries of the rows ``seqs``, newest first.
 
-    A row no indexer has reached yet holds what its headers said; its summary
-    is completed here from the raw bytes (not written back).
+    A row no indexer has reached yet holds what its headers said; a small one's
+    summary is completed here from the raw bytes (not written back), a large
+    one is listed as its headers said (:func:`~pochta.store.summary.listed_summary`).
     """
     if not seqs:
         return ()
@@ -68,9 +70,8 @@ def read_summaries(connection: Any, seqs: Sequence[int]) -> tuple[Summary, ...]:
     for row in rows:
         summary = summary_from_row(row)
         if not row[8]:
-            raw = read_raw(connection, summary.id, None)
-            if raw is not None:
-                summary = complete_summary(summary, raw)[0]
+            read = functools.partial(read_raw, connection, summary.id, None)
+            summary = listed_summary(summary, read)
         summaries.append(summary)
     return tuple(summaries)
 

@@ -36,6 +36,12 @@ def pack(raw: bytes) -> tuple[int, bytes]:
     return 0, raw
 
 
-def unpack(encoding: int, data: bytes) -> bytes:
-    """Return the bytes as received from a stored (encoding, data) pair."""
-    return zlib.decompress(data) if encoding == 1 else bytes(data)
+def unpack(encoding: int, data: bytes, size: int = 0) -> bytes:
+    """Return the bytes as received from a stored (encoding, data) pair.
+
+    ``size``, the length as received when known, lets zlib inflate into one
+    buffer of that size instead of growing pieces and joining them (twice the memory).
+    """
+    if encoding != 1:
+        return data if type(data) is bytes else bytes(data)
+    return zlib.decompress(data, bufsize=max(size, zlib.DEF_BUF_SIZE))

@@ -11,8 +11,15 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
+from pochta.message.record import ParsedMessage
 from pochta.store.limit import Limits
-from pochta.store.sqlite.row import INSERT_TEXT, UPDATE_INDEXED, text_values, to_micros
+from pochta.store.sqlite.row import (
+    INSERT_TEXT,
+    UPDATE_INDEXED,
+    text_values,
+    to_micros,
+    write_checksums,
+)
 from pochta.store.summary import SearchText
 
 __all__ = [
@@ -121,6 +128,7 @@ def _delete_everything(connection: sqlite3.Connection) -> int:
         total = int(connection.execute("SELECT total FROM tally").fetchone()[0])
         connection.execute("DELETE FROM message_raw")
         connection.execute("DELETE FROM message_tag")
+        connection.execute("DELETE FROM message_checksum")
         # The full-text index goes at once; see 0002_search.sql.
         connection.execute("INSERT INTO meta (key, value) VALUES ('truncating', '1')")
         connection.execute("INSERT INTO message_text (message_text) VALUES ('delete-all')")
@@ -168,10 +176,12 @@ def prune_by_age(connection: sqlite3.Connection, max_age: timedelta) -> Touched:
 
 def apply_index(
     connection: sqlite3.Connection,
-    batch: Sequence[tuple[tuple[object, ...], SearchText]],
+    batch: Sequence[tuple[tuple[object, ...], SearchText, ParsedMessage]],
     synchronous: str = "FULL",
 ) -> Touched:
-    """Complete rows the indexer parsed: (UPDATE_INDEXED values, full-text row) each.
+    """Complete rows the indexer parsed: (UPDATE_INDEXED values, full-text row, parse) each.
+
+    The parse's file checksums are stored with the row.
 
     Rows deleted meanwhile, or indexed already (by another process), are
     skipped. Commits with ``synchronous=NORMAL``: all of it can be rebuilt
@@ -182,11 +192,12 @@ def apply_index(
     try:
         connection.execute("BEGIN IMMEDIATE")
         done: Touched = []
-        for values, text in batch:
+        for values, text, parsed in batch:
             row = connection.execute(UPDATE_INDEXED, values).fetchone()
             if row is not None:
                 connection.execute("DELETE FROM message_search WHERE seq = ?", (row[0],))
                 connection.execute(INSERT_TEXT, text_values(row[0], text))
+                write_checksums(connection, row[0], parsed)
                 done.append((str(values[-1]), str(row[1])))
         connection.execute("COMMIT")
     except BaseException:

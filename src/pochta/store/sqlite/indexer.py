@@ -31,13 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from pochta.message.record import ParsedMessage
 from pochta.store.record import StoreEvent, Summary
 from pochta.store.sqlite import change
 from pochta.store.sqlite.announcer import Announcer
-from pochta.store.sqlite.blob import unpack
 from pochta.store.sqlite.connection import connect_reader
 from pochta.store.sqlite.refold import refold_all
-from pochta.store.sqlite.row import indexed_values, read_summary, summary_from_row
+from pochta.store.sqlite.row import indexed_values, read_blob, read_summary, summary_from_row
 from pochta.store.summary import SearchText, complete_summary, search_text
 
 __all__ = ["BUSY_RATE", "DUTY", "IndexWriter", "Indexer"]
@@ -58,8 +58,9 @@ _BATCH_BYTES = 8 * 1024 * 1024
 #: ran unthrottled beside them and took three quarters of the GIL.
 BUSY_RATE = 20.0
 DUTY = 0.1
+# The bytes are read one message at a time, when it is parsed (row.read_blob).
 _UNINDEXED = (
-    "SELECT m.seq, m.id, m.created, m.read, m.summary, r.encoding, r.data"
+    "SELECT m.seq, m.id, m.created, m.read, m.summary, m.size, r.encoding"
     " FROM message AS m JOIN message_raw AS r USING (seq)"
     " WHERE m.indexed = 0 AND m.seq > ? ORDER BY m.seq LIMIT ?"
 )
@@ -81,8 +82,8 @@ class IndexWriter(Protocol):
 @dataclass(frozen=True, slots=True)
 class _Indexed:
     summary: Summary
-    inline: int
     text: SearchText
+    parsed: ParsedMessage
 
 
 class Indexer:
@@ -167,7 +168,8 @@ class Indexer:
                 if self._stopping:
                     return
                 started = time.monotonic()
-                batch.append(_index_row(row))
+                indexed = _index_row(connection, row)
+                batch += [indexed] if indexed is not None else []
                 self._pause(time.monotonic() - started)
             self._writer.run(functools.partial(self._complete, batch=batch), "indexing")
 
@@ -178,7 +180,9 @@ class Indexer:
 
     def _complete(self, connection: sqlite3.Connection, batch: list[_Indexed]) -> None:
         """Write a batch (on the writer thread), then announce each message it completed."""
-        values = [(indexed_values(i.summary, i.inline), i.text) for i in batch]
+        values = [
+            (indexed_values(i.summary, len(i.parsed.inline)), i.text, i.parsed) for i in batch
+        ]
         done = change.apply_index(connection, values, self._synchronous)
         events = []
         for id, mailbox in done:
@@ -204,9 +208,9 @@ def _unindexed(connection: sqlite3.Connection, after: int) -> list[tuple[Any, ..
     connection.execute("BEGIN")
     cursor = connection.execute(_UNINDEXED, (after, _BATCH))
     try:
-        for row in cursor:  # not fetchall: 64 large messages would all sit in memory
+        for row in cursor:
             rows.append(row)
-            size += len(row[6])
+            size += int(row[5])
             if size >= _BATCH_BYTES:
                 break
     finally:
@@ -215,9 +219,13 @@ def _unindexed(connection: sqlite3.Connection, after: int) -> list[tuple[Any, ..
     return rows
 
 
-def _index_row(row: tuple[Any, ...]) -> _Indexed:
-    _, id, created, read, data, encoding, blob = row
-    raw = unpack(encoding, blob)
+def _index_row(connection: sqlite3.Connection, row: tuple[Any, ...]) -> _Indexed | None:
+    """Parse one unindexed row, checksums of its files too; None if it was deleted meanwhile."""
+    seq, id, created, read, data, size, encoding = row
+    try:
+        raw = read_blob(connection, seq, size, encoding)
+    except sqlite3.OperationalError:  # no such row any more
+        return None
     headline = summary_from_row((id, created, read, len(raw), "", "", data))
-    summary, parsed = complete_summary(headline, raw)
-    return _Indexed(summary, len(parsed.inline), search_text(parsed, summary))
+    summary, parsed = complete_summary(headline, raw, checksums=True)
+    return _Indexed(summary, search_text(parsed, summary), parsed)

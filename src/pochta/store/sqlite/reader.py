@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from pochta.exceptions import StoreError
+from pochta.message.record import Checksums
 from pochta.store.query import Query
 from pochta.store.record import MessagePage, SearchPage, StoreInfo, Summary
 from pochta.store.sqlite import search
 from pochta.store.sqlite.connection import connect_read_only, connect_reader, store_error
 from pochta.store.sqlite.row import (
     READ_COLUMNS,
+    read_checksums,
     read_raw,
     read_summaries,
     read_summary,
@@ -74,6 +76,10 @@ class Reader:
     def raw(self, id: str, mailbox: str | None = None) -> bytes | None:
         """Return the bytes of message ``id`` (if it is in ``mailbox``) as received, or None."""
         return self._read("read a message", lambda c: _in(c, id, mailbox, read_raw))
+
+    def checksums(self, id: str) -> dict[str, tuple[int, Checksums]]:
+        """Return {part id: (size, checksums)} of message ``id``'s files, as stored at indexing."""
+        return self._read("read a message", lambda c: read_checksums(c, id))
 
     def search(
         self, query: Query, start: int, limit: int, mailbox: str | None = None

@@ -7,17 +7,18 @@ caller's transaction).
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pochta.message.envelope import Envelope
-from pochta.message.record import Address
+from pochta.message.record import Address, Checksums, ParsedMessage
 from pochta.store.fold import fold
 from pochta.store.record import Summary
 from pochta.store.sqlite.blob import unpack
-from pochta.store.summary import SearchText, complete_summary
+from pochta.store.summary import SearchText, listed_summary
 
 __all__ = [
     "INSERT_MESSAGE",
@@ -27,6 +28,8 @@ __all__ = [
     "UPDATE_INDEXED",
     "address_lines",
     "indexed_values",
+    "read_blob",
+    "read_checksums",
     "read_raw",
     "read_summaries",
     "read_summary",
@@ -35,6 +38,7 @@ __all__ = [
     "summary_from_row",
     "text_values",
     "to_micros",
+    "write_checksums",
 ]
 
 SUMMARY_COLUMNS = "id, created, read, size, message_id, subject, summary"
@@ -189,6 +193,29 @@ def _envelope_from(data: dict[str, Any]) -> Envelope:
     )
 
 
+def write_checksums(connection: sqlite3.Connection, seq: int, parsed: ParsedMessage) -> None:
+    """Store the checksums of the files (attachments, inline parts) of the message at ``seq``."""
+    connection.executemany(
+        "INSERT OR REPLACE INTO message_checksum (seq, part_id, size, md5, sha1, sha256)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (seq, p.part_id, p.size, p.checksums.md5, p.checksums.sha1, p.checksums.sha256)
+            for p in (*parsed.attachments, *parsed.inline)
+            if p.checksums is not None
+        ],
+    )
+
+
+def read_checksums(connection: sqlite3.Connection, id: str) -> dict[str, tuple[int, Checksums]]:
+    """Return {part id: (size, checksums)} of message ``id``'s stored files."""
+    rows = connection.execute(
+        "SELECT c.part_id, c.size, c.md5, c.sha1, c.sha256 FROM message AS m"
+        " JOIN message_checksum AS c USING (seq) WHERE m.id = ?",
+        (id,),
+    )
+    return {str(part): (int(size), Checksums(*sums)) for part, size, *sums in rows}
+
+
 def read_tally(connection: sqlite3.Connection) -> tuple[int, int]:
     """Return (total, unread) from the trigger-kept tally: one row, any store size."""
     total, unread = connection.execute("SELECT total, unread FROM tally").fetchone()
@@ -206,17 +233,16 @@ def read_summaries(
 ) -> tuple[Summary, ...]:
     """Turn rows of :data:`READ_COLUMNS` into summaries.
 
-    A row the indexer has not reached yet holds what the headers said; its
-    summary is completed here from the raw bytes (not written back), so a
-    reader never sees an empty snippet or attachment count for it.
+    A row the indexer has not reached yet holds what the headers said; a small
+    one's summary is completed here from the raw bytes (not written back), so
+    a reader sees its snippet and attachment count; a large one is listed as
+    its headers said (:func:`~pochta.store.summary.listed_summary`).
     """
     summaries = []
     for row in rows:
         summary = summary_from_row(row[:7])
         if not row[7]:
-            raw = read_raw(connection, summary.id)
-            if raw is not None:
-                summary = complete_summary(summary, raw)[0]
+            summary = listed_summary(summary, functools.partial(read_raw, connection, summary.id))
         summaries.append(summary)
     return tuple(summaries)
 
@@ -224,8 +250,19 @@ def read_summaries(
 def read_raw(connection: sqlite3.Connection, id: str) -> bytes | None:
     """Return the bytes of message ``id`` as received (inflated if stored compressed)."""
     row = connection.execute(
-        "SELECT r.encoding, r.data FROM message AS m JOIN message_raw AS r USING (seq)"
+        "SELECT m.seq, m.size, r.encoding FROM message AS m JOIN message_raw AS r USING (seq)"
         " WHERE m.id = ?",
         (id,),
     ).fetchone()
-    return None if row is None else unpack(*row)
+    return None if row is None else read_blob(connection, *row)
+
+
+def read_blob(connection: sqlite3.Connection, seq: int, size: int, encoding: int) -> bytes:
+    """Return the bytes of the message at ``seq`` (``size`` of them as received).
+
+    Read through SQLite's blob I/O, so the stored bytes are held once (a
+    plain SELECT of a large value holds them twice, in SQLite and in Python),
+    and inflated into a buffer of the right size at once.
+    """
+    with connection.blobopen("message_raw", "data", seq, readonly=True) as blob:
+        return unpack(encoding, blob.read(), size)

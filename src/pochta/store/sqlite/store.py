@@ -58,7 +58,7 @@ from pochta.store.mailbox import (
     list_mailboxes,
 )
 from pochta.store.query import Query, parse_query
-from pochta.store.recent import Recent
+from pochta.store.recent import TREE_CACHED_BELOW, Recent
 from pochta.store.record import MessagePage, SearchPage, StoreEvent, StoreInfo, Summary
 from pochta.store.settle import loop_settler, settler
 from pochta.store.sqlite import change, tagging
@@ -69,6 +69,7 @@ from pochta.store.sqlite.indexer import Indexer
 from pochta.store.sqlite.reader import Reader
 from pochta.store.sqlite.reindex import rebuild
 from pochta.store.sqlite.writer import Prepared, ReadOnly, StoreStats, Writer, prepare
+from pochta.store.summary import with_checksums
 
 __all__ = ["DURABILITY", "PREPARE_INLINE_BELOW", "SQLiteStore"]
 
@@ -226,14 +227,34 @@ class SQLiteStore(BaseStore):
         return check_found(self._reader.raw(id, self._mailbox), id)
 
     def parsed(self, id: str) -> ParsedMessage:
-        """Return the full parse of message ``id`` (recent ones are cached)."""
-        raw = self.raw(id)  # also checks that it is in this mailbox
-        return self._parsed.get(id, lambda: parse_message(raw))
+        """Return the full parse of message ``id``, its files' checksums too (recent ones cached).
+
+        The checksums are those the indexer stored; a message without them
+        (not indexed yet, added with :meth:`add`, stored before schema 5) gets
+        them computed here. Threads asking for one message at once share one parse.
+        """
+        check_found(self._reader.find_id(id, self._mailbox), id)  # in this mailbox?
+        return self._parsed.get(id, lambda: self._parse(id))
+
+    def _parse(self, id: str) -> ParsedMessage:
+        raw, stored = self.raw(id), self._reader.checksums(id)
+        parsed = with_checksums(parse_message(raw, checksums=not stored), stored)
+        if any(p.checksums is None for p in (*parsed.attachments, *parsed.inline)):
+            parsed = parse_message(raw, checksums=True)  # stored for some files only
+        return parsed
 
     def part(self, id: str, part_id: str) -> tuple[Part, bytes]:
-        """Return one leaf of message ``id`` and its decoded payload."""
+        """Return one leaf of message ``id`` and its decoded payload.
+
+        Trees of small messages are cached (a page asks for each of its
+        images); a large message's is not, as it would keep the bytes alive.
+        """
         raw = self.raw(id)
-        found = find_part(self._trees.get(id, lambda: parse_tree(raw)), part_id)
+        if len(raw) < TREE_CACHED_BELOW:
+            tree = self._trees.get(id, lambda: parse_tree(raw))
+        else:
+            tree = parse_tree(raw)
+        found = find_part(tree, part_id)
         if found is None:
             raise MessageNotFound(f"message {id} has no part {part_id!r}")
         return found

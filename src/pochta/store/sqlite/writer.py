@@ -56,13 +56,25 @@ from pochta.store.sqlite.syncer import Syncer
 from pochta.store.sqlite.tagging import write_tags
 from pochta.store.summary import SearchText, search_text, summarise
 
-__all__ = ["Prepared", "ReadOnly", "Settle", "StoreStats", "Writer", "prepare", "settler"]
+__all__ = [
+    "BLOB_WRITE_FROM",
+    "Prepared",
+    "ReadOnly",
+    "Settle",
+    "StoreStats",
+    "Writer",
+    "prepare",
+    "settler",
+]
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MAX_GROUP = 512
 MAX_GROUP_BYTES = 64 * 1024 * 1024
+#: Stored bytes from this size on are written through SQLite's blob I/O, not bound
+#: as a value (which SQLite copies whole before writing: one copy more of a large message).
+BLOB_WRITE_FROM = 1024 * 1024
 
 
 class StoreStats:
@@ -334,10 +346,18 @@ def _insert_one(connection: sqlite3.Connection, prepared: Prepared) -> None:
     )
     seq = connection.execute(INSERT_MESSAGE, values).lastrowid
     assert seq is not None
-    connection.execute(
-        "INSERT INTO message_raw (seq, encoding, data) VALUES (?, ?, ?)",
-        (seq, prepared.encoding, prepared.data),
-    )
+    if len(prepared.data) < BLOB_WRITE_FROM:
+        connection.execute(
+            "INSERT INTO message_raw (seq, encoding, data) VALUES (?, ?, ?)",
+            (seq, prepared.encoding, prepared.data),
+        )
+    else:  # bound as a value, SQLite would copy the bytes whole first
+        connection.execute(
+            "INSERT INTO message_raw (seq, encoding, data) VALUES (?, ?, zeroblob(?))",
+            (seq, prepared.encoding, len(prepared.data)),
+        )
+        with connection.blobopen("message_raw", "data", seq) as blob:
+            blob.write(prepared.data)
     write_tags(connection, seq, prepared.summary.tags)
     if prepared.text is not None:
         connection.execute(INSERT_TEXT, text_values(seq, prepared.text))
