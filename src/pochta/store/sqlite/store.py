@@ -230,7 +230,7 @@ class SQLiteStore(BaseStore):
         """Return the full parse of message ``id``, its files' checksums too (recent ones cached).
 
         The checksums are those the indexer stored; a message without them
-        (not indexed yet, added with :meth:`add`, stored before schema 5) gets
+        (not indexed yet, added with :meth:`add`, stored before schema 6) gets
         them computed here. Threads asking for one message at once share one parse.
         """
         check_found(self._reader.find_id(id, self._mailbox), id)  # in this mailbox?

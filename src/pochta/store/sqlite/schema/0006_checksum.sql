@@ -1,4 +1,4 @@
--- pochta store, schema 5: the checksums of each attachment and inline part,
+-- pochta store, schema 6: the checksums of each attachment and inline part,
 -- computed once by the indexer (Mailpit's Attachment.Checksums), so that opening
 -- a message never decodes and hashes its parts again (issue 11).
 CREATE TABLE message_checksum (
