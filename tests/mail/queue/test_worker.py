@@ -125,6 +125,38 @@ def test_a_lease_held_by_a_dead_process_is_taken_at_once(queue: MailQueue) -> No
     assert claim is not None and claim.message.attempts == 2
 
 
+def owner_in_a_new_pid_namespace() -> str:
+    """Return the lease owner a worker in a PID namespace of its own writes (skip without one)."""
+    script = "from pochta.mail.queue.lease import owner_name; print(owner_name('w'))"
+    command = ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", script]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    except FileNotFoundError:
+        pytest.skip("no unshare here")
+    if done.returncode != 0:
+        pytest.skip(f"cannot make a PID namespace here: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def test_a_lease_of_another_pid_namespace_on_this_host_waits_for_its_end(
+    queue: MailQueue,
+) -> None:
+    # A container sharing this host name (--network host) and the queue file: its pid,
+    # here a number no process of ours has, must not be read as a worker of ours gone.
+    host, pid, name = owner_in_a_new_pid_namespace().split(":")
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert (pid, name) == ("1", "w") and host != owner_name().split(":")[0]
+    enqueue(queue, "ann@example.com")
+    assert queue.claim(f"{host}:{dead}:w", lease=3600) is not None
+    assert queue.claim(owner_name("me"), lease=3600) is None
+    assert queue.counts().sending == 1
+
+
 def test_a_lease_held_by_a_live_worker_is_left_alone(queue: MailQueue) -> None:
     enqueue(queue, "ann@example.com")
     assert queue.claim("other-host:1:w", lease=3600) is not None
@@ -444,3 +476,19 @@ def test_a_reply_at_any_stage_is_retried_if_4xx_and_failed_if_5xx(
     assert after.attempts == 1 and after.last_error.startswith(error), after.last_error
     assert [r.state for r in after.recipients] == [state]
     assert server.get("/api/v1/messages").json()["total"] == 0
+
+
+def test_retries_wait_the_retry_delay_doubled_each_time_by_default(queue: MailQueue) -> None:
+    configure(MAILERS={})  # the smtp mailer missing: a transient failure at every try
+    enqueue(queue, "ann@example.com")
+    [queued] = queue.list()
+    worker, waits = Worker(queue), []
+    for _ in range(3):
+        before = time.time()
+        assert worker.deliver(queued.id) is State.PENDING
+        found = queue.get(queued.id)
+        assert found is not None and found.next_try is not None
+        waits.append(found.next_try - before)
+    # EMAIL_QUEUE_RETRY_DELAY's 30 s, then 60 and 120, each within the 25% jitter.
+    assert 22.5 <= waits[0] <= 37.5 + 1 and 45 <= waits[1] <= 75 + 1 and 90 <= waits[2] <= 151
+    assert [m.attempts for m in queue.list()] == [3]
