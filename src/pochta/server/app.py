@@ -383,6 +383,10 @@ async def serve(settings: Settings, *, on_ready: Callable[[Catcher], None] | Non
         try:
             if on_ready is not None:
                 on_ready(catcher)
+            # After start-up, which the import of ctypes (about 10 ms) would hold up.
+            from pochta.server.allocation import map_large_allocations
+
+            map_large_allocations()  # a large message's memory goes back; server/allocation.py
             await stop.wait()
             logger.info("stopping: finishing what is in flight")
         finally:
