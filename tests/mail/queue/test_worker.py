@@ -6,7 +6,6 @@ conftest.py); one test drives the Django 6.0 way and expects its warning.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import random
@@ -15,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -26,9 +25,23 @@ from pochta.mail.deprecation import RemovedInDjango2028Warning
 from pochta.mail.queue import MailQueue, State, Worker, open_queue, retry_delay
 from pochta.mail.queue.lease import owner_name
 from pochta.mail.submission import build_submission
-from tests.conftest import ServeProcess
+from tests.conftest import ServeProcess, start_serve
 from tests.mail.queue.conftest import mailers_json, point_smtp_mailer, queue_backend
 from tests.mail.smtp_peer import SMTPServer, free_port
+
+
+@pytest.fixture(scope="module")
+def chaos_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    """One ``pochta serve`` with chaos on, for tests that each PUT the rules they need."""
+    served = start_serve(tmp_path_factory.mktemp("chaos") / "mail.db", "--enable-chaos")
+    yield served
+    served.stop()
+
+
+def set_chaos(server: ServeProcess, *rules: Mapping[str, object]) -> None:
+    """Give the shared catcher ``rules`` and empty it, for the test that begins."""
+    assert server.request("PUT", "/api/v1/chaos/rules", json={"rules": rules}).status_code == 200
+    server.request("DELETE", "/api/v1/messages").raise_for_status()
 
 
 def enqueue(queue: MailQueue, *recipients: str, **kwargs: object) -> list[EmailMessage]:
@@ -395,11 +408,10 @@ def test_a_last_attempt_cut_off_by_a_dead_worker_fails_the_message(queue: MailQu
 
 
 def test_a_reply_slower_than_the_timeout_is_retried_later(
-    queue: MailQueue, tmp_path: Path, launch_serve: Callable[..., ServeProcess]
+    queue: MailQueue, chaos_server: ServeProcess
 ) -> None:
-    rules = tmp_path / "slow.json"
-    rules.write_text('{"rules": [{"recipient": "slow@*", "delay": 5}]}')
-    server = launch_serve("--chaos-rules", str(rules))
+    server = chaos_server
+    set_chaos(server, {"recipient": "slow@*", "delay": 5})
     options = {"host": server.smtp[0], "port": server.smtp[1], "timeout": 0.5}
     configure(MAILERS={"smtp": {"OPTIONS": options}})
     enqueue(queue, "slow@example.com")
@@ -411,14 +423,10 @@ def test_a_reply_slower_than_the_timeout_is_retried_later(
 
 
 def test_a_lease_lost_during_a_slow_send_is_a_send_log_warning(
-    queue: MailQueue,
-    tmp_path: Path,
-    launch_serve: Callable[..., ServeProcess],
-    caplog: pytest.LogCaptureFixture,
+    queue: MailQueue, chaos_server: ServeProcess, caplog: pytest.LogCaptureFixture
 ) -> None:
-    rules = tmp_path / "slow.json"
-    rules.write_text('{"rules": [{"stage": "data", "delay": 1}]}')
-    server = launch_serve("--chaos-rules", str(rules))
+    server = chaos_server
+    set_chaos(server, {"stage": "data", "delay": 1})
     point_smtp_mailer(*server.smtp)
     enqueue(queue, "ann@example.com")
     [queued] = queue.list()
@@ -458,16 +466,10 @@ def test_a_lease_lost_during_a_slow_send_is_a_send_log_warning(
     ids=["451-mail", "452-data", "553-mail", "554-data", "421-greeting"],
 )
 def test_a_reply_at_any_stage_is_retried_if_4xx_and_failed_if_5xx(
-    queue: MailQueue,
-    tmp_path: Path,
-    launch_serve: Callable[..., ServeProcess],
-    rule: dict[str, str],
-    state: State,
-    error: str,
+    queue: MailQueue, chaos_server: ServeProcess, rule: dict[str, str], state: State, error: str
 ) -> None:
-    rules = tmp_path / "rules.json"
-    rules.write_text(json.dumps({"rules": [rule]}))
-    server = launch_serve("--chaos-rules", str(rules))
+    server = chaos_server
+    set_chaos(server, rule)
     point_smtp_mailer(*server.smtp)
     enqueue(queue, "ann@example.com")
     [queued] = queue.list()
