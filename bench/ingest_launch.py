@@ -19,19 +19,27 @@ SINK = Path("/usr/sbin/smtp-sink")
 
 
 def start_server(
-    name: str, port: int, folder: Path, *, source: Path | None = None, database: str = ""
+    name: str,
+    port: int,
+    folder: Path,
+    *,
+    source: Path | None = None,
+    database: str = "",
+    listen: int | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start server ``name`` on ``port`` with its files in ``folder``; return once it greets.
 
     ``source`` runs pochta from another tree's ``src`` folder (``PYTHONPATH``),
     e.g. a worktree of an older commit, to compare before and after in one run;
-    ``database`` is another store for ``pochta serve`` (a ``postgresql://`` URL).
+    ``database`` is another store for ``pochta serve`` (a ``postgresql://`` URL);
+    ``listen`` its HTTP port (a free one when None).
     """
     env = {**os.environ, "PYTHONPATH": str(source)} if source is not None else None
     if name.startswith("pochta serve"):
         store = database or str(folder / "mail.db")
         command = [str(Path(sys.executable).with_name("pochta")), "serve", store]
-        command += ["--smtp", f"127.0.0.1:{port}", "--listen", f"127.0.0.1:{free_port()}"]
+        http = listen or free_port()
+        command += ["--smtp", f"127.0.0.1:{port}", "--listen", f"127.0.0.1:{http}"]
         command += ["--max-message-size", "64M"]
     elif name == "postfix-smtp-sink":
         command = sink_command(port)
