@@ -6,7 +6,10 @@ import asyncio
 import contextlib
 import hashlib
 import sqlite3
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,3 +154,65 @@ def test_the_indexer_stores_checksums_that_opening_reads_back(tmp_path: Path) ->
         hashlib.md5(DATA).hexdigest(),
         "stored at indexing",
     )
+
+
+ALTERNATIVE = (
+    b"From: Shop <shop@example.com>\r\nTo: b@example.com\r\nSubject: Parcel dispatched\r\n"
+    b'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="b"\r\n\r\n'
+    b"--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding:"
+    b" quoted-printable\r\n\r\nYour code is w=C3=B6mbat.\r\n"
+    b"--b\r\nContent-Type: text/html\r\n\r\n<p>Your code is w&ouml;mbat. Platypus</p>\r\n"
+    b"--b--\r\n"
+)
+HTML_ONLY = (
+    b"From: a@example.com\r\nSubject: Newsletter\r\nContent-Type: text/html\r\n\r\n"
+    b"<p>Echidna</p>\r\n"
+)
+
+
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Hold the indexer's full parse until the event is set (as a burst of mail would)."""
+    from pochta.store.sqlite import indexer
+
+    release = threading.Event()
+    parse = indexer._index_row
+
+    def slow_parse(connection: sqlite3.Connection, row: tuple[Any, ...]) -> Any:
+        release.wait(30)
+        return parse(connection, row)
+
+    monkeypatch.setattr(indexer, "_index_row", slow_parse)
+    yield release
+    release.set()
+
+
+def test_a_word_search_finds_a_message_before_its_full_parse(
+    tmp_path: Path, held: threading.Event
+) -> None:
+    with SQLiteStore(tmp_path / "mail.db") as store:
+        before = store.add(plain("older"), ENVELOPE)  # complete before the hold
+        first = asyncio.run(store.aadd(ALTERNATIVE, ENVELOPE))
+        second = asyncio.run(store.aadd(HTML_ONLY, ENVELOPE))
+        # Words of the subject, the addresses and the text part find them at once.
+        found = {q: store.search_ids(q) for q in ("dispatched", "shop", "wombat", "newsletter")}
+        assert found == {
+            "dispatched": [first], "shop": [first], "wombat": [first], "newsletter": [second]
+        }  # fmt: skip
+        page = store.search('"code is wombat"')
+        assert ([m.id for m in page.messages], page.messages[0].snippet) == (
+            [first],
+            "Your code is wömbat.",
+        )
+        # What only the full parse finds waits for it; "-word" claims no unindexed row.
+        assert [store.search_ids(q) for q in ("echidna", "-wombat")] == [[], [before]]
+        assert (store.info().unindexed, store.search_ids("subject:parcel")) == (2, [first])
+        held.set()
+        store.flush()
+        assert [store.search_ids(q) for q in ("echidna", "wombat", "-wombat")] == [
+            [second],
+            [first],
+            [second, before],
+        ]
+        assert store.search("code").matched == 1  # the first row was replaced, not added to
+        assert store.info().unindexed == 0

@@ -33,14 +33,14 @@ from typing import Any, Protocol, TypeVar
 
 from pochta.message.record import ParsedMessage
 from pochta.store.record import StoreEvent, Summary
-from pochta.store.sqlite import change
+from pochta.store.sqlite import change, early
 from pochta.store.sqlite.announcer import Announcer
 from pochta.store.sqlite.connection import connect_reader
 from pochta.store.sqlite.refold import refold_all
 from pochta.store.sqlite.row import indexed_values, read_blob, read_summary, summary_from_row
 from pochta.store.summary import SearchText, complete_summary, search_text
 
-__all__ = ["BUSY_RATE", "DUTY", "IndexWriter", "Indexer"]
+__all__ = ["BUSY_RATE", "DUTY", "FIRST_WORDS_GAP", "SEARCHED_LATELY", "IndexWriter", "Indexer"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,15 @@ _BATCH_BYTES = 8 * 1024 * 1024
 #: ran unthrottled beside them and took three quarters of the GIL.
 BUSY_RATE = 20.0
 DUTY = 0.1
+#: Meanwhile, messages not parsed yet get their first words (pochta.store.sqlite.early)
+#: before each word search (Indexer.first_words) and, for SEARCHED_LATELY seconds
+#: after one, also every FIRST_WORDS_GAP seconds while the indexer rests, so that a
+#: search has at most that much of a burst to catch up on. Not for every message
+#: regardless: that costs about 0.1 ms of CPU a message (the glance, the row, and
+#: taking it out again when the full row comes), also when nobody searches.
+FIRST_WORDS_GAP = 0.1
+SEARCHED_LATELY = 10.0
+_FIRST_WORDS_BATCH = 128  # rows; their bytes are read only up to glance's 64 KiB each
 # The bytes are read one message at a time, when it is parsed (row.read_blob).
 _UNINDEXED = (
     "SELECT m.seq, m.id, m.created, m.read, m.summary, m.size, r.encoding"
@@ -106,6 +115,16 @@ class Indexer:
         self._requested = 1
         self._done = 0
         self._stopping = False
+        # The first words (see first_words): a connection of their own, up to which seq
+        # (rows there before the open wait for the full parse, in order), after which
+        # of the writer's inserts, at which ticket and time.
+        self._early_lock = threading.Lock()
+        self._early_connection: sqlite3.Connection | None = connect_reader(path)
+        self._early_after = _last_seq(self._early_connection)
+        self._early_inserted = writer.inserted
+        self._early_ticket = 0
+        self._early_at = 0.0
+        self._searched_at = -SEARCHED_LATELY
         self._thread = threading.Thread(target=self._run, name=f"pochta-index {path}", daemon=True)
         self._thread.start()
 
@@ -133,6 +152,25 @@ class Indexer:
             self._condition.notify_all()
         if wait and threading.current_thread() is not self._thread:
             self._thread.join()
+        with self._early_lock:
+            if self._early_connection is not None:
+                self._early_connection.close()
+                self._early_connection = None
+
+    def first_words(self) -> None:
+        """Give the rows this store committed since the last time their first words now.
+
+        What a word search calls first (see :mod:`pochta.store.sqlite.early`):
+        nothing to do, when nothing was inserted since, costs no SQL. A failure
+        is logged, not raised: the search goes on without these rows.
+        """
+        self._searched_at = time.monotonic()
+        if self._writer.inserted == self._early_inserted or self._stopping:
+            return
+        try:
+            self._first_words()
+        except Exception:  # e.g. the store closing meanwhile
+            logger.debug("first words before a search failed", exc_info=True)
 
     def _run(self) -> None:
         connection: sqlite3.Connection | None = None
@@ -174,9 +212,48 @@ class Indexer:
             self._writer.run(functools.partial(self._complete, batch=batch), "indexing")
 
     def _pause(self, spent: float) -> None:
-        """After ``spent`` seconds of work, sleep to keep to DUTY while the writer is busy."""
-        # Sleeping releases the GIL: the event loop and the writer go first.
-        time.sleep(spent * (1 - DUTY) / DUTY if self._busy() else 0)
+        """After ``spent`` seconds of work, rest to keep to DUTY while the writer is busy."""
+        if self._busy():
+            # Resting releases the GIL: the event loop and the writer go first.
+            self._rest(spent * (1 - DUTY) / DUTY)
+
+    def _rest(self, seconds: float) -> None:
+        """Sleep ``seconds``; meanwhile, if words were searched lately, give the rows
+        committed since their first words (every FIRST_WORDS_GAP)."""
+        deadline = time.monotonic() + seconds
+        while not self._stopping and (now := time.monotonic()) < deadline:
+            if now - self._searched_at > SEARCHED_LATELY:
+                time.sleep(deadline - now)
+                return
+            ready = self._early_at + FIRST_WORDS_GAP
+            if now < ready:
+                time.sleep(min(ready, deadline) - now)
+                continue
+            with self._condition:
+                woken = self._condition.wait_for(
+                    lambda: self._requested > self._early_ticket or self._stopping,
+                    deadline - now,
+                )
+            if woken and not self._stopping:
+                self._first_words()
+
+    def _first_words(self) -> None:
+        """Write the first search rows of every unindexed row committed since the last time."""
+        with self._early_lock:
+            if self._early_connection is None:  # closed
+                return
+            with self._condition:
+                self._early_ticket = self._requested
+            self._early_at = time.monotonic()
+            self._early_inserted = self._writer.inserted
+            while texts := early.read_new(
+                self._early_connection, self._early_after, _FIRST_WORDS_BATCH
+            ):
+                self._early_after = texts[-1][0]
+                work = functools.partial(
+                    early.write_first_words, texts=texts, synchronous=self._synchronous
+                )
+                self._writer.run(work, "indexing")
 
     def _complete(self, connection: sqlite3.Connection, batch: list[_Indexed]) -> None:
         """Write a batch (on the writer thread), then announce each message it completed."""
@@ -200,6 +277,10 @@ class Indexer:
         if now - then >= 0.25:
             self._rate_mark = (now, count)
         return (count - before) > BUSY_RATE * max(now - then, 0.05)
+
+
+def _last_seq(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("SELECT coalesce(max(seq), 0) FROM message").fetchone()[0])
 
 
 def _unindexed(connection: sqlite3.Connection, after: int) -> list[tuple[Any, ...]]:

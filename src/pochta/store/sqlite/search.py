@@ -22,9 +22,11 @@ by tests/store/test_search.py):
   in bytes, inclusive.
 - A leading ``-`` or ``!`` negates a term.
 
-A message is found by words and by ``has:`` once the indexer has reached it
-(at the latest when its "new" event is delivered); the other terms find it
-as soon as it is committed.
+A message is found by ``has:`` and by the words only the full parse finds
+once the indexer has reached it (at the latest when its "new" event is
+delivered); the other terms find it as soon as it is committed, and so do
+the words of its subject, addresses and plainly found text body, which
+:meth:`SQLiteStore.search` has written first (:mod:`pochta.store.sqlite.early`).
 """
 
 from __future__ import annotations

@@ -178,8 +178,10 @@ class SQLiteStore(BaseStore):
         Only the header block is read before the commit, on this thread (on a
         worker thread from PREPARE_INLINE_BELOW bytes on, for the compression);
         messages that arrive together share one commit. The indexer parses the
-        message afterwards, then announces it ("new"); until then word
-        searches do not find it (see docs/store.md, "Two-phase ingest").
+        message afterwards, then announces it ("new"). Until then a word
+        search finds it by the words of its subject, addresses and plainly
+        found text, which the search itself has the indexer write first
+        (see docs/store.md, "Two-phase ingest").
         """
         self._writer.refuse_on_thread("aadd()")
         loop = asyncio.get_running_loop()
@@ -267,12 +269,23 @@ class SQLiteStore(BaseStore):
         What each term matches: :mod:`pochta.store.sqlite.search`.
         """
         parsed = parse_query(query, tz=tz) if isinstance(query, str) else query
+        self._words_first(parsed)
         return self._reader.search(parsed, max(start, 0), max(limit, 0), self._mailbox)
 
     def search_ids(self, query: str | Query, *, tz: tzinfo = UTC) -> list[str]:
         """Return the id of every message matching ``query``, newest first."""
         parsed = parse_query(query, tz=tz) if isinstance(query, str) else query
+        self._words_first(parsed)
         return self._reader.search_ids(parsed, self._mailbox)
+
+    def _words_first(self, query: Query) -> None:
+        """Before a word search, give the messages not parsed yet their first words.
+
+        So words of their subject, addresses and plain text find them at once
+        (see :meth:`Indexer.first_words`); costs nothing when none came since.
+        """
+        if self._indexer is not None and any(t.field == "text" for t in query.terms):
+            self._indexer.first_words()
 
     def tags(self) -> list[str]:
         """Return every tag in use, sorted without regard to case."""
