@@ -107,3 +107,55 @@ def test_a_base64_run_inside_a_text_body_is_left_to_the_parser() -> None:
         True,
     )
     assert parsed.parts[0].size == len(raw.split(b"\r\n\r\n", 1)[1])
+
+
+def _b64(data: bytes, newline: bytes = b"\r\n") -> bytes:
+    return base64.encodebytes(data).replace(b"\n", newline)
+
+
+HTML = ("<p>Grüße " + "x" * 76 + "</p>\n") * 4000  # 330 KB of UTF-8 HTML
+SHAPES = {
+    "single part, base64 to the end": (
+        b"From: a@example.com\r\nContent-Type: application/zip\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + _b64(DATA[: 2 * MIN_BULK])
+    ),
+    "LF line ends": large().replace(b"\r\n", b"\n"),
+    "blank lines before the delimiter": large().replace(b"\r\n--b1--", b"\r\n\r\n\r\n--b1--"),
+    "a base64 HTML body": (
+        b"From: a@example.com\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + _b64(HTML.encode())
+    ),
+    "an attached message with a large part": (
+        b"From: a@example.com\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/mixed; boundary=out\r\n\r\n--out\r\n"
+        b"Content-Type: text/plain\r\n\r\nSee the forward.\r\n--out\r\n"
+        b"Content-Type: message/rfc822\r\n\r\n" + large() + b"\r\n--out--\r\n"
+    ),
+    "a large preamble": (
+        b"From: a@example.com\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/mixed; boundary=b1\r\n\r\n" + _b64(DATA[:MIN_BULK]) + b"\r\n"
+        b"--b1\r\nContent-Type: text/plain\r\n\r\nHello.\r\n--b1--\r\n"
+    ),
+    "two large attachments": large().replace(
+        b"--b1--", b"--b1\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + _b64(DATA[:MIN_BULK])
+        + b"\r\n--b1--",
+    ),
+    "uuencoded, left to the parser": large().replace(
+        b"Content-Transfer-Encoding: base64", b"Content-Transfer-Encoding: x-uuencode"
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_setting_large_bodies_aside_changes_nothing_the_parse_says(
+    shape: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = SHAPES[shape]
+    lean = parse_message(raw, checksums=True)
+    lean_parts = [find_part(parse_tree(raw), p.part_id) for p in lean.parts]
+    monkeypatch.setattr("pochta.message.bulk.MIN_BULK", 1 << 40)  # nothing is set aside
+    full = parse_message(raw, checksums=True)
+    assert lean == full
+    assert lean_parts == [find_part(parse_tree(raw), p.part_id) for p in full.parts]
