@@ -138,7 +138,8 @@ SHAPES = {
         b"--b1\r\nContent-Type: text/plain\r\n\r\nHello.\r\n--b1--\r\n"
     ),
     "two large attachments": large().replace(
-        b"--b1--", b"--b1\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        b"--b1--",
+        b"--b1\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\n"
         + _b64(DATA[:MIN_BULK])
         + b"\r\n--b1--",
     ),
