@@ -63,6 +63,14 @@ class Recent(Generic[K, V]):
         if self._making.get(key) is making:
             del self._making[key]
 
+    def put(self, key: K, value: V) -> None:
+        """Keep ``value`` for ``key`` (made elsewhere), as the most recently used."""
+        with self._lock:
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self._size:
+                self._values.popitem(last=False)
+
     def forget(self, keys: Iterable[K]) -> None:
         """Drop the values of ``keys`` (those not cached are ignored)."""
         with self._lock:

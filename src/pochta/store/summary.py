@@ -84,14 +84,15 @@ def summarise(
 
 
 def complete_summary(
-    summary: Summary, raw: bytes, *, checksums: bool = False
+    summary: Summary, raw: bytes, *, checksums: bool = False, links: bool = False
 ) -> tuple[Summary, ParsedMessage]:
     """Return the full summary of a message committed with a header-only one, and the parse.
 
     Id, arrival time, read flag, envelope and tags stay those of ``summary``;
-    ``checksums=True`` computes the checksums of the parse's files (the indexer stores them).
+    ``checksums=True`` computes the checksums of the parse's files (the indexer
+    stores them), ``links=True`` reads the links too (the parse ``Store.parsed`` gives).
     """
-    parsed = parse_message(raw, links=False, checksums=checksums)
+    parsed = parse_message(raw, links=links, checksums=checksums)
     full = summarise(summary.id, parsed, summary.envelope, summary.created, summary.read)
     return dataclasses.replace(full, tags=summary.tags), parsed
 

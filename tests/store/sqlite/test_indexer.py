@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pochta.store import Envelope, StoreEvent
+from pochta.store import Envelope, StoreEvent, parse_message
 from pochta.store.sqlite.indexer import Indexer
 from pochta.store.sqlite.store import SQLiteStore
 from tests.message.test_bulk import DATA, large
@@ -216,3 +216,17 @@ def test_a_word_search_finds_a_message_before_its_full_parse(
         ]
         assert store.search("code").matched == 1  # the first row was replaced, not added to
         assert store.info().unindexed == 0
+
+
+def test_a_large_message_opens_from_the_indexers_parse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with SQLiteStore(tmp_path / "mail.db") as store:
+        message_id = asyncio.run(store.aadd(large(), ENVELOPE))
+        store.flush()
+
+        def read_again(*args: object) -> bytes:
+            raise AssertionError("the first open read the message's bytes again")
+
+        monkeypatch.setattr(store._reader, "raw", read_again)
+        assert store.parsed(message_id) == parse_message(large(), checksums=True)

@@ -40,7 +40,15 @@ from pochta.store.sqlite.refold import refold_all
 from pochta.store.sqlite.row import indexed_values, read_blob, read_summary, summary_from_row
 from pochta.store.summary import SearchText, complete_summary, search_text
 
-__all__ = ["BUSY_RATE", "DUTY", "FIRST_WORDS_GAP", "SEARCHED_LATELY", "IndexWriter", "Indexer"]
+__all__ = [
+    "BUSY_RATE",
+    "DUTY",
+    "FIRST_WORDS_GAP",
+    "KEEP_FROM",
+    "SEARCHED_LATELY",
+    "IndexWriter",
+    "Indexer",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +66,10 @@ _BATCH_BYTES = 8 * 1024 * 1024
 #: ran unthrottled beside them and took three quarters of the GIL.
 BUSY_RATE = 20.0
 DUTY = 0.1
+#: From this size on a message is parsed with its links too, as Store.parsed()
+#: does, and that parse is kept (``keep``): reading and scanning 27 MB again made
+#: the first open of a 20 MB attachment 150 times a small one's (issue 17).
+KEEP_FROM = 256 * 1024
 #: Meanwhile, messages not parsed yet get their first words (pochta.store.sqlite.early)
 #: before each word search (Indexer.first_words) and, for SEARCHED_LATELY seconds
 #: after one, also every FIRST_WORDS_GAP seconds while the indexer rests, so that a
@@ -99,13 +111,22 @@ class Indexer:
     """Index rows with ``indexed = 0`` on a daemon thread, woken after inserts."""
 
     def __init__(
-        self, path: Path, *, writer: IndexWriter, announcer: Announcer, synchronous: str
+        self,
+        path: Path,
+        *,
+        writer: IndexWriter,
+        announcer: Announcer,
+        synchronous: str,
+        keep: Callable[[str, ParsedMessage], None] | None = None,
     ) -> None:
         """Start the thread; it looks for unindexed rows at once (healing a crash).
 
         ``synchronous`` is the store's own setting, which the writer's
         connection gets back after each batch (see :func:`change.apply_index`).
+        ``keep(id, parse)`` is given the full parse of each message from
+        :data:`KEEP_FROM` bytes on, before its "new" event (the store caches it).
         """
+        self._keep = keep
         self._path = path
         self._writer = writer
         self._announcer = announcer
@@ -261,6 +282,11 @@ class Indexer:
             (indexed_values(i.summary, len(i.parsed.inline)), i.text, i.parsed) for i in batch
         ]
         done = change.apply_index(connection, values, self._synchronous)
+        if self._keep is not None:
+            completed = {id for id, _ in done}
+            for i in batch:
+                if i.summary.size >= KEEP_FROM and i.summary.id in completed:
+                    self._keep(i.summary.id, i.parsed)
         events = []
         for id, mailbox in done:
             summary = read_summary(connection, id)
@@ -308,5 +334,5 @@ def _index_row(connection: sqlite3.Connection, row: tuple[Any, ...]) -> _Indexed
     except sqlite3.OperationalError:  # no such row any more
         return None
     headline = summary_from_row((id, created, read, len(raw), "", "", data))
-    summary, parsed = complete_summary(headline, raw, checksums=True)
+    summary, parsed = complete_summary(headline, raw, checksums=True, links=size >= KEEP_FROM)
     return _Indexed(summary, search_text(parsed, summary), parsed)

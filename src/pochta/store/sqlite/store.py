@@ -133,6 +133,7 @@ class SQLiteStore(BaseStore):
                 writer=self._writer,
                 announcer=self._announcer,
                 synchronous=DURABILITY[durability],
+                keep=self._parsed.put,  # a large message's first open reads no bytes
             )
         self._reader = Reader(self.path, read_only=read_only)
         self._follower = Follower(self) if follow else None
