@@ -158,3 +158,30 @@ def test_a_mailbox_is_one_across_catchers(launch_serve: Launch, postgres_url: st
         {"Name": "default", "Total": 2, "Unread": 2, "URL": "/"},
         {"Name": "ci", "Total": 0, "Unread": 0, "URL": "/mailbox/ci/"},
     ]
+
+
+def test_pochta_database_from_the_environment_and_no_password_shown(
+    launch_serve: Launch, postgres_url: str
+) -> None:
+    secret = "s3cret-w0rd"
+    url = postgres_url.replace("postgres@", f"postgres:{secret}@", 1)
+    assert secret in url  # the cluster trusts loopback: libpq sends it, nobody checks it
+    catcher = launch_serve(database=None, env={"POCHTA_DATABASE": url})
+    send(catcher, "From the environment")
+    info = catcher.get("/api/v1/info").json()
+    assert (str(catcher.database), info["Database"]) == (postgres_url, postgres_url)
+    with psycopg.connect(postgres_url) as connection:
+        rows = connection.execute("SELECT subject FROM pochta.message").fetchall()
+    assert rows == [("From the environment",)]
+    catcher.stop()
+    assert secret not in catcher.stderr()
+    missing = url.rsplit("/", 1)[0] + "/no_such_database"
+    failed = subprocess.run(
+        [sys.executable, "-m", "pochta", "ls", "--database", missing],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert failed.returncode != 0
+    assert "no_such_database" in failed.stderr and secret not in failed.stderr + failed.stdout
