@@ -7,15 +7,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
-__all__ = ["TREE_CACHED_BELOW", "Recent"]
+__all__ = ["Recent"]
 
 K = TypeVar("K")
 V = TypeVar("V")
-
-#: The stores cache the MIME trees of messages smaller than this (a page asks for
-#: each of its images); a larger one's tree, which holds the message's bytes for
-#: its large parts (pochta.message.bulk), is parsed anew for each part read.
-TREE_CACHED_BELOW = 1024 * 1024
 
 
 class Recent(Generic[K, V]):

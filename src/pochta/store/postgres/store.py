@@ -25,12 +25,11 @@ import asyncio
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import UTC, tzinfo
-from email.message import Message
 from typing import Any
 
 from pochta.exceptions import ConfigurationError, MessageNotFound, StoreError
 from pochta.message.envelope import Envelope
-from pochta.message.parse import find_part, parse_message, parse_tree
+from pochta.message.parse import parse_message
 from pochta.message.record import ParsedMessage, Part
 from pochta.store.base import BaseStore
 from pochta.store.identity import check_found, is_message_id, not_found
@@ -41,6 +40,7 @@ from pochta.store.mailbox import (
     events_by_mailbox,
     list_mailboxes,
 )
+from pochta.store.parse_cache import ParseCache
 from pochta.store.postgres import change, reader
 from pochta.store.postgres.announcer import Announcer
 from pochta.store.postgres.connection import store_error
@@ -50,7 +50,6 @@ from pochta.store.postgres.indexer import Indexer
 from pochta.store.postgres.reindex import rebuild
 from pochta.store.postgres.writer import Prepared, Writer, WriterStats, prepare
 from pochta.store.query import Query, parse_query
-from pochta.store.recent import TREE_CACHED_BELOW, Recent
 from pochta.store.record import MessagePage, SearchPage, StoreEvent, StoreInfo, Summary
 from pochta.store.settle import loop_settler, settler
 
@@ -99,10 +98,9 @@ class PostgresStore(BaseStore):
         self._db = db = Database(url, read_only=read_only)
         self.schema, self.engine = db.schema, db.engine
         self._origin = db.origin
-        self._parsed: Recent[str, ParsedMessage] = Recent(32)
-        self._trees: Recent[str, Message | None] = Recent(4)
+        self._parses = ParseCache()
         self._announcer = Announcer()
-        self._announcer.subscribe(self._forget_parses)
+        self._announcer.subscribe(self._parses.forget)
         self._writer = Writer(
             db.pool,
             url,
@@ -220,7 +218,7 @@ class PostgresStore(BaseStore):
         for one message at once share one parse.
         """
         self.summary(id)  # MessageNotFound unless it is in this mailbox
-        return self._parsed.get(id, lambda: parse_message(self.raw(id), checksums=True))
+        return self._parses.parsed(id, lambda: parse_message(self.raw(id), checksums=True))
 
     def part(self, id: str, part_id: str) -> tuple[Part, bytes]:
         """Return one leaf of message ``id`` and its decoded payload.
@@ -228,15 +226,7 @@ class PostgresStore(BaseStore):
         Trees of small messages are cached; a large message's is not (it
         would keep the bytes alive).
         """
-        raw = self.raw(id)
-        if len(raw) < TREE_CACHED_BELOW:
-            tree = self._trees.get(id, lambda: parse_tree(raw))
-        else:
-            tree = parse_tree(raw)
-        found = find_part(tree, part_id)
-        if found is None:
-            raise MessageNotFound(f"message {id} has no part {part_id!r}")
-        return found
+        return self._parses.part(id, self.raw(id), part_id)
 
     def search(
         self, query: str | Query, *, start: int = 0, limit: int = 50, tz: tzinfo = UTC
@@ -344,7 +334,7 @@ class PostgresStore(BaseStore):
             count = rebuild(self._db.pool, progress)
         except Exception as error:
             raise store_error(error, self._db.url, "rebuild the index") from None
-        self._parsed.clear()
+        self._parses.clear()
         self.flush()
         return count
 
@@ -394,11 +384,3 @@ class PostgresStore(BaseStore):
         self._indexer.close()
         self._writer.close()
         self._db.close()
-
-    def _forget_parses(self, event: StoreEvent) -> None:
-        if event.kind in ("truncate", "resync"):
-            self._parsed.clear()
-            self._trees.clear()
-        elif event.kind in ("delete", "prune"):
-            self._parsed.forget(event.ids)
-            self._trees.forget(event.ids)

@@ -41,12 +41,11 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import UTC, timedelta, tzinfo
-from email.message import Message
 from pathlib import Path
 
 from pochta.exceptions import ConfigurationError, MessageNotFound
 from pochta.message.envelope import Envelope
-from pochta.message.parse import find_part, parse_message, parse_tree
+from pochta.message.parse import parse_message
 from pochta.message.record import ParsedMessage, Part
 from pochta.store.base import BaseStore
 from pochta.store.identity import check_found, is_message_id, not_found
@@ -57,8 +56,8 @@ from pochta.store.mailbox import (
     events_by_mailbox,
     list_mailboxes,
 )
+from pochta.store.parse_cache import ParseCache
 from pochta.store.query import Query, parse_query
-from pochta.store.recent import TREE_CACHED_BELOW, Recent
 from pochta.store.record import MessagePage, SearchPage, StoreEvent, StoreInfo, Summary
 from pochta.store.settle import loop_settler, settler
 from pochta.store.sqlite import change, tagging
@@ -78,8 +77,6 @@ DURABILITY = {"full": "FULL", "normal": "NORMAL"}
 #: Smaller messages are summarised and compressed on the event loop's own thread
 #: (about 0.1 ms; a thread hand-off costs more); larger ones on a worker thread.
 PREPARE_INLINE_BELOW = 64 * 1024
-_PARSED_CACHE = 32
-_TREE_CACHE = 4
 
 
 class SQLiteStore(BaseStore):
@@ -115,11 +112,9 @@ class SQLiteStore(BaseStore):
         self.path = Path(path).expanduser()
         self.limits = limits = limits or Limits()
         self.durability = durability
-        self._parsed: Recent[str, ParsedMessage] = Recent(_PARSED_CACHE)
-        # Message trees for part(): a page asks for every attachment of one message.
-        self._trees: Recent[str, Message | None] = Recent(_TREE_CACHE)
+        self._parses = ParseCache()
         self._announcer = Announcer()
-        self._announcer.subscribe(self._forget_parses)
+        self._announcer.subscribe(self._parses.forget)
         self._writer: Writer | ReadOnly
         self._indexer: Indexer | None = None
         if read_only:
@@ -133,7 +128,7 @@ class SQLiteStore(BaseStore):
                 writer=self._writer,
                 announcer=self._announcer,
                 synchronous=DURABILITY[durability],
-                keep=self._parsed.put,  # a large message's first open reads no bytes
+                keep=self._parses.keep,  # a large message's first open reads no bytes
             )
         self._reader = Reader(self.path, read_only=read_only)
         self._follower = Follower(self) if follow else None
@@ -237,7 +232,7 @@ class SQLiteStore(BaseStore):
         them computed here. Threads asking for one message at once share one parse.
         """
         check_found(self._reader.find_id(id, self._mailbox), id)  # in this mailbox?
-        return self._parsed.get(id, lambda: self._parse(id))
+        return self._parses.parsed(id, lambda: self._parse(id))
 
     def _parse(self, id: str) -> ParsedMessage:
         raw, stored = self.raw(id), self._reader.checksums(id)
@@ -252,15 +247,7 @@ class SQLiteStore(BaseStore):
         Trees of small messages are cached (a page asks for each of its
         images); a large message's is not, as it would keep the bytes alive.
         """
-        raw = self.raw(id)
-        if len(raw) < TREE_CACHED_BELOW:
-            tree = self._trees.get(id, lambda: parse_tree(raw))
-        else:
-            tree = parse_tree(raw)
-        found = find_part(tree, part_id)
-        if found is None:
-            raise MessageNotFound(f"message {id} has no part {part_id!r}")
-        return found
+        return self._parses.part(id, self.raw(id), part_id)
 
     def search(
         self, query: str | Query, *, start: int = 0, limit: int = 50, tz: tzinfo = UTC
@@ -367,7 +354,7 @@ class SQLiteStore(BaseStore):
         self._writer.run(lambda connection: None, "reindex()")  # what was queued goes first
         assert self._indexer is not None  # refuse_on_thread() refused a read-only store
         count = rebuild(self.path, self._writer, progress=progress)
-        self._parsed.clear()
+        self._parses.clear()
         self._indexer.wait(self._indexer.wake())
         return count
 
@@ -400,12 +387,3 @@ class SQLiteStore(BaseStore):
             self._indexer.close(wait=waiting)
         self._writer.close()
         self._reader.close()
-
-    def _forget_parses(self, event: StoreEvent) -> None:
-        """Drop cached parses of messages that are gone (the first subscriber)."""
-        if event.kind == "truncate":
-            self._parsed.clear()
-            self._trees.clear()
-        elif event.kind in ("delete", "prune"):
-            self._parsed.forget(event.ids)
-            self._trees.forget(event.ids)
