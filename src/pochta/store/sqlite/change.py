@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from pochta.message.record import ParsedMessage
 from pochta.store.limit import Limits
+from pochta.store.sqlite.connection import rebuildable_transaction
 from pochta.store.sqlite.row import (
     INSERT_TEXT,
     UPDATE_INDEXED,
@@ -188,10 +189,8 @@ def apply_index(
     from the raw bytes, which were committed with FULL; ``synchronous`` is
     the store's own setting, restored afterwards. Returns the messages done.
     """
-    connection.execute("PRAGMA synchronous = NORMAL")
-    try:
-        connection.execute("BEGIN IMMEDIATE")
-        done: Touched = []
+    done: Touched = []
+    with rebuildable_transaction(connection, synchronous):
         for values, text, parsed in batch:
             row = connection.execute(UPDATE_INDEXED, values).fetchone()
             if row is not None:
@@ -199,13 +198,4 @@ def apply_index(
                 connection.execute(INSERT_TEXT, text_values(row[0], text))
                 write_checksums(connection, row[0], parsed)
                 done.append((str(values[-1]), str(row[1])))
-        connection.execute("COMMIT")
-    except BaseException:
-        if connection.in_transaction:
-            connection.execute("ROLLBACK")
-        raise
-    finally:
-        connection.execute(
-            f"PRAGMA synchronous = {'NORMAL' if synchronous == 'NORMAL' else 'FULL'}"
-        )
     return done

@@ -16,9 +16,11 @@ memory file beside it can be made (a read-only folder or volume).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from pochta.exceptions import StoreError, StoreFormatError, StoreFullError
@@ -31,6 +33,8 @@ __all__ = [
     "connect_reader",
     "connect_writer",
     "identify",
+    "rebuildable_transaction",
+    "set_synchronous",
     "store_error",
 ]
 
@@ -70,9 +74,7 @@ def connect_writer(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
         mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode != "wal":
             logger.warning("store %s runs in %s journal mode, not WAL", path, mode)
-        connection.execute(
-            f"PRAGMA synchronous = {'NORMAL' if synchronous == 'NORMAL' else 'FULL'}"
-        )
+        set_synchronous(connection, synchronous)
         migrate(connection, path)
     except BaseException as exc:
         connection.close()
@@ -210,3 +212,29 @@ def _prepare_place(path: Path) -> None:
             f"cannot create the folder {path.parent} for the store ({exc.strerror}); "
             "give a path in a folder you can write to"
         ) from exc
+
+
+def set_synchronous(connection: sqlite3.Connection, synchronous: str) -> None:
+    """Set SQLite's ``synchronous`` to "NORMAL", or to "FULL" for any other value."""
+    connection.execute(f"PRAGMA synchronous = {'NORMAL' if synchronous == 'NORMAL' else 'FULL'}")
+
+
+@contextlib.contextmanager
+def rebuildable_transaction(connection: sqlite3.Connection, synchronous: str) -> Iterator[None]:
+    """Run the block in one ``BEGIN IMMEDIATE ... COMMIT`` with ``synchronous=NORMAL``.
+
+    For what can be rebuilt from the raw bytes (search rows, the indexer's
+    summaries): a power loss may take it, the next start redoes it. Rolls
+    back on any error; ``synchronous``, the store's own setting, is restored.
+    """
+    connection.execute("PRAGMA synchronous = NORMAL")
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        yield
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    finally:
+        set_synchronous(connection, synchronous)

@@ -22,6 +22,7 @@ from typing import Any
 
 from pochta.message.glance import MAX_GLANCE, glance_text
 from pochta.store.sqlite.blob import unpack
+from pochta.store.sqlite.connection import rebuildable_transaction
 from pochta.store.sqlite.row import text_values
 from pochta.store.summary import MAX_BODY, SearchText
 
@@ -66,16 +67,5 @@ def write_first_words(
     Like the indexer's own rows, they can be rebuilt from the raw bytes;
     ``synchronous`` is the store's setting, restored afterwards.
     """
-    connection.execute("PRAGMA synchronous = NORMAL")
-    try:
-        connection.execute("BEGIN IMMEDIATE")
+    with rebuildable_transaction(connection, synchronous):
         connection.executemany(_INSERT, [(*text_values(s, t), s) for s, t in texts])
-        connection.execute("COMMIT")
-    except BaseException:
-        if connection.in_transaction:
-            connection.execute("ROLLBACK")
-        raise
-    finally:
-        connection.execute(
-            f"PRAGMA synchronous = {'NORMAL' if synchronous == 'NORMAL' else 'FULL'}"
-        )
