@@ -20,6 +20,9 @@ from tests.server.web.inbox_samples import plain_message
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+#: The open list asks /readyz every 5 s (inbox.js): a change shows within one or two asks.
+HEALTH_WAIT = 20_000
+
 
 @pytest.fixture
 def cluster(postgres_template: Template) -> Iterator[Cluster]:
@@ -52,12 +55,12 @@ def test_the_open_inbox_says_when_postgresql_is_away_and_recovers(
 
     cluster.stop()
     assert send(catcher, "While it is away") == 451
-    expect(banner).to_be_visible()
+    expect(banner).to_be_visible(timeout=HEALTH_WAIT)
     expect(banner).to_contain_text("is not answering")
     expect(banner).to_contain_text("SMTP answers 451")
 
     cluster.start()
-    expect(banner).to_be_hidden()
+    expect(banner).to_be_hidden(timeout=HEALTH_WAIT)
     assert send(catcher, "After the fault") == 250
-    expect(page.locator(".row", has_text="After the fault")).to_be_visible()
+    expect(page.locator(".row", has_text="After the fault")).to_be_visible(timeout=HEALTH_WAIT)
     expect(page.locator(".row")).to_have_count(2)
