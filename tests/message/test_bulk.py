@@ -143,6 +143,10 @@ SHAPES = {
         + _b64(DATA[:MIN_BULK])
         + b"\r\n--b1--",
     ),
+    "base64 with padding inside, left to the parser": (
+        b"From: a@example.com\r\nContent-Type: application/zip\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + _b64(DATA[:1000]) + _b64(DATA[:MIN_BULK])
+    ),
     "uuencoded, left to the parser": large().replace(
         b"Content-Transfer-Encoding: base64", b"Content-Transfer-Encoding: x-uuencode"
     ),

@@ -272,3 +272,11 @@ def test_a_store_opened_read_only_reads_and_refuses_every_change(
 def test_nothing_to_open_read_only_is_a_clear_error(store_kind: StoreKind, tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no store at"):
         open_store(store_kind.bare_location(tmp_path), read_only=True)
+
+
+def test_a_large_part_comes_in_pieces_that_make_its_payload(store: Store) -> None:
+    message_id = store.add(large(), ENVELOPE)
+    part, pieces = store.part_chunks(message_id, "2")
+    sizes = [len(piece) for piece in pieces]
+    assert (part.size, sum(sizes), max(sizes) <= 1024 * 1024) == (len(ATTACHED),) * 2 + (True,)
+    assert b"".join(store.part_chunks(message_id, "2")[1]) == store.part(message_id, "2")[1]

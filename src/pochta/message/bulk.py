@@ -73,7 +73,11 @@ def set_aside(raw: bytes) -> tuple[bytes, tuple[Span, ...]]:
         # RFC 2046 5.1.1: the line break before a delimiter belongs to the delimiter.
         end = raw.find(b"\n--", start)
         end = len(raw) if end < 0 else end - (raw[end - 1 : end] == b"\r")
-        if end - start >= MIN_BULK and _all_body_bytes(raw, start, end):
+        if (
+            end - start >= MIN_BULK
+            and _all_body_bytes(raw, start, end)
+            and _padded(raw, start, end)
+        ):
             pieces += [raw[done:start], _STAND_IN + str(len(spans)).encode()]
             spans.append((start, end))
             done = start = end
@@ -91,6 +95,16 @@ def _all_body_bytes(raw: bytes, start: int, end: int) -> bool:
             return False
         start, step = start + step, MIN_BULK
     return True
+
+
+def _padded(raw: bytes, start: int, end: int) -> bool:
+    """Tell whether every ``=`` of ``raw[start:end]`` is at its end (base64's padding).
+
+    Base64 with ``=`` inside, and quoted-printable, are left to the parser: a
+    piece of them could not be decoded on its own.
+    """
+    tail = raw[max(start, end - 8) : end]
+    return raw.count(b"=", start, end) == tail.count(b"=") <= 2
 
 
 def claim(raw: bytes, spans: Sequence[Span], leaves: Sequence[Message]) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterator
 from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser, BytesParser
 
@@ -21,7 +22,7 @@ from pochta.message.record import ParsedMessage, Part
 from pochta.message.scan import too_complex
 from pochta.message.tree import body_text, describe, leaves, payload
 
-__all__ = ["find_part", "parse_message", "parse_tree"]
+__all__ = ["find_part", "find_part_chunks", "parse_message", "parse_tree"]
 
 logger = logging.getLogger(__name__)
 
@@ -200,13 +201,31 @@ def parse_tree(raw: bytes) -> Message | None:
 
 def find_part(message: Message | None, part_id: str) -> tuple[Part, bytes] | None:
     """Return the :class:`Part` with ``part_id`` and its decoded payload, or None."""
+    found = find_part_chunks(message, part_id)
+    if found is None:
+        return None
+    try:
+        return found[0], b"".join(found[1])
+    except Exception:  # be total: a part that cannot be decoded is not there
+        logger.debug("part %s could not be read", part_id, exc_info=True)
+    return None
+
+
+def find_part_chunks(message: Message | None, part_id: str) -> tuple[Part, Iterator[bytes]] | None:
+    """Return the :class:`Part` with ``part_id`` and its decoded payload in pieces, or None.
+
+    A large body set aside (:mod:`pochta.message.bulk`) comes a MiB at a
+    time, so that it is never held whole; any other payload in one piece.
+    """
     if message is None:
         return None
     try:
         for found_id, leaf in leaves(message):
             if found_id == part_id:
+                if is_bulk(leaf):
+                    return describe(found_id, leaf, decoded_size(leaf)), chunks(leaf)
                 data = payload(leaf)
-                return describe(found_id, leaf, len(data)), data
+                return describe(found_id, leaf, len(data)), iter((data,))
     except Exception:  # be total: a part that cannot be decoded is not there
         logger.debug("part %s could not be read", part_id, exc_info=True)
     return None

@@ -30,7 +30,7 @@ each one through one fixture):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, tzinfo
 from types import TracebackType
 from typing import Protocol, Self
@@ -133,6 +133,13 @@ class Store(Protocol):
 
     def part(self, id: str, part_id: str) -> tuple[Part, bytes]:
         """Return one leaf of message ``id`` and its decoded payload; MessageNotFound if absent."""
+        ...
+
+    def part_chunks(self, id: str, part_id: str) -> tuple[Part, Iterator[bytes]]:
+        """Return one leaf of message ``id`` and its decoded payload in pieces (downloads).
+
+        A large part comes a MiB at a time, never held whole; MessageNotFound if absent.
+        """
         ...
 
     def search(

@@ -11,11 +11,11 @@ what is deleted is forgotten.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from email.message import Message
 
 from pochta.exceptions import MessageNotFound
-from pochta.message.parse import find_part, parse_tree
+from pochta.message.parse import find_part_chunks, parse_tree
 from pochta.message.record import ParsedMessage, Part
 from pochta.store.recent import Recent
 from pochta.store.record import StoreEvent
@@ -44,11 +44,16 @@ class ParseCache:
 
     def part(self, id: str, raw: bytes, part_id: str) -> tuple[Part, bytes]:
         """Return leaf ``part_id`` of message ``id`` (bytes ``raw``) and its decoded payload."""
+        part, pieces = self.part_chunks(id, raw, part_id)
+        return part, b"".join(pieces)
+
+    def part_chunks(self, id: str, raw: bytes, part_id: str) -> tuple[Part, Iterator[bytes]]:
+        """Return leaf ``part_id`` of message ``id`` and its decoded payload in pieces."""
         if len(raw) < TREE_CACHED_BELOW:
             tree = self._trees.get(id, lambda: parse_tree(raw))
         else:
             tree = parse_tree(raw)
-        found = find_part(tree, part_id)
+        found = find_part_chunks(tree, part_id)
         if found is None:
             raise MessageNotFound(f"message {id} has no part {part_id!r}")
         return found

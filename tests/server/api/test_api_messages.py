@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from pochta.store import Envelope, Store
+from tests.message.test_bulk import DATA as ATTACHED
+from tests.message.test_bulk import large
 
 pytestmark = pytest.mark.anyio
 
@@ -293,3 +295,15 @@ async def test_set_read_flags(api_client: httpx.AsyncClient, api_store: Store) -
     assert api_store.count() == (2, 0)
     await api_client.put("/api/v1/messages", json={"Read": False})
     assert api_store.count() == (2, 2)
+
+
+async def test_a_large_part_downloads_whole_as_it_is_decoded(
+    api_client: httpx.AsyncClient, api_store: Store
+) -> None:
+    message_id = api_store.add(large(), Envelope("app@example.com", ("user@example.com",)))
+    answer = await api_client.get(f"/api/v1/message/{message_id}/part/2")
+    assert (answer.status_code, answer.headers["content-length"], answer.content) == (
+        200,
+        str(len(ATTACHED)),
+        ATTACHED,
+    )

@@ -13,7 +13,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
 from pochta.exceptions import MessageNotFound, QueryError
@@ -33,6 +33,7 @@ from pochta.server.api.model import ERRORS, Message, MessagesSummary, documented
 from pochta.server.api.shape import JSON, message_json, page_json
 
 __all__ = [
+    "STREAM_FROM",
     "IDsBody",
     "ReadBody",
     "attachment_disposition",
@@ -46,6 +47,8 @@ router = APIRouter(prefix="/api/v1", tags=["messages"])
 _PART_ID = re.compile(r"\d{1,4}(\.\d{1,4}){0,31}")
 _MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Parts from this size on are sent as they are decoded (StreamingResponse).
+STREAM_FROM = 1024 * 1024
 
 
 class IDsBody(BaseModel):
@@ -182,7 +185,7 @@ def get_part(id: MessageID, part_id: PartID, store: StoreDep) -> Response:
     message_id = resolve(store, id)
     if not _PART_ID.fullmatch(part_id):
         raise MessageNotFound(f"message {message_id} has no part {part_id!r}")
-    part, payload = store.part(message_id, part_id)
+    part, pieces = store.part_chunks(message_id, part_id)
     media_type = part.content_type.lower()
     if not _MEDIA_TYPE.fullmatch(media_type):
         media_type = "application/octet-stream"
@@ -191,7 +194,11 @@ def get_part(id: MessageID, part_id: PartID, store: StoreDep) -> Response:
         "content-disposition": attachment_disposition(part.filename, part_id, media_type),
         "content-security-policy": "sandbox",
     }
-    return Response(payload, headers=headers)
+    if part.size < STREAM_FROM:
+        return Response(b"".join(pieces), headers=headers)
+    # A large part goes out a MiB at a time as it is decoded, never held whole.
+    headers["content-length"] = str(part.size)
+    return StreamingResponse(pieces, headers=headers, media_type=media_type)
 
 
 def attachment_disposition(filename: str, part_id: str, media_type: str) -> str:

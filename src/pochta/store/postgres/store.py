@@ -22,7 +22,7 @@ kind, limited to it); see :mod:`pochta.store.mailbox`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from datetime import UTC, tzinfo
 from typing import Any
@@ -227,6 +227,10 @@ class PostgresStore(BaseStore):
         would keep the bytes alive).
         """
         return self._parses.part(id, self.raw(id), part_id)
+
+    def part_chunks(self, id: str, part_id: str) -> tuple[Part, Iterator[bytes]]:
+        """Return one leaf of message ``id`` and its decoded payload in pieces of a MiB."""
+        return self._parses.part_chunks(id, self.raw(id), part_id)
 
     def search(
         self, query: str | Query, *, start: int = 0, limit: int = 50, tz: tzinfo = UTC

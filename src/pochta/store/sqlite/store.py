@@ -38,7 +38,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from datetime import UTC, timedelta, tzinfo
 from pathlib import Path
@@ -248,6 +248,10 @@ class SQLiteStore(BaseStore):
         images); a large message's is not, as it would keep the bytes alive.
         """
         return self._parses.part(id, self.raw(id), part_id)
+
+    def part_chunks(self, id: str, part_id: str) -> tuple[Part, Iterator[bytes]]:
+        """Return one leaf of message ``id`` and its decoded payload in pieces of a MiB."""
+        return self._parses.part_chunks(id, self.raw(id), part_id)
 
     def search(
         self, query: str | Query, *, start: int = 0, limit: int = 50, tz: tzinfo = UTC
