@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import smtplib
 from collections.abc import MutableMapping
@@ -9,13 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from websockets.exceptions import InvalidStatus
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection
+from websockets.sync.client import connect as open_socket
 from websockets.typing import Origin
 
 from pochta import __version__
 from pochta.server.api.event import QUEUE_SIZE, EventHub
 from pochta.server.routes import create_app
 from pochta.store import Store
+
+#: The first socket of a fresh catcher waits for the API to be attached (slow under load).
+connect = functools.partial(open_socket, open_timeout=30)
 
 if TYPE_CHECKING:
     from tests.conftest import ServeProcess
