@@ -27,6 +27,7 @@ __all__ = [
     "SearchText",
     "complete_summary",
     "listed_summary",
+    "parse_with_checksums",
     "search_text",
     "summarise",
     "with_checksums",
@@ -126,6 +127,18 @@ def with_checksums(
         attachments=tuple(fill(p) for p in parsed.attachments),
         inline=tuple(fill(p) for p in parsed.inline),
     )
+
+
+def parse_with_checksums(raw: bytes, stored: Mapping[str, tuple[int, Checksums]]) -> ParsedMessage:
+    """Return the full parse of ``raw`` with its files' checksums: ``stored``'s, else computed.
+
+    ``stored`` is what a store's indexer kept ({part id: (size, checksums)});
+    a file it lacks (a message not indexed yet, or stored before) is hashed here.
+    """
+    parsed = with_checksums(parse_message(raw, checksums=not stored), stored)
+    if any(p.checksums is None for p in (*parsed.attachments, *parsed.inline)):
+        parsed = parse_message(raw, checksums=True)  # stored for some files only
+    return parsed
 
 
 def search_text(parsed: ParsedMessage, summary: Summary) -> SearchText:

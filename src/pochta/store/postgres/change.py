@@ -74,7 +74,7 @@ def delete_all(connection: Any, origin: str, mailbox: str | None) -> int:
             # One lock, then TRUNCATE: no row-by-row delete of a large store.
             connection.execute("LOCK TABLE message IN ACCESS EXCLUSIVE MODE")
             row = connection.execute("SELECT coalesce(sum(total), 0) FROM tally").fetchone()
-            connection.execute("TRUNCATE message_tag, message_raw, message")
+            connection.execute("TRUNCATE message_tag, message_raw, message_checksum, message")
             connection.execute("DELETE FROM tally")
             count = int(row[0])
         else:

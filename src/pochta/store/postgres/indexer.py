@@ -35,6 +35,7 @@ from pochta.store.summary import complete_summary, search_text
 
 __all__ = [
     "BATCH",
+    "INSERT_CHECKSUM",
     "ORPHAN_AFTER",
     "SWEEP_EVERY",
     "TAKE_COLUMNS",
@@ -61,6 +62,10 @@ _TAKE = (
     f"SELECT {TAKE_COLUMNS} FROM message AS m JOIN message_raw AS r USING (seq)"
     " WHERE NOT m.indexed AND (m.id = ANY(%s) OR m.created < now() - %s)"
     " ORDER BY m.seq LIMIT %s FOR UPDATE OF m SKIP LOCKED"
+)
+INSERT_CHECKSUM = (
+    "INSERT INTO message_checksum (seq, part_id, size, md5, sha1, sha256)"
+    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
 )
 UPDATE_INDEXED = (
     "UPDATE message AS m SET message_id = v.message_id, subject = v.subject,"
@@ -153,11 +158,16 @@ class Indexer:
                 return 0
             summaries: list[tuple[Summary, str]] = []
             columns = []
+            checksums: list[tuple[Any, ...]] = []
             for row in rows:
-                summary, values = index_row(row)
+                summary, values, sums = index_row(row)
                 summaries.append((summary, str(row[1])))
                 columns.append(values)
+                checksums.extend(sums)
             connection.execute(UPDATE_INDEXED, [list(c) for c in zip(*columns, strict=True)])
+            if checksums:
+                with connection.cursor() as cursor:
+                    cursor.executemany(INSERT_CHECKSUM, checksums)
             notify(
                 connection, self._origin, "new", by_mailbox((s.id, box) for s, box in summaries)
             )
@@ -193,11 +203,22 @@ class Indexer:
         self._announcer.forget(claimed - {event.ids[0] for event in events})
 
 
-def index_row(row: tuple[Any, ...]) -> tuple[Summary, tuple[Any, ...]]:
-    """Parse one row of :data:`TAKE_COLUMNS`; return its summary and ``UPDATE_INDEXED`` values."""
+def index_row(
+    row: tuple[Any, ...],
+) -> tuple[Summary, tuple[Any, ...], list[tuple[Any, ...]]]:
+    """Parse one row of :data:`TAKE_COLUMNS`.
+
+    Returns its summary, its ``UPDATE_INDEXED`` values and the
+    :data:`INSERT_CHECKSUM` values of each of its files.
+    """
     summary = summary_from_row(row[:10])
     seq, raw = row[10], bytes(row[11])
-    full, parsed = complete_summary(summary, raw)
+    full, parsed = complete_summary(summary, raw, checksums=True)
     text = search_text(parsed, full)
     words = fold(" ".join((text.subject, text.addresses, text.body, text.files)))
-    return full, (seq, *content_values(full, len(parsed.inline)), words)
+    sums = [
+        (seq, p.part_id, p.size, p.checksums.md5, p.checksums.sha1, p.checksums.sha256)
+        for p in (*parsed.attachments, *parsed.inline)
+        if p.checksums is not None
+    ]
+    return full, (seq, *content_values(full, len(parsed.inline)), words), sums

@@ -11,6 +11,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
+from pochta.message.record import Checksums
 from pochta.store.postgres.row import READ_COLUMNS, summary_from_row
 from pochta.store.postgres.search import plan_query
 from pochta.store.query import Query
@@ -22,6 +23,7 @@ __all__ = [
     "count",
     "mailbox_counts",
     "newest_id",
+    "read_checksums",
     "read_page",
     "read_raw",
     "read_summaries",
@@ -102,6 +104,16 @@ def newest_id(connection: Any, mailbox: str | None) -> str | None:
         f"SELECT m.id FROM message AS m WHERE {where} ORDER BY m.seq DESC LIMIT 1", values
     ).fetchone()
     return None if row is None else str(row[0])
+
+
+def read_checksums(connection: Any, id: str) -> dict[str, tuple[int, Checksums]]:
+    """Return {part id: (size, checksums)} of message ``id``'s files, as stored at indexing."""
+    rows = connection.execute(
+        "SELECT c.part_id, c.size, c.md5, c.sha1, c.sha256 FROM message AS m"
+        " JOIN message_checksum AS c USING (seq) WHERE m.id = %s",
+        (id,),
+    ).fetchall()
+    return {str(part): (int(size), Checksums(*sums)) for part, size, *sums in rows}
 
 
 def read_raw(connection: Any, id: str, mailbox: str | None) -> bytes | None:

@@ -13,7 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pochta.store.postgres.indexer import TAKE_COLUMNS, UPDATE_INDEXED, index_row
+from pochta.store.postgres.indexer import (
+    INSERT_CHECKSUM,
+    TAKE_COLUMNS,
+    UPDATE_INDEXED,
+    index_row,
+)
 
 __all__ = ["BATCH", "Progress", "rebuild"]
 
@@ -37,8 +42,13 @@ def rebuild(pool: Any, progress: Progress | None = None) -> int:
             rows = connection.execute(_ROWS, (after, BATCH), binary=True).fetchall()
             if not rows:
                 break
-            values = [index_row(row)[1] for row in rows]
+            indexed = [index_row(row) for row in rows]
+            values = [columns for _, columns, _ in indexed]
             connection.execute(UPDATE_INDEXED, [list(c) for c in zip(*values, strict=True)])
+            checksums = [row for _, _, sums in indexed for row in sums]
+            if checksums:
+                with connection.cursor() as cursor:
+                    cursor.executemany(INSERT_CHECKSUM, checksums)
         done += len(rows)
         after = int(rows[-1][10])
         if progress is not None:

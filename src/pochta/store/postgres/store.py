@@ -29,7 +29,6 @@ from typing import Any
 
 from pochta.exceptions import ConfigurationError, MessageNotFound, StoreError
 from pochta.message.envelope import Envelope
-from pochta.message.parse import parse_message
 from pochta.message.record import ParsedMessage, Part
 from pochta.store.base import BaseStore
 from pochta.store.identity import check_found, is_message_id, not_found
@@ -52,6 +51,7 @@ from pochta.store.postgres.writer import Prepared, Writer, WriterStats, prepare
 from pochta.store.query import Query, parse_query
 from pochta.store.record import MessagePage, SearchPage, StoreEvent, StoreInfo, Summary
 from pochta.store.settle import loop_settler, settler
+from pochta.store.summary import parse_with_checksums
 
 __all__ = ["POOL_SIZE", "PostgresStore"]
 
@@ -212,13 +212,17 @@ class PostgresStore(BaseStore):
     def parsed(self, id: str) -> ParsedMessage:
         """Return the full parse of message ``id``, its files' checksums too (recent ones cached).
 
-        Unlike the SQLite store, this one computes the checksums on each parse
-        (hashing as it decodes, never holding a large part whole): storing them
-        needs a migration of the shared database, not made yet. Threads asking
-        for one message at once share one parse.
+        The checksums are those the indexer stored (schema 2); a message
+        without them gets them computed here. Threads asking for one message
+        at once share one parse.
         """
         self.summary(id)  # MessageNotFound unless it is in this mailbox
-        return self._parses.parsed(id, lambda: parse_message(self.raw(id), checksums=True))
+        return self._parses.parsed(id, lambda: self._parse(id))
+
+    def _parse(self, id: str) -> ParsedMessage:
+        with self._db.lend("read a message") as connection:
+            stored = reader.read_checksums(connection, id)
+        return parse_with_checksums(self.raw(id), stored)
 
     def part(self, id: str, part_id: str) -> tuple[Part, bytes]:
         """Return one leaf of message ``id`` and its decoded payload.

@@ -45,7 +45,6 @@ from pathlib import Path
 
 from pochta.exceptions import ConfigurationError, MessageNotFound
 from pochta.message.envelope import Envelope
-from pochta.message.parse import parse_message
 from pochta.message.record import ParsedMessage, Part
 from pochta.store.base import BaseStore
 from pochta.store.identity import check_found, is_message_id, not_found
@@ -68,7 +67,7 @@ from pochta.store.sqlite.indexer import Indexer
 from pochta.store.sqlite.reader import Reader
 from pochta.store.sqlite.reindex import rebuild
 from pochta.store.sqlite.writer import Prepared, ReadOnly, StoreStats, Writer, prepare
-from pochta.store.summary import with_checksums
+from pochta.store.summary import parse_with_checksums
 
 __all__ = ["DURABILITY", "PREPARE_INLINE_BELOW", "SQLiteStore"]
 
@@ -235,11 +234,7 @@ class SQLiteStore(BaseStore):
         return self._parses.parsed(id, lambda: self._parse(id))
 
     def _parse(self, id: str) -> ParsedMessage:
-        raw, stored = self.raw(id), self._reader.checksums(id)
-        parsed = with_checksums(parse_message(raw, checksums=not stored), stored)
-        if any(p.checksums is None for p in (*parsed.attachments, *parsed.inline)):
-            parsed = parse_message(raw, checksums=True)  # stored for some files only
-        return parsed
+        return parse_with_checksums(self.raw(id), self._reader.checksums(id))
 
     def part(self, id: str, part_id: str) -> tuple[Part, bytes]:
         """Return one leaf of message ``id`` and its decoded payload.
