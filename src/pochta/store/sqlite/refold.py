@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from pochta.store.fold import fold
+from pochta.store.sqlite.reindex import read_batch
 from pochta.store.sqlite.row import INSERT_TEXT
 
 __all__ = ["RefoldWriter", "refold_all"]
@@ -76,20 +77,14 @@ def _mark(connection: sqlite3.Connection) -> int | None:
 
 
 def _batch(connection: sqlite3.Connection, after: int) -> list[tuple[Any, ...]]:
-    rows: list[tuple[Any, ...]] = []
-    size = 0
-    connection.execute("BEGIN")
-    cursor = connection.execute(_ROWS, (after, _BATCH))
-    try:
-        for row in cursor:
-            rows.append(row)
-            size += sum(len(text) for text in row[1:])
-            if size >= _BATCH_CHARS:
-                break
-    finally:
-        cursor.close()
-        connection.execute("COMMIT")
-    return rows
+    return read_batch(
+        connection,
+        _ROWS,
+        after,
+        rows=_BATCH,
+        budget=_BATCH_CHARS,
+        size=lambda row: sum(len(text) for text in row[1:]),
+    )
 
 
 def _write(

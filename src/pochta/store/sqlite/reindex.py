@@ -116,21 +116,40 @@ def rebuild(path: Path, writer: RebuildWriter, *, progress: Progress | None = No
     return done
 
 
-def _batch(connection: sqlite3.Connection, after: int) -> list[tuple[Any, ...]]:
-    rows: list[tuple[Any, ...]] = []
-    size = 0
+def read_batch(
+    connection: sqlite3.Connection,
+    sql: str,
+    after: int,
+    *,
+    rows: int,
+    budget: int,
+    size: Callable[[tuple[Any, ...]], int],
+) -> list[tuple[Any, ...]]:
+    """Read up to ``rows`` rows of ``sql`` (given ``after`` and ``rows``) in one snapshot.
+
+    Stops early once ``size`` of the rows read reaches ``budget``, so a batch of
+    large messages stays small in memory. Shared by the reindex and the refold.
+    """
+    found: list[tuple[Any, ...]] = []
+    total = 0
     connection.execute("BEGIN")
-    cursor = connection.execute(_ROWS, (after, _BATCH))
+    cursor = connection.execute(sql, (after, rows))
     try:
         for row in cursor:
-            rows.append(row)
-            size += len(row[9])
-            if size >= _BATCH_BYTES:
+            found.append(row)
+            total += size(row)
+            if total >= budget:
                 break
     finally:
         cursor.close()
         connection.execute("COMMIT")
-    return rows
+    return found
+
+
+def _batch(connection: sqlite3.Connection, after: int) -> list[tuple[Any, ...]]:
+    return read_batch(
+        connection, _ROWS, after, rows=_BATCH, budget=_BATCH_BYTES, size=lambda row: len(row[9])
+    )
 
 
 def _rebuilt(row: tuple[Any, ...]) -> tuple[tuple[Any, ...], SearchText]:
