@@ -35,6 +35,7 @@ class Oversize(enum.Enum):
 
 _CRLF = b"\r\n"
 _END_OF_DATA = b"\r\n.\r\n"
+_DOT_LINE = b"\r\n."  # a line that starts with a dot: the end marker, or stuffed
 
 
 class Framer:
@@ -45,7 +46,15 @@ class Framer:
     ``.<CRLF>`` excluded).
     """
 
-    __slots__ = ("_buf", "_dropped", "_max_line", "_max_message", "_scan", "_skipping")
+    __slots__ = (
+        "_buf",
+        "_dropped",
+        "_max_line",
+        "_max_message",
+        "_scan",
+        "_skipping",
+        "_stuffed",
+    )
 
     def __init__(self, *, max_line: int, max_message: int) -> None:
         self._buf = bytearray()
@@ -54,6 +63,7 @@ class Framer:
         self._skipping = False
         self._scan = 0
         self._dropped = 0
+        self._stuffed = False
 
     def __len__(self) -> int:
         return len(self._buf)
@@ -95,6 +105,7 @@ class Framer:
         self._buf[0:0] = _CRLF
         self._scan = 0
         self._dropped = 0
+        self._stuffed = False
 
     def read_message(self) -> bytes | Oversize | None:
         """Return the next body, dot-unstuffed, or None if its end has not come yet.
@@ -103,10 +114,10 @@ class Framer:
         either result the framer reads command lines again.
         """
         buf = self._buf
-        end = buf.find(_END_OF_DATA, self._scan)
+        end = self._find_end()
         if end < 0:
-            self._drop_if_too_big()
-            self._scan = max(0, len(buf) - len(_END_OF_DATA) + 1)
+            if self._drop_if_too_big():
+                self._scan = 0  # four bytes are left: look at them again
             return None
         if self._dropped or end > self._max_message:
             del buf[: end + len(_END_OF_DATA)]
@@ -114,14 +125,39 @@ class Framer:
         with memoryview(buf) as view:
             body = view[2 : end + 2].tobytes()
         del buf[: end + len(_END_OF_DATA)]
-        return _unstuff(body)
+        return _unstuff(body) if self._stuffed else body
 
-    def _drop_if_too_big(self) -> None:
+    def _find_end(self) -> int:
+        """Return where the end marker starts, or -1; note any dot-stuffed line on the way.
+
+        One scan for ``<CRLF>.`` finds both: the first one followed by CRLF is
+        the end, any other is a stuffed line (so a body without one, e.g. base64,
+        is never searched a second time). The next call goes on where this one
+        could not decide (a ``<CRLF>.`` whose next two bytes have not come).
+        """
+        buf = self._buf
+        scan = self._scan
+        while True:
+            hit = buf.find(_DOT_LINE, scan)
+            if hit < 0:
+                self._scan = max(scan, len(buf) - len(_DOT_LINE) + 1)
+                return -1
+            if hit + len(_END_OF_DATA) > len(buf):
+                self._scan = hit
+                return -1
+            if buf[hit + 3] == 13 and buf[hit + 4] == 10:  # CR LF
+                return hit
+            self._stuffed = True
+            scan = hit + len(_DOT_LINE)
+
+    def _drop_if_too_big(self) -> bool:
         buf = self._buf
         # The last four bytes may be the start of the end marker: keep them.
         if len(buf) - 2 - 4 > self._max_message:
             self._dropped += len(buf) - 4
             del buf[:-4]
+            return True
+        return False
 
 
 def _unstuff(body: bytes) -> bytes:
