@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-__all__ = ["Settle", "loop_settler", "settler"]
+__all__ = ["Settle", "loop_settler", "settle_all", "settler"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,17 +49,76 @@ def loop_settler(
     ``committed`` is called first, on the writer thread, when the job
     succeeded (the SQLite store wakes its indexer so). A loop closed in the
     meantime is logged, not raised: the message is stored all the same.
+    :func:`settle_all` answers a whole group of them with one wake-up of the loop.
     """
+    return _LoopSettle(loop, future, committed)
 
-    def settle(value: Any, error: BaseException | None) -> None:
-        if error is None and committed is not None:
-            committed()
-        try:
-            loop.call_soon_threadsafe(_resolve, future, value, error)
-        except RuntimeError:  # the loop closed while the message was being stored
-            logger.debug("event loop closed before message %s was acknowledged", value)
 
-    return settle
+class _LoopSettle:
+    __slots__ = ("committed", "future", "loop")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        future: asyncio.Future[Any],
+        committed: Callable[[], object] | None,
+    ) -> None:
+        self.loop = loop
+        self.future = future
+        self.committed = committed
+
+    def __call__(self, value: Any, error: BaseException | None) -> None:
+        if error is None and self.committed is not None:
+            self.committed()
+        _call_soon(self.loop, _resolve_all, [(self.future, value, error)])
+
+
+def settle_all(outcomes: list[tuple[Settle, Any, BaseException | None]]) -> None:
+    """Call each ``settle(value, error)``; those of one event loop with one wake-up of it.
+
+    A group's callers on one loop (its SMTP sessions) are resolved by one
+    callback there, and their ``committed`` hook runs once for them, instead
+    of the loop being woken, and the hook called, for every message.
+    """
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, Any]]] = {}
+    hooks: list[Callable[[], object]] = []
+    for settle, value, error in outcomes:
+        if not isinstance(settle, _LoopSettle):
+            _settle_logged(settle, value, error)
+            continue
+        if error is None and settle.committed is not None and settle.committed not in hooks:
+            hooks.append(settle.committed)
+        by_loop.setdefault(settle.loop, []).append((settle.future, value, error))
+    for hook in hooks:
+        _call_logged(hook)
+    for loop, items in by_loop.items():
+        _call_soon(loop, _resolve_all, items)
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, *call: Any) -> None:
+    try:
+        loop.call_soon_threadsafe(*call)
+    except RuntimeError:  # the loop closed while the message was being stored
+        logger.debug("event loop closed before a message was acknowledged")
+
+
+def _settle_logged(settle: Settle, value: Any, error: BaseException | None) -> None:
+    try:
+        settle(value, error)
+    except Exception:
+        logger.exception("a store caller could not be told the outcome")
+
+
+def _call_logged(hook: Callable[[], object]) -> None:
+    try:
+        hook()
+    except Exception:
+        logger.exception("a store's after-commit hook failed")
+
+
+def _resolve_all(items: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for future, value, error in items:
+        _resolve(future, value, error)
 
 
 def _resolve(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:

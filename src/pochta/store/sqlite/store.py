@@ -13,9 +13,9 @@ with four named collaborators, each in its own module:
 - the :class:`~pochta.store.sqlite.announcer.Announcer`: delivers the
   events, knows which committed messages are still to be announced.
 
-One message through :meth:`SQLiteStore.aadd`: :func:`~pochta.store.sqlite.writer.prepare`
-summarises its header block and compresses it; ``Writer.insert`` queues it;
-the writer thread commits its group, prunes, announces the group's complete
+One message through :meth:`SQLiteStore.aadd`: ``Writer.insert`` queues it;
+the writer thread has :func:`~pochta.store.sqlite.prepared.prepare` summarise
+its header block and compress it, then commits its group, prunes, announces the group's complete
 messages (none here) and settles; the settle wakes the indexer and answers
 the caller. The indexer parses the row, runs its update on the writer with
 ``Writer.run``, and announces "new" there, after that commit.
@@ -64,9 +64,10 @@ from pochta.store.sqlite.announcer import Announcer
 from pochta.store.sqlite.connection import check_readable, connect_writer, store_error
 from pochta.store.sqlite.follow import Follower
 from pochta.store.sqlite.indexer import Indexer
+from pochta.store.sqlite.prepared import Prepared, Unprepared, prepare
 from pochta.store.sqlite.reader import Reader
 from pochta.store.sqlite.reindex import rebuild
-from pochta.store.sqlite.writer import Prepared, ReadOnly, StoreStats, Writer, prepare
+from pochta.store.sqlite.writer import ReadOnly, StoreStats, Writer
 from pochta.store.summary import parse_with_checksums
 
 __all__ = ["DURABILITY", "PREPARE_INLINE_BELOW", "SQLiteStore"]
@@ -170,12 +171,12 @@ class SQLiteStore(BaseStore):
     async def aadd(self, raw: bytes, envelope: Envelope) -> str:
         """Commit ``raw`` with its header summary; resolve with its id; index it afterwards.
 
-        Only the header block is read before the commit, on this thread (on a
-        worker thread from PREPARE_INLINE_BELOW bytes on, for the compression);
-        messages that arrive together share one commit. The indexer parses the
-        message afterwards, then announces it ("new"). Until then a word
-        search finds it by the words of its subject, addresses and plainly
-        found text, which the search itself has the indexer write first
+        Only the header block is read before the commit, on the writer thread
+        with the rest of the group (on a worker thread from PREPARE_INLINE_BELOW
+        bytes on, for the compression); messages that arrive together share one
+        commit. The indexer parses the message afterwards, then announces it
+        ("new"). Until then a word search finds it by the words of its subject,
+        addresses and plainly found text, which the search itself has the indexer write first
         (see docs/store.md, "Two-phase ingest").
         """
         self._writer.refuse_on_thread("aadd()")
@@ -184,11 +185,12 @@ class SQLiteStore(BaseStore):
         # Settled on the writer thread just after the commit: the indexer may start now.
         wake = None if self._indexer is None else self._indexer.wake
         settle = loop_settler(loop, future, committed=wake)
-        if len(raw) < PREPARE_INLINE_BELOW:
-            prepared = self._prepare(raw, envelope, complete=False)
+        mailbox = self._mailbox or DEFAULT_MAILBOX
+        if len(raw) < PREPARE_INLINE_BELOW:  # the writer summarises it, with its group
+            self._writer.insert(Unprepared(raw, envelope, mailbox), settle)
         else:  # compressing it would hold up the event loop: a worker thread does
             prepared = await asyncio.to_thread(self._prepare, raw, envelope, complete=False)
-        self._writer.insert(prepared, settle)
+            self._writer.insert(prepared, settle)
         return await future
 
     def _prepare(self, raw: bytes, envelope: Envelope, *, complete: bool) -> Prepared:

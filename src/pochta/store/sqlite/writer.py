@@ -19,10 +19,15 @@ answered, and the indexer thread (:mod:`pochta.store.sqlite.indexer`) parses
 it fully afterwards. With ``complete=True`` (:meth:`SQLiteStore.add`) the full
 parse happens before the commit, and the writer announces it.
 
-A message is prepared (summarised and compressed) by the thread that hands it
-in, before it is queued: while the writer thread waits for the previous
-commit's fsync (which releases the GIL), so that work is off the commit's
-critical path, and without a thread hand-off of its own.
+A message of :meth:`SQLiteStore.aadd` below ``PREPARE_INLINE_BELOW`` bytes
+is queued as it came (:class:`Unprepared`) and prepared (summarised and
+compressed) here, on the writer thread, with the rest of its group: the event
+loop, which every SMTP session shares, then only talks SMTP, and the writer's
+Python work comes in one stretch per group instead of the GIL changing hands at
+each message's zlib and random-number calls (2.5 KB messages over four
+connections: about 2,300 to 3,000 a second; docs/store.md, "Measured"). Larger
+messages and :meth:`SQLiteStore.add` are prepared by the thread that hands them
+in (a worker thread for a large message's compression), before they are queued.
 """
 
 from __future__ import annotations
@@ -34,36 +39,28 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pochta.exceptions import StoreError
-from pochta.message.envelope import Envelope
-from pochta.message.headline import read_headline
-from pochta.message.parse import parse_message
-from pochta.store.identity import new_id
 from pochta.store.limit import Limits
-from pochta.store.mailbox import DEFAULT_MAILBOX, events_by_mailbox
-from pochta.store.record import StoreEvent, Summary
-from pochta.store.settle import Settle, settler
+from pochta.store.mailbox import events_by_mailbox
+from pochta.store.record import StoreEvent
+from pochta.store.settle import Settle, settle_all, settler
 from pochta.store.sqlite import change
 from pochta.store.sqlite.announcer import Announcer
-from pochta.store.sqlite.blob import pack
 from pochta.store.sqlite.connection import store_error
+from pochta.store.sqlite.prepared import Prepared, Unprepared, prepare
 from pochta.store.sqlite.row import INSERT_MESSAGE, INSERT_TEXT, row_values, text_values
 from pochta.store.sqlite.syncer import Syncer
 from pochta.store.sqlite.tagging import write_tags
-from pochta.store.summary import SearchText, search_text, summarise
 
 __all__ = [
     "BLOB_WRITE_FROM",
-    "Prepared",
     "ReadOnly",
     "Settle",
     "StoreStats",
     "Writer",
-    "prepare",
     "settler",
 ]
 
@@ -89,31 +86,8 @@ class StoreStats:
 
 
 @dataclass(frozen=True, slots=True)
-class Prepared:
-    """A message ready to insert: its summary, its bytes as stored, its search text if parsed."""
-
-    summary: Summary
-    inline: int
-    encoding: int
-    data: bytes
-    text: SearchText | None  # None: summarised from the headers, the indexer completes it
-    mailbox: str = DEFAULT_MAILBOX
-
-
-def prepare(
-    raw: bytes, envelope: Envelope, *, complete: bool, mailbox: str = DEFAULT_MAILBOX
-) -> Prepared:
-    """Summarise (fully, or from the header block) and compress one message, on this thread."""
-    parsed = parse_message(raw) if complete else read_headline(raw)
-    summary = summarise(new_id(), parsed, envelope, datetime.now(UTC))
-    text = search_text(parsed, summary) if complete else None
-    encoding, data = pack(raw)
-    return Prepared(summary, len(parsed.inline), encoding, data, text, mailbox)
-
-
-@dataclass(frozen=True, slots=True)
 class _Insert:
-    prepared: Prepared
+    prepared: Prepared | Unprepared
     settle: Settle
 
 
@@ -174,8 +148,10 @@ class Writer:
                 "writer thread, so hand the work to another thread or the event loop"
             )
 
-    def insert(self, prepared: Prepared, settle: Settle) -> None:
+    def insert(self, prepared: Prepared | Unprepared, settle: Settle) -> None:
         """Queue a message; ``settle(id, None)`` or ``settle(None, error)`` after the commit.
+
+        An :class:`Unprepared` one is prepared on the writer thread, before its group's commit.
 
         StoreError if the store is closed.
         """
@@ -261,43 +237,59 @@ class Writer:
             self._committed()
             _settle(job.settle, result, None)
 
-    def _insert_group(self, group: list[_Insert]) -> None:
+    def _insert_group(self, jobs: list[_Insert]) -> None:
+        group = self._prepare_group(jobs)
+        if not group:
+            return
         # Before the commit, so that the store owns these ids before anyone can read them.
-        self._announcer.expect(job.prepared.summary.id for job in group)
+        self._announcer.expect(prepared.summary.id for prepared, _ in group)
         try:
             self._connection.execute("BEGIN IMMEDIATE")
-            for job in group:
-                _insert_one(self._connection, job.prepared)
+            for prepared, _ in group:
+                _insert_one(self._connection, prepared)
             self._connection.execute("COMMIT")
         except BaseException as exc:
             _rollback(self._connection)
             error = store_error(exc, self._path, f"store {len(group)} message(s)")
             logger.error("%s", error)
-            self._announcer.forget(job.prepared.summary.id for job in group)
-            for job in group:
-                _settle(job.settle, None, error)
+            self._announcer.forget(prepared.summary.id for prepared, _ in group)
+            for _, settle in group:
+                _settle(settle, None, error)
             return
         self.stats.commits += 1
         self.stats.messages += len(group)
         self._committed()
         self._after_commit(group)
 
-    def _after_commit(self, group: list[_Insert]) -> None:
+    def _prepare_group(self, jobs: list[_Insert]) -> list[tuple[Prepared, Settle]]:
+        """Prepare the group's :class:`Unprepared` messages; one that fails is answered so."""
+        group = []
+        for job in jobs:
+            item = job.prepared
+            if isinstance(item, Prepared):
+                group.append((item, job.settle))
+                continue
+            try:
+                prepared = prepare(item.raw, item.envelope, complete=False, mailbox=item.mailbox)
+            except Exception as exc:  # the header read is total; this is MemoryError and kin
+                _settle(job.settle, None, store_error(exc, self._path, "summarise a message"))
+                continue
+            group.append((prepared, job.settle))
+        return group
+
+    def _after_commit(self, group: list[tuple[Prepared, Settle]]) -> None:
         """Prune, announce the complete messages, then answer the callers."""
         events = [
-            StoreEvent(
-                "new", (job.prepared.summary.id,), job.prepared.summary, job.prepared.mailbox
-            )
-            for job in group
-            if job.prepared.text is not None
+            StoreEvent("new", (prepared.summary.id,), prepared.summary, prepared.mailbox)
+            for prepared, _ in group
+            if prepared.text is not None
         ]
         # Before the callers hear back, so that a full store never shows one too many.
         events += events_by_mailbox("prune", self._prune())
         # Subscribers hear of a complete message before its sender does, so that
         # whoever waits on add() finds the event already delivered.
         self._announcer.announce(events)
-        for job in group:
-            _settle(job.settle, job.prepared.summary.id, None)
+        settle_all([(settle, prepared.summary.id, None) for prepared, settle in group])
 
     def _prune(self) -> list[tuple[str, str]]:
         if not self._limits.active:
@@ -327,7 +319,7 @@ class ReadOnly:
             "open it without read_only to change it"
         )
 
-    def insert(self, prepared: Prepared, settle: Settle) -> None:
+    def insert(self, prepared: Prepared | Unprepared, settle: Settle) -> None:
         """Refuse the message."""
         self.refuse_on_thread("adding a message")
 
