@@ -65,3 +65,27 @@ def test_a_message_exactly_at_the_limit_fits_and_one_more_byte_does_not() -> Non
     framer.begin_data()
     framer.feed(b"123456789\r\n.\r\n")
     assert framer.read_message() is Oversize.MESSAGE
+
+
+NEAR_WINDOW_EDGES = [k * 16 * 1024 + d for k in (1, 2) for d in range(-8, 9)]
+SOMEWHERE = st.sampled_from(NEAR_WINDOW_EDGES) | st.integers(0, 3 * 16 * 1024)
+
+
+@given(
+    length=SOMEWHERE,
+    offset=SOMEWHERE,
+    ending=st.sampled_from([b".", b"..", b".x", b"x.", b""]),
+    cuts=st.lists(st.integers(0, 60_000), max_size=4),
+)
+def test_large_bodies_keep_their_dot_line_and_end_wherever_they_fall(
+    length: int, offset: int, ending: bytes, cuts: list[int]
+) -> None:
+    # Text without dots (as base64 is) and one line that starts with a dot (or
+    # none), each of them and the end marker around the framer's 16 KiB search
+    # windows too; cut anywhere on the way in.
+    body = bytearray(b"QUJD" * (length // 4 + 1))[:length]
+    body[offset:offset] = b"\r\n" + ending + b"\r\n"
+    body += b"\r\n"
+    framer = Framer(max_line=512, max_message=100_000)
+    framer.begin_data()
+    assert feed_in_pieces(framer, stuff(bytes(body)), cuts) == [bytes(body)]

@@ -36,6 +36,9 @@ class Oversize(enum.Enum):
 _CRLF = b"\r\n"
 _END_OF_DATA = b"\r\n.\r\n"
 _DOT_LINE = b"\r\n."  # a line that starts with a dot: the end marker, or stuffed
+# Bytes of line starts looked at per step of _next_dot_line; a step without a dot
+# costs one memchr (base64 has no dots), one with a dot a search for _DOT_LINE.
+_WINDOW = 16 * 1024
 
 
 class Framer:
@@ -138,7 +141,7 @@ class Framer:
         buf = self._buf
         scan = self._scan
         while True:
-            hit = buf.find(_DOT_LINE, scan)
+            hit = _next_dot_line(buf, scan)
             if hit < 0:
                 self._scan = max(scan, len(buf) - len(_DOT_LINE) + 1)
                 return -1
@@ -158,6 +161,25 @@ class Framer:
             del buf[:-4]
             return True
         return False
+
+
+def _next_dot_line(buf: bytearray, start: int) -> int:
+    """Return where the first ``<CRLF>.`` at or after ``start`` begins, or -1.
+
+    ``bytes.find`` of a three-byte needle runs at about 1.5 GB/s; of one byte
+    (memchr), many times that. So each window is first searched for a dot
+    alone: the base64 of an attachment has none, and is passed over at once.
+    """
+    size = len(buf)
+    while start < size:
+        end = min(start + _WINDOW, size)
+        dot = buf.find(b".", start + 2, end + 2)  # where a <CRLF>. starting in the window has it
+        if dot >= 0:
+            hit = buf.find(_DOT_LINE, dot - 2, end + 2)
+            if hit >= 0:
+                return hit
+        start = end
+    return -1
 
 
 def _unstuff(body: bytes) -> bytes:
