@@ -3,11 +3,14 @@
 :func:`prepare` summarises a message (fully, or from its header block alone:
 the first phase of ingest, see :mod:`pochta.store.sqlite.writer`) and packs its
 bytes (:mod:`pochta.store.sqlite.blob`). :class:`Unprepared` is a message
-queued as it came, which the writer prepares itself, with its group.
+queued as it came, which the writer prepares itself, with its group; a large
+one is prepared by :class:`Packers` first, off the writer and the event loop.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,10 +20,14 @@ from pochta.message.parse import parse_message
 from pochta.store.identity import new_id
 from pochta.store.mailbox import DEFAULT_MAILBOX
 from pochta.store.record import Summary
+from pochta.store.settle import Settle
 from pochta.store.sqlite.blob import pack
 from pochta.store.summary import SearchText, search_text, summarise
 
-__all__ = ["Prepared", "Unprepared", "prepare"]
+__all__ = ["PACKERS", "Packers", "Prepared", "Unprepared", "prepare"]
+
+PACKERS = 2
+"""Threads that prepare large messages at once (their zlib runs without the GIL)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +65,39 @@ class Unprepared:
     def data(self) -> bytes:
         """The bytes the group's size is counted by."""
         return self.raw
+
+
+class Packers:
+    """Threads that prepare large messages and hand each to ``insert`` (the writer's queue).
+
+    A large message's compression would hold up the writer or the event loop;
+    here it takes no hop back to the loop before it is queued, as an
+    ``asyncio.to_thread`` would. ``fail(exc)`` turns a failure into the error
+    its caller is settled with.
+    """
+
+    def __init__(
+        self,
+        insert: Callable[[Prepared, Settle], None],
+        fail: Callable[[Exception], Exception],
+    ) -> None:
+        """Start no thread yet: the pool makes them for the first large messages."""
+        self._insert = insert
+        self._fail = fail
+        self._pool = ThreadPoolExecutor(max_workers=PACKERS, thread_name_prefix="pochta-pack")
+
+    def submit(self, item: Unprepared, settle: Settle) -> None:
+        """Prepare ``item`` on a packing thread, then insert it; RuntimeError once closed."""
+        self._pool.submit(self._pack, item, settle)
+
+    def close(self) -> None:
+        """Wait for the messages being prepared to be handed on."""
+        self._pool.shutdown(wait=True)
+
+    def _pack(self, item: Unprepared, settle: Settle) -> None:
+        try:
+            self._insert(
+                prepare(item.raw, item.envelope, complete=False, mailbox=item.mailbox), settle
+            )
+        except Exception as exc:  # MemoryError and kin, or the store closed meanwhile
+            settle(None, self._fail(exc))

@@ -172,7 +172,7 @@ class SQLiteStore(BaseStore):
         """Commit ``raw`` with its header summary; resolve with its id; index it afterwards.
 
         Only the header block is read before the commit, on the writer thread
-        with the rest of the group (on a worker thread from PREPARE_INLINE_BELOW
+        with the rest of the group (on a packing thread from PREPARE_INLINE_BELOW
         bytes on, for the compression); messages that arrive together share one
         commit. The indexer parses the message afterwards, then announces it
         ("new"). Until then a word search finds it by the words of its subject,
@@ -188,9 +188,8 @@ class SQLiteStore(BaseStore):
         mailbox = self._mailbox or DEFAULT_MAILBOX
         if len(raw) < PREPARE_INLINE_BELOW:  # the writer summarises it, with its group
             self._writer.insert(Unprepared(raw, envelope, mailbox), settle)
-        else:  # compressing it would hold up the event loop: a worker thread does
-            prepared = await asyncio.to_thread(self._prepare, raw, envelope, complete=False)
-            self._writer.insert(prepared, settle)
+        else:  # compressing it would hold up the loop or the writer: a packing thread does
+            self._writer.insert_large(Unprepared(raw, envelope, mailbox), settle)
         return await future
 
     def _prepare(self, raw: bytes, envelope: Envelope, *, complete: bool) -> Prepared:

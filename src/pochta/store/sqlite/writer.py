@@ -50,7 +50,7 @@ from pochta.store.settle import Settle, settle_all, settler
 from pochta.store.sqlite import change
 from pochta.store.sqlite.announcer import Announcer
 from pochta.store.sqlite.connection import store_error
-from pochta.store.sqlite.prepared import Prepared, Unprepared, prepare
+from pochta.store.sqlite.prepared import Packers, Prepared, Unprepared, prepare
 from pochta.store.sqlite.row import INSERT_MESSAGE, INSERT_TEXT, row_values, text_values
 from pochta.store.sqlite.syncer import Syncer
 from pochta.store.sqlite.tagging import write_tags
@@ -127,6 +127,7 @@ class Writer:
         self._queue: queue.SimpleQueue[_Insert | _Call | object] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
+        self._packers = Packers(self.insert, self._packing_failed)
         self._thread = threading.Thread(target=self._run, name=f"pochta-store {path}", daemon=True)
         self._thread.start()
 
@@ -157,6 +158,23 @@ class Writer:
         """
         self._submit(_Insert(prepared, settle))
 
+    def insert_large(self, item: Unprepared, settle: Settle) -> None:
+        """Queue a large message once a packing thread has prepared it (compressed it)."""
+        with self._lock:
+            try:
+                if self._closed:
+                    raise RuntimeError("closed")
+                self._packers.submit(item, settle)
+            except RuntimeError:  # closed, or closing (the packers are shut first)
+                raise StoreError(
+                    f"the store {self._path} is closed; open it again to write"
+                ) from None
+
+    def _packing_failed(self, exc: Exception) -> Exception:
+        if isinstance(exc, StoreError):
+            return exc
+        return store_error(exc, self._path, "summarise a message")
+
     def call(self, work: Callable[[sqlite3.Connection], Any], settle: Settle) -> None:
         """Queue ``work(connection)``; it runs on the writer thread, in order."""
         self._submit(_Call(work, settle))
@@ -176,6 +194,8 @@ class Writer:
 
     def close(self) -> None:
         """Finish every queued job, stop the thread and close the connection."""
+        if not self.on_thread:
+            self._packers.close()  # large messages being prepared join the queue first
         with self._lock:
             if self._closed:
                 return
@@ -320,6 +340,10 @@ class ReadOnly:
         )
 
     def insert(self, prepared: Prepared | Unprepared, settle: Settle) -> None:
+        """Refuse the message."""
+        self.refuse_on_thread("adding a message")
+
+    def insert_large(self, item: Unprepared, settle: Settle) -> None:
         """Refuse the message."""
         self.refuse_on_thread("adding a message")
 
