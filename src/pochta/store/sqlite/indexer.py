@@ -44,6 +44,8 @@ __all__ = [
     "BUSY_RATE",
     "DUTY",
     "FIRST_WORDS_GAP",
+    "FLOOD_DUTY",
+    "FLOOD_RATE",
     "KEEP_FROM",
     "SEARCHED_LATELY",
     "IndexWriter",
@@ -66,6 +68,14 @@ _BATCH_BYTES = 8 * 1024 * 1024
 #: ran unthrottled beside them and took three quarters of the GIL.
 BUSY_RATE = 20.0
 DUTY = 0.1
+#: Over FLOOD_RATE messages a second no duty lets the indexer keep up (at 0.1 it
+#: completes about 170 small messages a second), so it takes FLOOD_DUTY of the
+#: time, and the flood is over, and the indexer at full speed, sooner: 2.5 KB
+#: messages over four connections went from about 2,600 to 3,300 a second (with
+#: 0.03; docs/store.md, "Measured"). Word searches meanwhile find the flood's
+#: messages by their first words (FIRST_WORDS_GAP).
+FLOOD_RATE = 500.0
+FLOOD_DUTY = 0.03
 #: From this size on a message is parsed with its links too, as Store.parsed()
 #: does, and that parse is kept (``keep``): reading and scanning 27 MB again made
 #: the first open of a 20 MB attachment 150 times a small one's (issue 17).
@@ -233,10 +243,12 @@ class Indexer:
             self._writer.run(functools.partial(self._complete, batch=batch), "indexing")
 
     def _pause(self, spent: float) -> None:
-        """After ``spent`` seconds of work, rest to keep to DUTY while the writer is busy."""
-        if self._busy():
+        """After ``spent`` seconds of work, rest to keep to DUTY (or FLOOD_DUTY) while busy."""
+        rate = self._rate()
+        if rate > BUSY_RATE:
+            duty = FLOOD_DUTY if rate > FLOOD_RATE else DUTY
             # Resting releases the GIL: the event loop and the writer go first.
-            self._rest(spent * (1 - DUTY) / DUTY)
+            self._rest(spent * (1 - duty) / duty)
 
     def _rest(self, seconds: float) -> None:
         """Sleep ``seconds``; meanwhile, if words were searched lately, give the rows
@@ -296,13 +308,13 @@ class Indexer:
         # After the events: announces() stays true until the "new" event is out.
         self._announcer.forget(i.summary.id for i in batch)
 
-    def _busy(self) -> bool:
-        """Tell whether the writer is taking many messages now (over BUSY_RATE a second)."""
+    def _rate(self) -> float:
+        """Return how many messages a second the writer takes now (over the last 0.25 s or so)."""
         now, count = time.monotonic(), self._writer.inserted
         then, before = self._rate_mark
         if now - then >= 0.25:
             self._rate_mark = (now, count)
-        return (count - before) > BUSY_RATE * max(now - then, 0.05)
+        return (count - before) / max(now - then, 0.05)
 
 
 def _last_seq(connection: sqlite3.Connection) -> int:
