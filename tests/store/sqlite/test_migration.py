@@ -28,7 +28,7 @@ def test_upgraded_store_is_searchable(tmp_path: Path) -> None:
         cursor = old.execute(
             "INSERT INTO message (id, created, read, size, message_id, subject, sender, summary)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            row_values(summary, 0, False, "default")[:8],
+            row_values(1, summary, 0, False, "default")[1:9],
         )
         old.execute("INSERT INTO message_raw VALUES (?, 0, ?)", (cursor.lastrowid, raw))
     with open_store(path) as store:
@@ -54,7 +54,9 @@ def test_schema_4_tags_and_words_are_folded_on_upgrade(tmp_path: Path) -> None:
                 summarise(new_id(), parse_message(raw), ENVELOPE, datetime.now(UTC)),
                 tags=tuple(tags),
             )
-            seq = old.execute(INSERT_MESSAGE, row_values(summary, 0, True, "default")).lastrowid
+            seq = old.execute(
+                INSERT_MESSAGE, row_values(None, summary, 0, True, "default")
+            ).lastrowid
             old.execute("INSERT INTO message_raw VALUES (?, 0, ?)", (seq, raw))
             old.executemany("INSERT INTO message_tag VALUES (?, ?)", [(t, seq) for t in tags])
             old.execute(

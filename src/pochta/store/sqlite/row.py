@@ -42,10 +42,13 @@ __all__ = [
 ]
 
 SUMMARY_COLUMNS = "id, created, read, size, message_id, subject, summary"
+# seq first: the writer gives a group's rows theirs (the next after the highest,
+# as SQLite itself would), so that one executemany inserts the whole group.
 INSERT_MESSAGE = (
-    "INSERT INTO message (id, created, read, size, message_id, subject, sender, summary,"
+    "INSERT INTO message (seq, id, created, read, size, message_id, subject, sender, summary,"
     " addr_from, addr_to, addr_cc, addr_bcc, addr_reply_to, subject_lower, attachments,"
-    " inline, indexed, mailbox) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " inline, indexed, mailbox)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # The indexer's completion of a row: everything but id, created, read and size;
 # the tags stay those of the row (they may have changed since the insert).
@@ -63,11 +66,18 @@ INSERT_TEXT = (
 READ_COLUMNS = "m.id, m.created, m.read, m.size, m.message_id, m.subject, m.summary, m.indexed"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_JSON = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps would make one a call
 
 
-def row_values(summary: Summary, inline: int, indexed: bool, mailbox: str) -> tuple[Any, ...]:
-    """Return the values of :data:`INSERT_MESSAGE` for one message of ``mailbox``."""
+def row_values(
+    seq: int | None, summary: Summary, inline: int, indexed: bool, mailbox: str
+) -> tuple[Any, ...]:
+    """Return the values of :data:`INSERT_MESSAGE` for one message of ``mailbox`` at ``seq``.
+
+    ``seq`` None lets SQLite number the row.
+    """
     return (
+        seq,
         summary.id,
         to_micros(summary.created),
         int(summary.read),
@@ -115,7 +125,7 @@ def _content_values(summary: Summary, inline: int, indexed: bool) -> tuple[Any, 
         summary.message_id,
         summary.subject,
         summary.from_.address if summary.from_ else "",
-        json.dumps(rest, separators=(",", ":")),
+        _JSON(rest),
         address_lines(sender),
         address_lines(summary.to),
         address_lines(summary.cc),

@@ -265,8 +265,7 @@ class Writer:
         self._announcer.expect(prepared.summary.id for prepared, _ in group)
         try:
             self._connection.execute("BEGIN IMMEDIATE")
-            for prepared, _ in group:
-                _insert_one(self._connection, prepared)
+            _insert_rows(self._connection, [prepared for prepared, _ in group])
             self._connection.execute("COMMIT")
         except BaseException as exc:
             _rollback(self._connection)
@@ -356,27 +355,34 @@ class ReadOnly:
         """Nothing to finish."""
 
 
-def _insert_one(connection: sqlite3.Connection, prepared: Prepared) -> None:
-    values = row_values(
-        prepared.summary, prepared.inline, prepared.text is not None, prepared.mailbox
+def _insert_rows(connection: sqlite3.Connection, group: list[Prepared]) -> None:
+    """Insert a group's rows: each table's in one ``executemany`` (inside the transaction)."""
+    last = connection.execute("SELECT coalesce(max(seq), 0) FROM message").fetchone()[0]
+    numbered = list(enumerate(group, start=last + 1))
+    connection.executemany(
+        INSERT_MESSAGE,
+        [
+            row_values(seq, p.summary, p.inline, p.text is not None, p.mailbox)
+            for seq, p in numbered
+        ],
     )
-    seq = connection.execute(INSERT_MESSAGE, values).lastrowid
-    assert seq is not None
-    if len(prepared.data) < BLOB_WRITE_FROM:
-        connection.execute(
-            "INSERT INTO message_raw (seq, encoding, data) VALUES (?, ?, ?)",
-            (seq, prepared.encoding, prepared.data),
-        )
-    else:  # bound as a value, SQLite would copy the bytes whole first
-        connection.execute(
-            "INSERT INTO message_raw (seq, encoding, data) VALUES (?, ?, zeroblob(?))",
-            (seq, prepared.encoding, len(prepared.data)),
-        )
-        with connection.blobopen("message_raw", "data", seq) as blob:
-            blob.write(prepared.data)
-    write_tags(connection, seq, prepared.summary.tags)
-    if prepared.text is not None:
-        connection.execute(INSERT_TEXT, text_values(seq, prepared.text))
+    connection.executemany(
+        "INSERT INTO message_raw (seq, encoding, data) VALUES (?, ?, ?)",
+        [(seq, p.encoding, p.data) for seq, p in numbered if len(p.data) < BLOB_WRITE_FROM],
+    )
+    for seq, p in numbered:
+        if len(p.data) >= BLOB_WRITE_FROM:  # bound as a value, SQLite would copy it whole first
+            connection.execute(
+                "INSERT INTO message_raw (seq, encoding, data) VALUES (?, ?, zeroblob(?))",
+                (seq, p.encoding, len(p.data)),
+            )
+            with connection.blobopen("message_raw", "data", seq) as blob:
+                blob.write(p.data)
+        if p.summary.tags:
+            write_tags(connection, seq, p.summary.tags)
+    texts = [text_values(seq, p.text) for seq, p in numbered if p.text is not None]
+    if texts:
+        connection.executemany(INSERT_TEXT, texts)
 
 
 def _rollback(connection: sqlite3.Connection) -> None:
