@@ -9,8 +9,9 @@ one is prepared by :class:`Packers` first, off the writer and the event loop.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -73,7 +74,8 @@ class Packers:
     A large message's compression would hold up the writer or the event loop;
     here it takes no hop back to the loop before it is queued, as an
     ``asyncio.to_thread`` would. ``fail(exc)`` turns a failure into the error
-    its caller is settled with.
+    its caller is settled with. The threads start with the first large message.
+    Calls to :meth:`submit` and :meth:`stop` come one at a time (the writer's lock).
     """
 
     def __init__(
@@ -81,23 +83,43 @@ class Packers:
         insert: Callable[[Prepared, Settle], None],
         fail: Callable[[Exception], Exception],
     ) -> None:
-        """Start no thread yet: the pool makes them for the first large messages."""
+        """Hand what is prepared to ``insert``; no thread yet."""
         self._insert = insert
         self._fail = fail
-        self._pool = ThreadPoolExecutor(max_workers=PACKERS, thread_name_prefix="pochta-pack")
+        self._queue: queue.SimpleQueue[tuple[Unprepared, Settle] | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._closed = False
 
     def submit(self, item: Unprepared, settle: Settle) -> None:
         """Prepare ``item`` on a packing thread, then insert it; RuntimeError once closed."""
-        self._pool.submit(self._pack, item, settle)
+        if self._closed:
+            raise RuntimeError("the packing threads are closed")
+        if not self._threads:
+            self._threads = [
+                threading.Thread(target=self._run, name="pochta-pack", daemon=True)
+                for _ in range(PACKERS)
+            ]
+            for thread in self._threads:
+                thread.start()
+        self._queue.put((item, settle))
 
-    def close(self) -> None:
-        """Wait for the messages being prepared to be handed on."""
-        self._pool.shutdown(wait=True)
+    def stop(self) -> None:
+        """Refuse new messages; the threads end once those queued are handed on."""
+        if not self._closed:
+            self._closed = True
+            for _ in self._threads:
+                self._queue.put(None)
 
-    def _pack(self, item: Unprepared, settle: Settle) -> None:
-        try:
-            self._insert(
-                prepare(item.raw, item.envelope, complete=False, mailbox=item.mailbox), settle
-            )
-        except Exception as exc:  # MemoryError and kin, or the store closed meanwhile
-            settle(None, self._fail(exc))
+    def join(self) -> None:
+        """Wait for the threads to end (after :meth:`stop`)."""
+        for thread in self._threads:
+            thread.join()
+
+    def _run(self) -> None:
+        while (job := self._queue.get()) is not None:
+            item, settle = job
+            try:
+                prepared = prepare(item.raw, item.envelope, complete=False, mailbox=item.mailbox)
+                self._insert(prepared, settle)
+            except Exception as exc:  # MemoryError and kin, or the store closed meanwhile
+                settle(None, self._fail(exc))

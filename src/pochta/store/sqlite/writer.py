@@ -194,8 +194,10 @@ class Writer:
 
     def close(self) -> None:
         """Finish every queued job, stop the thread and close the connection."""
+        with self._lock:
+            self._packers.stop()
         if not self.on_thread:
-            self._packers.close()  # large messages being prepared join the queue first
+            self._packers.join()  # large messages being prepared join the queue first
         with self._lock:
             if self._closed:
                 return
