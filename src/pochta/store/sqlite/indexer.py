@@ -146,6 +146,7 @@ class Indexer:
         self._requested = 1
         self._done = 0
         self._stopping = False
+        self._stopped = threading.Event()  # what a rest waits on: close() ends it at once
         # The first words (see first_words): a connection of their own, up to which seq
         # (rows there before the open wait for the full parse, in order), after which
         # of the writer's inserts, at which ticket and time.
@@ -180,6 +181,7 @@ class Indexer:
         """
         with self._condition:
             self._stopping = True
+            self._stopped.set()
             self._condition.notify_all()
         if wait and threading.current_thread() is not self._thread:
             self._thread.join()
@@ -256,11 +258,11 @@ class Indexer:
         deadline = time.monotonic() + seconds
         while not self._stopping and (now := time.monotonic()) < deadline:
             if now - self._searched_at > SEARCHED_LATELY:
-                time.sleep(deadline - now)
+                self._stopped.wait(deadline - now)
                 return
             ready = self._early_at + FIRST_WORDS_GAP
             if now < ready:
-                time.sleep(min(ready, deadline) - now)
+                self._stopped.wait(min(ready, deadline) - now)
                 continue
             with self._condition:
                 woken = self._condition.wait_for(

@@ -9,6 +9,7 @@ one is prepared by :class:`Packers` first, off the writer and the event loop.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Callable
@@ -24,6 +25,8 @@ from pochta.store.record import Summary
 from pochta.store.settle import Settle
 from pochta.store.sqlite.blob import pack
 from pochta.store.summary import SearchText, search_text, summarise
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["PACKERS", "Packers", "Prepared", "Unprepared", "prepare"]
 
@@ -90,17 +93,27 @@ class Packers:
         self._threads: list[threading.Thread] = []
         self._closed = False
 
+    @property
+    def stopped(self) -> bool:
+        """Tell whether :meth:`stop` was called (no message is taken any more)."""
+        return self._closed
+
     def submit(self, item: Unprepared, settle: Settle) -> None:
-        """Prepare ``item`` on a packing thread, then insert it; RuntimeError once closed."""
+        """Prepare ``item`` on a packing thread, then insert it.
+
+        RuntimeError once stopped, or when no thread can be started.
+        """
         if self._closed:
-            raise RuntimeError("the packing threads are closed")
-        if not self._threads:
-            self._threads = [
-                threading.Thread(target=self._run, name="pochta-pack", daemon=True)
-                for _ in range(PACKERS)
-            ]
-            for thread in self._threads:
+            raise RuntimeError("the packing threads are stopped")
+        while len(self._threads) < PACKERS:  # a start that fails is tried again next time
+            thread = threading.Thread(target=self._run, name="pochta-pack", daemon=True)
+            try:
                 thread.start()
+            except RuntimeError:
+                if not self._threads:
+                    raise
+                break
+            self._threads.append(thread)
         self._queue.put((item, settle))
 
     def stop(self) -> None:
@@ -122,4 +135,7 @@ class Packers:
                 prepared = prepare(item.raw, item.envelope, complete=False, mailbox=item.mailbox)
                 self._insert(prepared, settle)
             except Exception as exc:  # MemoryError and kin, or the store closed meanwhile
-                settle(None, self._fail(exc))
+                try:
+                    settle(None, self._fail(exc))
+                except Exception:  # the thread stays, for the messages after it
+                    logger.exception("a store caller could not be told the outcome")

@@ -161,14 +161,12 @@ class Writer:
     def insert_large(self, item: Unprepared, settle: Settle) -> None:
         """Queue a large message once a packing thread has prepared it (compressed it)."""
         with self._lock:
+            if self._closed or self._packers.stopped:
+                raise StoreError(f"the store {self._path} is closed; open it again to write")
             try:
-                if self._closed:
-                    raise RuntimeError("closed")
                 self._packers.submit(item, settle)
-            except RuntimeError:  # closed, or closing (the packers are shut first)
-                raise StoreError(
-                    f"the store {self._path} is closed; open it again to write"
-                ) from None
+            except RuntimeError as error:  # no thread could be started
+                raise store_error(error, self._path, "prepare a large message") from error
 
     def _packing_failed(self, exc: Exception) -> Exception:
         if isinstance(exc, StoreError):
