@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-__all__ = ["Settle", "loop_settler", "settle_all", "settler"]
+__all__ = ["Settle", "loop_settler", "settle_all", "settle_logged", "settler"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def settle_all(outcomes: list[tuple[Settle, Any, BaseException | None]]) -> None
     hooks: list[Callable[[], object]] = []
     for settle, value, error in outcomes:
         if not isinstance(settle, _LoopSettle):
-            _settle_logged(settle, value, error)
+            settle_logged(settle, value, error)
             continue
         if error is None and settle.committed is not None and settle.committed not in hooks:
             hooks.append(settle.committed)
@@ -102,7 +102,8 @@ def _call_soon(loop: asyncio.AbstractEventLoop, *call: Any) -> None:
         logger.debug("event loop closed before a message was acknowledged")
 
 
-def _settle_logged(settle: Settle, value: Any, error: BaseException | None) -> None:
+def settle_logged(settle: Settle, value: Any, error: BaseException | None) -> None:
+    """Call ``settle(value, error)``; a callback that raises is logged, not raised."""
     try:
         settle(value, error)
     except Exception:

@@ -38,6 +38,7 @@ from pochta.store.postgres.listener import by_mailbox, notify
 from pochta.store.postgres.row import CONTENT_COLUMNS, content_values
 from pochta.store.postgres.words import CONFIG, fold
 from pochta.store.record import StoreEvent, Summary
+from pochta.store.settle import settle_logged
 from pochta.store.summary import search_text, summarise
 from pochta.store.tag import tag_key
 
@@ -208,7 +209,7 @@ class Writer:
             error = store_error(exc, self._url, f"store {len(group)} message(s)")
             logger.error("%s", error)
             for item in group:
-                _settle(item.settle, None, error)
+                settle_logged(item.settle, None, error)
             return
         self.stats.commits += 1
         self.stats.messages += len(group)
@@ -226,7 +227,7 @@ class Writer:
         if incomplete:
             self._unindexed()
         for item in group:
-            _settle(item.settle, item.summary.id, None)
+            settle_logged(item.settle, item.summary.id, None)
 
     def _insert(self, connection: Any, group: list[Prepared]) -> list[tuple[str, str]]:
         if not self._synchronous:
@@ -268,10 +269,3 @@ class Writer:
         if pruned:
             notify(connection, self._origin, "prune", by_mailbox(pruned))
         return pruned
-
-
-def _settle(settle: Settle, value: Any, error: BaseException | None) -> None:
-    try:
-        settle(value, error)
-    except Exception:
-        logger.exception("a store caller could not be told the outcome")

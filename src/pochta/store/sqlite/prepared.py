@@ -9,7 +9,6 @@ one is prepared by :class:`Packers` first, off the writer and the event loop.
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 from collections.abc import Callable
@@ -22,11 +21,9 @@ from pochta.message.parse import parse_message
 from pochta.store.identity import new_id
 from pochta.store.mailbox import DEFAULT_MAILBOX
 from pochta.store.record import Summary
-from pochta.store.settle import Settle
+from pochta.store.settle import Settle, settle_logged
 from pochta.store.sqlite.blob import pack
 from pochta.store.summary import SearchText, search_text, summarise
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["PACKERS", "Packers", "Prepared", "Unprepared", "prepare"]
 
@@ -135,7 +132,4 @@ class Packers:
                 prepared = prepare(item.raw, item.envelope, complete=False, mailbox=item.mailbox)
                 self._insert(prepared, settle)
             except Exception as exc:  # MemoryError and kin, or the store closed meanwhile
-                try:
-                    settle(None, self._fail(exc))
-                except Exception:  # the thread stays, for the messages after it
-                    logger.exception("a store caller could not be told the outcome")
+                settle_logged(settle, None, self._fail(exc))  # the thread stays

@@ -46,7 +46,7 @@ from pochta.exceptions import StoreError
 from pochta.store.limit import Limits
 from pochta.store.mailbox import events_by_mailbox
 from pochta.store.record import StoreEvent
-from pochta.store.settle import Settle, settle_all, settler
+from pochta.store.settle import Settle, settle_all, settle_logged, settler
 from pochta.store.sqlite import change
 from pochta.store.sqlite.announcer import Announcer
 from pochta.store.sqlite.connection import store_error
@@ -252,10 +252,10 @@ class Writer:
             result = job.work(self._connection)
         except BaseException as exc:
             _rollback(self._connection)
-            _settle(job.settle, None, store_error(exc, self._path, "change the store"))
+            settle_logged(job.settle, None, store_error(exc, self._path, "change the store"))
         else:
             self._committed()
-            _settle(job.settle, result, None)
+            settle_logged(job.settle, result, None)
 
     def _insert_group(self, jobs: list[_Insert]) -> None:
         group = self._prepare_group(jobs)
@@ -273,7 +273,7 @@ class Writer:
             logger.error("%s", error)
             self._announcer.forget(prepared.summary.id for prepared, _ in group)
             for _, settle in group:
-                _settle(settle, None, error)
+                settle_logged(settle, None, error)
             return
         self.stats.commits += 1
         self.stats.messages += len(group)
@@ -291,7 +291,9 @@ class Writer:
             try:
                 prepared = prepare(item.raw, item.envelope, complete=False, mailbox=item.mailbox)
             except Exception as exc:  # the header read is total; this is MemoryError and kin
-                _settle(job.settle, None, store_error(exc, self._path, "summarise a message"))
+                settle_logged(
+                    job.settle, None, store_error(exc, self._path, "summarise a message")
+                )
                 continue
             group.append((prepared, job.settle))
         return group
@@ -391,10 +393,3 @@ def _rollback(connection: sqlite3.Connection) -> None:
             connection.execute("ROLLBACK")
         except sqlite3.Error:
             logger.exception("rollback failed")
-
-
-def _settle(settle: Settle, value: Any, error: BaseException | None) -> None:
-    try:
-        settle(value, error)
-    except Exception:
-        logger.exception("a store caller could not be told the outcome")
