@@ -34,7 +34,7 @@ from pochta.store import Store
 from pochta.store.mailbox import Routing
 from pochta.store.query import Query, Term
 
-__all__ = ["SENDERS", "VIEWS", "Pipeline"]
+__all__ = ["SENDERS", "Pipeline"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +42,6 @@ _HEADERS = email.parser.BytesHeaderParser(policy=email.policy.compat32)
 
 SENDERS = 32
 """Relays and forwards under way at once; more wait their turn (their SMTP clients with them)."""
-VIEWS = 256
-"""Mailbox views a pipeline keeps made (:meth:`Pipeline.mailbox_store`)."""
 
 
 def _senders() -> concurrent.futures.ThreadPoolExecutor:
@@ -72,21 +70,10 @@ class Pipeline:
     _senders: concurrent.futures.ThreadPoolExecutor = field(
         default_factory=_senders, init=False, repr=False, compare=False
     )
-    _views: dict[str, Store] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def mailbox_store(self, envelope: Envelope, mailbox: str | None = None) -> Store:
-        """Return the store of ``mailbox``, or of the mailbox :attr:`routing` chooses.
-
-        Each mailbox's view is made once (a copy of the store object per message
-        took about 5 % of the event loop's time under small messages).
-        """
-        name = mailbox or self.routing.mailbox_for(envelope)
-        view = self._views.get(name)
-        if view is None:
-            if len(self._views) >= VIEWS:  # names from logins and recipients: keep it bounded
-                self._views.clear()
-            view = self._views[name] = self.store.mailbox(name)
-        return view
+        """Return the store of ``mailbox``, or of the mailbox :attr:`routing` chooses."""
+        return self.store.mailbox(mailbox or self.routing.mailbox_for(envelope))
 
     async def adeliver(self, raw: bytes, envelope: Envelope) -> str:
         """Store ``raw`` from the event loop; return its id ("" for an ignored duplicate)."""

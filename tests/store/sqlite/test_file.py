@@ -227,3 +227,27 @@ def test_every_page_of_a_mailbox_is_its_slice_of_the_newest_first_list(
     }
     assert len(everything) == 20
     assert pages == {(s, n): everything[s : s + n] for s, n in pages}
+
+
+def test_closing_with_large_and_small_messages_on_the_way_answers_every_sender(
+    tmp_path: Path,
+) -> None:
+    # Large messages go through the packing threads, small ones straight to the
+    # writer: closing meanwhile must answer each, stored or refused, and keep the stored.
+    path = tmp_path / "mail.db"
+    store = open_store(path)
+
+    async def add_then_close() -> list[str | BaseException]:
+        # 2 MB that zlib shrinks, so the packing threads are still at it when close comes.
+        large = b"Subject: large\r\n\r\n" + b"a line that compresses well\r\n" * 70_000
+        raws = [large if n % 2 else message(n, size=2_000) for n in range(40)]
+        jobs = [asyncio.ensure_future(store.aadd(raw, ENVELOPE)) for raw in raws]
+        await asyncio.sleep(0)  # every aadd has handed its message on
+        await asyncio.to_thread(store.close)
+        return await asyncio.wait_for(asyncio.gather(*jobs, return_exceptions=True), 30)
+
+    results = asyncio.run(add_then_close())
+    stored = {r for r in results if isinstance(r, str)}
+    assert all(isinstance(r, str | StoreError) for r in results)
+    with open_store(path) as reopened:
+        assert {m.id for m in reopened.list_messages(limit=100).messages} == stored

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pochta.exceptions import StoreError
 from pochta.message.envelope import Envelope
 from pochta.message.headline import read_headline
 from pochta.message.parse import parse_message
@@ -73,19 +74,20 @@ class Packers:
 
     A large message's compression would hold up the writer or the event loop;
     here it takes no hop back to the loop before it is queued, as an
-    ``asyncio.to_thread`` would. ``fail(exc)`` turns a failure into the error
-    its caller is settled with. The threads start with the first large message.
+    ``asyncio.to_thread`` would. ``prepare`` raises StoreError for a message it
+    cannot prepare, ``insert`` for a store closed meanwhile; the caller is
+    settled with that error. The threads start with the first large message.
     Calls to :meth:`submit` and :meth:`stop` come one at a time (the writer's lock).
     """
 
     def __init__(
         self,
+        prepare: Callable[[Unprepared], Prepared],
         insert: Callable[[Prepared, Settle], None],
-        fail: Callable[[Exception], Exception],
     ) -> None:
-        """Hand what is prepared to ``insert``; no thread yet."""
+        """Prepare each message with ``prepare``, then hand it to ``insert``; no thread yet."""
+        self._prepare = prepare
         self._insert = insert
-        self._fail = fail
         self._queue: queue.SimpleQueue[tuple[Unprepared, Settle] | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._closed = False
@@ -129,7 +131,6 @@ class Packers:
         while (job := self._queue.get()) is not None:
             item, settle = job
             try:
-                prepared = prepare(item.raw, item.envelope, complete=False, mailbox=item.mailbox)
-                self._insert(prepared, settle)
-            except Exception as exc:  # MemoryError and kin, or the store closed meanwhile
-                settle_logged(settle, None, self._fail(exc))  # the thread stays
+                self._insert(self._prepare(item), settle)
+            except StoreError as error:  # the thread stays, for the messages after it
+                settle_logged(settle, None, error)

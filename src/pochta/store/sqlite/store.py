@@ -15,8 +15,8 @@ with four named collaborators, each in its own module:
 
 One message through :meth:`SQLiteStore.aadd`: ``Writer.insert`` queues it;
 the writer thread has :func:`~pochta.store.sqlite.prepared.prepare` summarise
-its header block and compress it, then commits its group, prunes, announces the group's complete
-messages (none here) and settles; the settle wakes the indexer and answers
+its header block and compress it, then commits its group, prunes, announces
+the group's complete messages (none here) and settles; the settle wakes the indexer and answers
 the caller. The indexer parses the row, runs its update on the writer with
 ``Writer.run``, and announces "new" there, after that commit.
 
@@ -176,8 +176,8 @@ class SQLiteStore(BaseStore):
         bytes on, for the compression); messages that arrive together share one
         commit. The indexer parses the message afterwards, then announces it
         ("new"). Until then a word search finds it by the words of its subject,
-        addresses and plainly found text, which the search itself has the indexer write first
-        (see docs/store.md, "Two-phase ingest").
+        addresses and plainly found text, which the search itself has the
+        indexer write first (see docs/store.md, "Two-phase ingest").
         """
         self._writer.refuse_on_thread("aadd()")
         loop = asyncio.get_running_loop()

@@ -25,9 +25,11 @@ compressed) here, on the writer thread, with the rest of its group: the event
 loop, which every SMTP session shares, then only talks SMTP, and the writer's
 Python work comes in one stretch per group instead of the GIL changing hands at
 each message's zlib and random-number calls (2.5 KB messages over four
-connections: about 2,300 to 3,000 a second; docs/store.md, "Measured"). Larger
-messages and :meth:`SQLiteStore.add` are prepared by the thread that hands them
-in (a worker thread for a large message's compression), before they are queued.
+connections: about 2,300 to 3,000 a second; docs/store.md, "Measured"). From
+``PREPARE_INLINE_BELOW`` bytes on, a packing thread (:class:`Packers`,
+:meth:`Writer.insert_large`) prepares the message, for its compression, and
+queues it itself; :meth:`SQLiteStore.add` prepares (parses fully) on the
+calling thread before it queues.
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ class Writer:
         self._queue: queue.SimpleQueue[_Insert | _Call | object] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
-        self._packers = Packers(self.insert, self._packing_failed)
+        self._packers = Packers(self._prepare, self.insert)
         self._thread = threading.Thread(target=self._run, name=f"pochta-store {path}", daemon=True)
         self._thread.start()
 
@@ -168,10 +170,12 @@ class Writer:
             except RuntimeError as error:  # no thread could be started
                 raise store_error(error, self._path, "prepare a large message") from error
 
-    def _packing_failed(self, exc: Exception) -> Exception:
-        if isinstance(exc, StoreError):
-            return exc
-        return store_error(exc, self._path, "summarise a message")
+    def _prepare(self, item: Unprepared) -> Prepared:
+        """Summarise ``item`` from its header block and pack it; StoreError if that fails."""
+        try:
+            return prepare(item.raw, item.envelope, complete=False, mailbox=item.mailbox)
+        except Exception as exc:  # the header read is total; this is MemoryError and kin
+            raise store_error(exc, self._path, "summarise a message") from exc
 
     def call(self, work: Callable[[sqlite3.Connection], Any], settle: Settle) -> None:
         """Queue ``work(connection)``; it runs on the writer thread, in order."""
@@ -289,13 +293,9 @@ class Writer:
                 group.append((item, job.settle))
                 continue
             try:
-                prepared = prepare(item.raw, item.envelope, complete=False, mailbox=item.mailbox)
-            except Exception as exc:  # the header read is total; this is MemoryError and kin
-                settle_logged(
-                    job.settle, None, store_error(exc, self._path, "summarise a message")
-                )
-                continue
-            group.append((prepared, job.settle))
+                group.append((self._prepare(item), job.settle))
+            except StoreError as error:
+                settle_logged(job.settle, None, error)
         return group
 
     def _after_commit(self, group: list[tuple[Prepared, Settle]]) -> None:
