@@ -7,6 +7,7 @@ SQLite store; the upstreams are aiosmtpd, or a socket that never answers.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import threading
@@ -61,6 +62,10 @@ class Silent:
             return self.arrived.wait_for(lambda: len(self.accepted) >= count, timeout)
 
     def close(self) -> None:
+        # A close alone leaves a thread blocked in accept() listening (Linux): the relays
+        # that connect afterwards would hang until their own timeout, past the test's.
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
         with self.arrived:
             for connection in self.accepted:
