@@ -22,7 +22,7 @@ the table gives medians. Before each load the bench waits until every
 server is idle (pochta's indexer finishes what the last burst left), so no
 server's tail runs into another's load. Besides messages a second (wall
 clock, so as noisy as the machine is busy) it reads the server's own CPU
-time (utime + stime of every thread, /proc/PID/stat): ``cpu/msg`` is what
+time (utime + stime of every thread, /proc/PID/stat, its ingest process's too): ``cpu/msg`` is what
 the server spent from the first message to the last answer, ``after`` what
 it spent once the client was done (indexing). Install Postfix's tools
 without an MTA::
@@ -152,9 +152,24 @@ def write_files(folder: Path, make: Callable[[str, int], bytes]) -> dict[str, Pa
 
 
 def cpu_seconds(pid: int) -> float:
-    """Return the CPU time of every thread of ``pid`` so far (user + system)."""
+    """Return the CPU time of every thread of ``pid`` and its children so far (user + system).
+
+    The children: ``pochta serve``'s ingest process (pochta.store.sqlite.ingest).
+    """
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    own = (int(fields[11]) + int(fields[12])) / TICK
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return own + sum(_cpu_or_zero(int(child)) for child in children)
+
+
+def _cpu_or_zero(pid: int) -> float:
+    try:
+        return cpu_seconds(pid)
+    except OSError:  # ended meanwhile
+        return 0.0
 
 
 def wait_quiet(pids: Sequence[int], *, idle: float = 0.02, cap: float = 300.0) -> None:

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -234,3 +235,62 @@ def test_sigkill_loses_nothing_acknowledged(launch_serve: Callable[..., ServePro
     for message in listed:
         raw = again.get(f"/api/v1/message/{message['ID']}/raw").content
         assert raw == sent[message["Subject"]]
+
+
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started that still run (its ingest process)."""
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_sigkill_during_a_flood_loses_nothing_acknowledged_and_leaves_no_process(
+    launch_serve: Callable[..., ServeProcess],
+) -> None:
+    # Four connections at once: messages that come together are committed by the
+    # ingest process (docs/store.md); killing the server must not lose one of them.
+    server = launch_serve()
+    sent: dict[str, bytes] = {}
+    lock = threading.Lock()
+    enough = threading.Event()
+
+    def sender(worker: int) -> None:
+        try:
+            with smtplib.SMTP(*server.smtp) as client:
+                for number in range(200):
+                    subject = f"flood {worker}-{number}"
+                    raw = f"Subject: {subject}\r\n\r\n{subject} {'y' * number}\r\n".encode()
+                    client.sendmail("a@example.com", ["b@example.com"], raw)
+                    with lock:
+                        sent[subject] = raw
+                        if len(sent) >= 150:
+                            enough.set()
+        except (smtplib.SMTPException, OSError):
+            pass  # the server was killed under this sender
+
+    workers = [threading.Thread(target=sender, args=(n,)) for n in range(4)]
+    for worker in workers:
+        worker.start()
+    assert enough.wait(60)
+    helpers = children(server.process.pid)
+    assert helpers, "pochta serve started no ingest process under four connections"
+    server.kill()
+    for worker in workers:
+        worker.join()
+    deadline = time.monotonic() + 10
+    while any(running(pid) for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not any(running(pid) for pid in helpers)
+
+    again = launch_serve()
+    listed = again.get("/api/v1/messages", params={"limit": 1000}).json()["messages"]
+    kept = {m["Subject"]: m["ID"] for m in listed}
+    assert set(sent) <= set(kept)
+    for subject, raw in sent.items():
+        assert again.get(f"/api/v1/message/{kept[subject]}/raw").content == raw

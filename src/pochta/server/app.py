@@ -208,6 +208,7 @@ async def start(
             max_age=settings.max_age,
             durability=settings.durability,  # what a 250 waits for: docs/store.md
             follow=True,
+            ingest_process=True,  # a SQLite store commits SMTP's messages in a child process
         )
     except BaseException:
         sock.close()

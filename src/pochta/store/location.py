@@ -30,6 +30,7 @@ def open_store(
     durability: str = "full",
     follow: bool = False,
     read_only: bool = False,
+    ingest_process: bool = False,
 ) -> Store:
     """Open the store at ``location``, creating it (and a file's folder) if missing.
 
@@ -70,5 +71,10 @@ def open_store(
             "such as .pochta/mail.db, or a postgresql://user@host/database URL"
         )
     return SQLiteStore(
-        text, limits=limits, durability=durability, follow=follow, read_only=read_only
+        text,
+        limits=limits,
+        durability=durability,
+        follow=follow,
+        read_only=read_only,
+        ingest_process=ingest_process,
     )

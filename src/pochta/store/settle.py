@@ -73,12 +73,17 @@ class _LoopSettle:
         _call_soon(self.loop, _resolve_all, [(self.future, value, error)])
 
 
-def settle_all(outcomes: list[tuple[Settle, Any, BaseException | None]]) -> None:
+def settle_all(
+    outcomes: list[tuple[Settle, Any, BaseException | None]],
+    *,
+    here: asyncio.AbstractEventLoop | None = None,
+) -> None:
     """Call each ``settle(value, error)``; those of one event loop with one wake-up of it.
 
     A group's callers on one loop (its SMTP sessions) are resolved by one
     callback there, and their ``committed`` hook runs once for them, instead
-    of the loop being woken, and the hook called, for every message.
+    of the loop being woken, and the hook called, for every message. ``here``
+    is the loop the caller runs on, if it does: its callers are resolved at once.
     """
     by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, Any]]] = {}
     hooks: list[Callable[[], object]] = []
@@ -92,7 +97,10 @@ def settle_all(outcomes: list[tuple[Settle, Any, BaseException | None]]) -> None
     for hook in hooks:
         _call_logged(hook)
     for loop, items in by_loop.items():
-        _call_soon(loop, _resolve_all, items)
+        if loop is here:
+            _resolve_all(items)
+        else:
+            _call_soon(loop, _resolve_all, items)
 
 
 def _call_soon(loop: asyncio.AbstractEventLoop, *call: Any) -> None:

@@ -45,11 +45,19 @@ class Prepared:
 
 
 def prepare(
-    raw: bytes, envelope: Envelope, *, complete: bool, mailbox: str = DEFAULT_MAILBOX
+    raw: bytes,
+    envelope: Envelope,
+    *,
+    complete: bool,
+    mailbox: str = DEFAULT_MAILBOX,
+    id: str | None = None,
 ) -> Prepared:
-    """Summarise (fully, or from the header block) and compress one message, on this thread."""
+    """Summarise (fully, or from the header block) and compress one message, on this thread.
+
+    ``id`` is the message's id when the caller chose it (a new one otherwise).
+    """
     parsed = parse_message(raw) if complete else read_headline(raw)
-    summary = summarise(new_id(), parsed, envelope, datetime.now(UTC))
+    summary = summarise(id or new_id(), parsed, envelope, datetime.now(UTC))
     text = search_text(parsed, summary) if complete else None
     encoding, data = pack(raw)
     return Prepared(summary, len(parsed.inline), encoding, data, text, mailbox)

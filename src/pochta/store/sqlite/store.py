@@ -47,7 +47,7 @@ from pochta.exceptions import ConfigurationError, MessageNotFound
 from pochta.message.envelope import Envelope
 from pochta.message.record import ParsedMessage, Part
 from pochta.store.base import BaseStore
-from pochta.store.identity import check_found, is_message_id, not_found
+from pochta.store.identity import check_found, is_message_id, new_id, not_found
 from pochta.store.limit import Limits
 from pochta.store.mailbox import (
     DEFAULT_MAILBOX,
@@ -58,12 +58,13 @@ from pochta.store.mailbox import (
 from pochta.store.parse_cache import ParseCache
 from pochta.store.query import Query, parse_query
 from pochta.store.record import MessagePage, SearchPage, StoreEvent, StoreInfo, Summary
-from pochta.store.settle import loop_settler, settler
+from pochta.store.settle import Settle, loop_settler, settler
 from pochta.store.sqlite import change, tagging
 from pochta.store.sqlite.announcer import Announcer
 from pochta.store.sqlite.connection import check_readable, connect_writer, store_error
 from pochta.store.sqlite.follow import Follower
 from pochta.store.sqlite.indexer import Indexer
+from pochta.store.sqlite.ingest import IngestProcess
 from pochta.store.sqlite.prepared import Prepared, Unprepared, prepare
 from pochta.store.sqlite.reader import Reader
 from pochta.store.sqlite.reindex import rebuild
@@ -96,11 +97,14 @@ class SQLiteStore(BaseStore):
         durability: str = "full",
         follow: bool = False,
         read_only: bool = False,
+        ingest_process: bool = False,
     ) -> None:
         """Open (creating or upgrading) the store file at ``path``; see :func:`open_store`.
 
         ``read_only`` opens an existing store without writing anything, not
         even where nothing can be written: no writer, no indexer.
+        ``ingest_process`` commits :meth:`aadd`'s small messages in a child
+        process (:mod:`pochta.store.sqlite.ingest`; ``pochta serve`` does).
         """
         if durability not in DURABILITY:
             raise ConfigurationError(
@@ -117,6 +121,7 @@ class SQLiteStore(BaseStore):
         self._announcer.subscribe(self._parses.forget)
         self._writer: Writer | ReadOnly
         self._indexer: Indexer | None = None
+        self._ingest: IngestProcess | None = None
         if read_only:
             check_readable(self.path)
             self._writer = ReadOnly(self.path)
@@ -130,10 +135,23 @@ class SQLiteStore(BaseStore):
                 synchronous=DURABILITY[durability],
                 keep=self._parses.keep,  # a large message's first open reads no bytes
             )
+            if ingest_process:
+                self._ingest = IngestProcess(
+                    self.path,
+                    synchronous=DURABILITY[durability],
+                    limits=limits,
+                    announcer=self._announcer,
+                    stats=self._writer.stats,
+                )
         self._reader = Reader(self.path, read_only=read_only)
         self._follower = Follower(self) if follow else None
         if self._follower is not None:
             self._follower.start()
+
+    @property
+    def ingest_process(self) -> IngestProcess | None:
+        """The child process that commits :meth:`aadd`'s small messages, if opened with one."""
+        return self._ingest
 
     @property
     def location(self) -> str:
@@ -178,6 +196,10 @@ class SQLiteStore(BaseStore):
         ("new"). Until then a word search finds it by the words of its subject,
         addresses and plainly found text, which the search itself has the
         indexer write first (see docs/store.md, "Two-phase ingest").
+
+        A store opened with ``ingest_process`` has a small message that comes
+        while others wait for their commit committed by its child process instead
+        (:mod:`pochta.store.sqlite.ingest`): the same group commit, on another core.
         """
         self._writer.refuse_on_thread("aadd()")
         loop = asyncio.get_running_loop()
@@ -185,12 +207,26 @@ class SQLiteStore(BaseStore):
         # Settled on the writer thread just after the commit: the indexer may start now.
         wake = None if self._indexer is None else self._indexer.wake
         settle = loop_settler(loop, future, committed=wake)
-        mailbox = self._mailbox or DEFAULT_MAILBOX
-        if len(raw) < PREPARE_INLINE_BELOW:  # the writer summarises it, with its group
-            self._writer.insert(Unprepared(raw, envelope, mailbox), settle)
+        item = Unprepared(raw, envelope, self._mailbox or DEFAULT_MAILBOX)
+        ingest = self._ingest
+        if ingest is None or len(raw) >= PREPARE_INLINE_BELOW:
+            self._insert(item, settle)
+            return await future
+        # A message alone is answered sooner by the writer thread (no hop to another
+        # process and back); the child pays when messages come together (docs/store.md).
+        ingest.arriving += 1
+        try:
+            if ingest.arriving == 1 or not ingest.insert(item, new_id(), settle):
+                self._writer.insert(item, settle)
+            return await future
+        finally:
+            ingest.arriving -= 1
+
+    def _insert(self, item: Unprepared, settle: Settle) -> None:
+        if len(item.raw) < PREPARE_INLINE_BELOW:  # the writer summarises it, with its group
+            self._writer.insert(item, settle)
         else:  # compressing it would hold up the loop or the writer: a packing thread does
-            self._writer.insert_large(Unprepared(raw, envelope, mailbox), settle)
-        return await future
+            self._writer.insert_large(item, settle)
 
     def _prepare(self, raw: bytes, envelope: Envelope, *, complete: bool) -> Prepared:
         try:
@@ -368,6 +404,8 @@ class SQLiteStore(BaseStore):
         if self._indexer is None:
             return  # read-only: nothing is ever queued
         self._writer.run(lambda connection: None, "flush()")
+        if self._ingest is not None:
+            self._ingest.sync()
         if index:
             self._indexer.wait(self._indexer.wake())
 
@@ -383,6 +421,8 @@ class SQLiteStore(BaseStore):
         waiting = not self._writer.on_thread
         if self._follower is not None:
             self._follower.close(wait=waiting)
+        if self._ingest is not None:
+            self._ingest.close()
         if self._indexer is not None:
             self._indexer.close(wait=waiting)
         self._writer.close()

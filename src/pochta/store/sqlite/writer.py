@@ -63,6 +63,7 @@ __all__ = [
     "Settle",
     "StoreStats",
     "Writer",
+    "commit_rows",
     "settler",
 ]
 
@@ -77,14 +78,21 @@ BLOB_WRITE_FROM = 1024 * 1024
 
 
 class StoreStats:
-    """Counters of what the writer has done since the store was opened."""
+    """Counters of what the writer and the ingest process have done since the store opened."""
 
-    __slots__ = ("commits", "messages")
+    __slots__ = ("_lock", "commits", "messages")
 
     def __init__(self) -> None:
         """Start every counter at zero."""
         self.commits = 0
         self.messages = 0
+        self._lock = threading.Lock()
+
+    def count(self, messages: int) -> None:
+        """Count one commit of ``messages`` inserts (from any thread)."""
+        with self._lock:
+            self.commits += 1
+            self.messages += messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,20 +275,13 @@ class Writer:
             return
         # Before the commit, so that the store owns these ids before anyone can read them.
         self._announcer.expect(prepared.summary.id for prepared, _ in group)
-        try:
-            self._connection.execute("BEGIN IMMEDIATE")
-            _insert_rows(self._connection, [prepared for prepared, _ in group])
-            self._connection.execute("COMMIT")
-        except BaseException as exc:
-            _rollback(self._connection)
-            error = store_error(exc, self._path, f"store {len(group)} message(s)")
-            logger.error("%s", error)
+        error = commit_rows(self._connection, self._path, [prepared for prepared, _ in group])
+        if error is not None:
             self._announcer.forget(prepared.summary.id for prepared, _ in group)
             for _, settle in group:
                 settle_logged(settle, None, error)
             return
-        self.stats.commits += 1
-        self.stats.messages += len(group)
+        self.stats.count(len(group))
         self._committed()
         self._after_commit(group)
 
@@ -355,6 +356,22 @@ class ReadOnly:
 
     def close(self) -> None:
         """Nothing to finish."""
+
+
+def commit_rows(
+    connection: sqlite3.Connection, path: Path, group: list[Prepared]
+) -> StoreError | None:
+    """Insert ``group`` in one transaction and commit; if that fails, roll back and return why."""
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        _insert_rows(connection, group)
+        connection.execute("COMMIT")
+    except BaseException as exc:
+        _rollback(connection)
+        error = store_error(exc, path, f"store {len(group)} message(s)")
+        logger.error("%s", error)
+        return error
+    return None
 
 
 def _insert_rows(connection: sqlite3.Connection, group: list[Prepared]) -> None:
