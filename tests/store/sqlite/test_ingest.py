@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -205,3 +207,56 @@ def add_all_strict(store: SQLiteStore) -> None:
         await store.aadd(message(1), ENVELOPE)
 
     asyncio.run(run())
+
+
+def test_closing_with_a_stuck_child_kills_it_and_fails_what_it_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("pochta.store.sqlite.ingest.STOP_WAIT", 0.5)
+    store, child = open_ingesting(tmp_path / "mail.db")
+    assert child.pid is not None
+    outcomes: list[str | BaseException] = []
+
+    async def send_to_a_stopped_child() -> None:
+        tasks = [asyncio.ensure_future(store.aadd(message(n), ENVELOPE)) for n in range(20)]
+        await asyncio.sleep(0)
+        os.kill(child.pid, signal.SIGSTOP)  # type: ignore[arg-type]
+        await asyncio.sleep(0.2)
+        closing = asyncio.ensure_future(asyncio.to_thread(store.close))
+        outcomes.extend(await asyncio.gather(*tasks, return_exceptions=True))
+        await closing
+
+    try:
+        asyncio.run(asyncio.wait_for(send_to_a_stopped_child(), 20))
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child.pid, signal.SIGCONT)
+    assert gone(child.pid)
+    assert all(isinstance(o, str | StoreError) for o in outcomes)  # each one answered
+
+
+def test_syncs_from_several_threads_at_once_each_return(tmp_path: Path) -> None:
+    store, child = open_ingesting(tmp_path / "mail.db")
+    try:
+        add_all(store, [message(n) for n in range(10)])  # its loop is closed now
+        with ThreadPoolExecutor(4) as pool:
+            for _ in range(3):
+                list(pool.map(lambda _: child.sync(), range(8)))
+        assert child.ready and store.count()[0] == 10
+    finally:
+        store.close()
+
+
+def test_a_pochta_folder_in_the_working_folder_does_not_shadow_the_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shadow = tmp_path / "work" / "pochta"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('the wrong pochta')\n")
+    monkeypatch.chdir(shadow.parent)
+    store, child = open_ingesting(tmp_path / "mail.db")
+    try:
+        add_all(store, [message(n) for n in range(3)])
+        assert child.committed == 2
+    finally:
+        store.close()

@@ -50,7 +50,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from pochta.exceptions import StoreError
+from pochta.exceptions import StoreError, StoreFullError
 from pochta.store.limit import Limits
 from pochta.store.mailbox import events_by_mailbox
 from pochta.store.settle import Settle, settle_all, settle_logged
@@ -131,6 +131,7 @@ class IngestProcess:
         self._connection: Connection | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
+        self._reading = threading.Lock()  # one reader of the child's answers at a time
         self._thread = threading.Thread(
             target=self._read, name=f"pochta-ingest {path}", daemon=True
         )
@@ -148,30 +149,38 @@ class IngestProcess:
             if self._started:
                 return
             self._started = True
-            ours, theirs = socket.socketpair()
-            for end in (ours, theirs):
-                end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, BUFFER)
-                end.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, BUFFER)
-            # The child imports what this process imported, from where it did.
+            # The child imports what this process imported, from where it did (-P: not
+            # from the working folder, where a pochta/ or logging.py could shadow it).
             environment = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
             try:
+                ours, theirs = socket.socketpair()
+            except OSError as error:
+                self._failed(error)
+                return
+            try:
+                for end in (ours, theirs):
+                    end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, BUFFER)
+                    end.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, BUFFER)
                 self._process = subprocess.Popen(
-                    [sys.executable, "-c", CHILD, str(theirs.fileno())],
+                    [sys.executable, "-P", "-c", CHILD, str(theirs.fileno())],
                     pass_fds=(theirs.fileno(),),
                     stdin=subprocess.DEVNULL,
                     env=environment,
                 )
             except OSError as error:  # the writer thread takes every message, as without
-                logger.warning("pochta could not start its ingest process (%s)", error)
                 ours.close()
-                self._ended = True
-                self._ready.set()
+                self._failed(error)
                 return
             finally:
                 theirs.close()
             self._connection = Connection(ours.detach())
             self._send([self._settings])
             self._thread.start()
+
+    def _failed(self, error: OSError) -> None:
+        logger.warning("pochta could not start its ingest process (%s)", error)
+        self._ended = True
+        self._ready.set()
 
     @property
     def ready(self) -> bool:
@@ -242,25 +251,36 @@ class IngestProcess:
                 self._send([("stop",)])
             self._ended = True  # what comes now goes to the writer (closed or closing)
         self._thread.join(STOP_WAIT)  # the child is ready, or has ended
+        if self._thread.is_alive():  # it hangs before "ready": its end wakes the thread
+            self._kill()
+            self._thread.join()
         self._stop_listening()
-        self._drain(lambda: False)  # until the child's end: it has committed all it took
+        # Until the child's end: it commits all it took first, then exits.
+        if not self._drain(lambda: False, deadline=time.monotonic() + STOP_WAIT):
+            self._kill()
+            self._end()  # what it had not answered fails (451: the client retries)
         try:
             self._process.wait(STOP_WAIT)
         except subprocess.TimeoutExpired:
-            logger.error("the ingest process of %s did not end; killing it", self._path)
-            self._process.kill()
-            self._process.wait()
+            self._kill()
         assert self._connection is not None
         self._connection.close()
+
+    def _kill(self) -> None:
+        assert self._process is not None
+        logger.error("the ingest process of %s did not end; killing it", self._path)
+        self._process.kill()
+        self._process.wait()
 
     def _read(self) -> None:
         """Wait for the child's "ready" (its import takes about 0.2 s); the loop reads on."""
         assert self._connection is not None
-        try:
-            reply = pickle.loads(self._connection.recv_bytes())
-        except (EOFError, OSError):
-            self._end()
-            return
+        with self._reading:
+            try:
+                reply = pickle.loads(self._connection.recv_bytes())
+            except Exception as error:
+                self._lost(error)
+                return
         self._handle(reply)
 
     def _listen(self, loop: asyncio.AbstractEventLoop) -> bool:
@@ -279,21 +299,41 @@ class IngestProcess:
     def _readable(self) -> None:
         """Handle every answer the child has sent (on the loop: no thread hands them over)."""
         assert self._connection is not None and self._loop is not None
+        if not self._reading.acquire(blocking=False):
+            return  # a thread drains the answers (close, or a sync while no loop ran)
         try:
             while self._connection.poll():
                 self._handle(pickle.loads(self._connection.recv_bytes()), here=self._loop)
-        except (EOFError, OSError):
+        except Exception as error:
             self._loop.remove_reader(self._connection.fileno())
-            self._end()
+            self._lost(error)
+        finally:
+            self._reading.release()
 
-    def _drain(self, until: Callable[[], bool]) -> None:
-        """Read and handle answers on this thread until ``until()`` or the child's end."""
+    def _drain(self, until: Callable[[], bool], deadline: float | None = None) -> bool:
+        """Read and handle answers on this thread until ``until()`` or the child's end.
+
+        False if ``deadline`` (``time.monotonic()``) came first. One thread reads at a time.
+        """
         assert self._connection is not None
-        try:
-            while not until():
-                self._handle(pickle.loads(self._connection.recv_bytes()))
-        except (EOFError, OSError):
-            self._end()
+        with self._reading:
+            try:
+                while not until():
+                    wait = None if deadline is None else max(deadline - time.monotonic(), 0)
+                    if not self._connection.poll(wait):
+                        return False
+                    self._handle(pickle.loads(self._connection.recv_bytes()))
+            except Exception as error:
+                self._lost(error)
+        return True
+
+    def _lost(self, error: Exception) -> None:
+        """The child's socket ended (or sent what cannot be read): the child is gone."""
+        if not isinstance(error, EOFError | OSError):
+            logger.error(
+                "the ingest process of %s sent what pochta cannot read: %r", self._path, error
+            )
+        self._end()
 
     def _stop_listening(self) -> None:
         """Take the child's socket back from the loop, so that this thread reads the rest."""
@@ -332,7 +372,7 @@ class IngestProcess:
         _, done, failed, pruned = reply
         with self._lock:
             settled = [(self._pending.pop(token), None) for token in done]
-            settled += [(self._pending.pop(token), text) for token, text in failed]
+            settled += [(self._pending.pop(token), error) for token, error in failed]
         if failed:
             self._announcer.forget(id for (_, id), error in settled if error is not None)
         if done:
@@ -342,7 +382,7 @@ class IngestProcess:
         self._announcer.announce(events_by_mailbox("prune", pruned))
         settle_all(
             [
-                (settle, id, None if error is None else StoreError(error))
+                (settle, id, None if error is None else _rebuilt(*error))
                 for (settle, id), error in settled
             ],
             here=here,
@@ -369,12 +409,24 @@ class IngestProcess:
             future.set_result(None)
 
 
+def _rebuilt(full: bool, text: str) -> StoreError:
+    """The child's error as the parent raises it: a full disk stays StoreFullError (SMTP 452)."""
+    return StoreFullError(text) if full else StoreError(text)
+
+
+def _sent(error: StoreError) -> tuple[bool, str]:
+    return isinstance(error, StoreFullError), str(error)
+
+
 # -- the child ---------------------------------------------------------------------
 
 
 def main(argv: list[str]) -> int:
     """Run the child: commit the messages the parent sends on descriptor ``argv[0]``."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C ends the parent, which ends us
+    # Ctrl+C, or a SIGTERM to the whole group (systemd, kill -TERM -PGID), ends the
+    # parent, which stops us after our last commit: we stay for that.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_IGN)
     logging.basicConfig(format="pochta ingest process: %(levelname)s %(message)s")
     sys.setswitchinterval(SWITCH_INTERVAL)
     connection = Connection(int(argv[0]))
@@ -444,8 +496,11 @@ class _Child:
                 pass
         jobs: list[tuple[Any, ...]] = pickle.loads(self._connection.recv_bytes())
         self._spinning = time.perf_counter() - start <= SPIN
-        while len(jobs) < MAX_GROUP and self._connection.poll():
-            jobs += pickle.loads(self._connection.recv_bytes())
+        try:
+            while len(jobs) < MAX_GROUP and self._connection.poll():
+                jobs += pickle.loads(self._connection.recv_bytes())
+        except (EOFError, OSError):  # the parent is gone: commit what came, then stop
+            jobs.append(("stop",))
         return jobs
 
     def _commit(self, jobs: list[tuple[Any, ...]]) -> None:
@@ -453,19 +508,19 @@ class _Child:
         if not jobs:
             return
         group: list[tuple[int, Prepared]] = []
-        failed: list[tuple[int, str]] = []
+        failed: list[tuple[int, tuple[bool, str]]] = []
         for _, token, id, raw, envelope, mailbox in jobs:
             try:
                 prepared = prepare(raw, envelope, complete=False, mailbox=mailbox, id=id)
             except Exception as exc:  # the header read is total; this is MemoryError and kin
-                failed.append((token, str(store_error(exc, self._path, "summarise a message"))))
+                failed.append((token, _sent(store_error(exc, self._path, "summarise a message"))))
             else:
                 group.append((token, prepared))
         pruned: list[tuple[str, str]] = []
         if group:
             error = commit_rows(self._database, self._path, [prepared for _, prepared in group])
             if error is not None:
-                failed += [(token, str(error)) for token, _ in group]
+                failed += [(token, _sent(error)) for token, _ in group]
                 group = []
             else:
                 if self._syncer is not None:
