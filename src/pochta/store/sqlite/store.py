@@ -367,8 +367,10 @@ class SQLiteStore(BaseStore):
         The callback runs on the thread that committed: the writer thread for
         "new" (after :meth:`add`'s commit, before the adder is answered; after
         indexing for :meth:`aadd`) and for the "prune" after inserts, the
-        caller's thread otherwise. It must return quickly and must not change
-        the store itself. An exception it raises is logged and ignored.
+        caller's thread otherwise; the "prune" after a group of the ingest
+        process (``ingest_process``) runs on the event loop that reads its
+        answers. It must return quickly and must not change the store itself.
+        An exception it raises is logged and ignored.
         """
         return self._announcer.subscribe(callback, mailbox=self._mailbox)
 

@@ -9,8 +9,10 @@ After each group's commit the writer prunes (:class:`~pochta.store.limit.Limits`
 announces the group's complete messages and the pruning through the
 :class:`~pochta.store.sqlite.announcer.Announcer`, and only then settles each
 caller. Other changes (delete, read flags, tags, the indexer's updates) run
-here too, in order (:meth:`Writer.run`), so the store has exactly one writing
-connection and never waits on its own lock.
+here too, in order (:meth:`Writer.run`), so this process has one writing
+connection and never waits on its own lock. (``pochta serve``'s ingest
+process, :mod:`pochta.store.sqlite.ingest`, is a second writer of the file:
+SQLite's lock orders the two, and either may wait for the other's commit.)
 
 Ingest has two phases. :func:`prepare` with ``complete=False`` (what
 :meth:`SQLiteStore.aadd` does) summarises a message from its header block
