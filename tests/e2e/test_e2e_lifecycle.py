@@ -208,25 +208,48 @@ def test_temp_store_is_deleted_on_exit(launch_serve: Callable[..., ServeProcess]
     assert not database.exists()
 
 
+class Senders:
+    """Threads sending numbered messages, one connection each; ``sent``: those answered 250."""
+
+    def __init__(self, server: ServeProcess, name: str, *, connections: int, count: int) -> None:
+        self.sent: dict[str, bytes] = {}
+        self.errors: list[BaseException] = []
+        self._changed = threading.Condition()
+        self._threads = [
+            threading.Thread(target=self._send, args=(server, f"{name} {n}", count))
+            for n in range(connections)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _send(self, server: ServeProcess, name: str, count: int) -> None:
+        try:
+            with smtplib.SMTP(*server.smtp) as client:
+                for number in range(count):
+                    subject = f"{name}-{number}"
+                    raw = f"Subject: {subject}\r\n\r\n{subject} {'x' * number}\r\n".encode()
+                    client.sendmail("a@example.com", ["b@example.com"], raw)
+                    with self._changed:
+                        self.sent[subject] = raw
+                        self._changed.notify_all()
+        except (smtplib.SMTPException, OSError) as error:
+            self.errors.append(error)
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: len(self.sent) >= count, timeout)
+
+    def join(self) -> None:
+        for thread in self._threads:
+            thread.join()
+
+
 def test_sigkill_loses_nothing_acknowledged(launch_serve: Callable[..., ServeProcess]) -> None:
     server = launch_serve()
-    sent: dict[str, bytes] = {}
-    lock = threading.Lock()
-
-    def sender(worker: int) -> None:
-        with smtplib.SMTP(*server.smtp) as client:
-            for number in range(40):
-                subject = f"durable {worker}-{number}"
-                raw = f"Subject: {subject}\r\n\r\n{subject} {'x' * number}\r\n".encode()
-                client.sendmail("a@example.com", ["b@example.com"], raw)
-                with lock:
-                    sent[subject] = raw
-
-    workers = [threading.Thread(target=sender, args=(n,)) for n in range(5)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    senders = Senders(server, "durable", connections=5, count=40)
+    senders.join()
+    assert senders.errors == []
+    sent = senders.sent
     server.kill()
 
     again = launch_serve()
@@ -256,33 +279,13 @@ def test_sigkill_during_a_flood_loses_nothing_acknowledged_and_leaves_no_process
     # Four connections at once: messages that come together are committed by the
     # ingest process (docs/store.md); killing the server must not lose one of them.
     server = launch_serve()
-    sent: dict[str, bytes] = {}
-    lock = threading.Lock()
-    enough = threading.Event()
-
-    def sender(worker: int) -> None:
-        try:
-            with smtplib.SMTP(*server.smtp) as client:
-                for number in range(200):
-                    subject = f"flood {worker}-{number}"
-                    raw = f"Subject: {subject}\r\n\r\n{subject} {'y' * number}\r\n".encode()
-                    client.sendmail("a@example.com", ["b@example.com"], raw)
-                    with lock:
-                        sent[subject] = raw
-                        if len(sent) >= 150:
-                            enough.set()
-        except (smtplib.SMTPException, OSError):
-            pass  # the server was killed under this sender
-
-    workers = [threading.Thread(target=sender, args=(n,)) for n in range(4)]
-    for worker in workers:
-        worker.start()
-    assert enough.wait(60)
+    senders = Senders(server, "flood", connections=4, count=200)
+    assert senders.wait_for(150, 60)
     helpers = children(server.process.pid)
     assert helpers, "pochta serve started no ingest process under four connections"
     server.kill()
-    for worker in workers:
-        worker.join()
+    senders.join()  # each one ended when the server went away
+    sent = senders.sent
     deadline = time.monotonic() + 10
     while any(running(pid) for pid in helpers) and time.monotonic() < deadline:
         time.sleep(0.02)
