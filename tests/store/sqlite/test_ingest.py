@@ -260,3 +260,27 @@ def test_a_pochta_folder_in_the_working_folder_does_not_shadow_the_child(
         assert child.committed == 2
     finally:
         store.close()
+
+
+class NoReaderLoop(asyncio.SelectorEventLoop):
+    """An event loop that cannot watch a descriptor (as Windows' proactor loop)."""
+
+    def add_reader(self, *args: object) -> None:
+        raise NotImplementedError
+
+
+def test_a_loop_that_cannot_read_the_child_leaves_every_message_to_the_writer(
+    tmp_path: Path,
+) -> None:
+    store, child = open_ingesting(tmp_path / "mail.db")
+    try:
+
+        async def run() -> list[str]:
+            return await asyncio.gather(*[store.aadd(message(n), ENVELOPE) for n in range(10)])
+
+        with asyncio.Runner(loop_factory=NoReaderLoop) as runner:
+            ids = runner.run(run())
+        assert len(set(ids)) == 10
+        assert (child.committed, store.stats.messages) == (0, 10)
+    finally:
+        store.close()

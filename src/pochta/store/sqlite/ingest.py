@@ -167,9 +167,9 @@ class IngestProcess:
                     stdin=subprocess.DEVNULL,
                     env=environment,
                 )
-            except OSError as error:  # the writer thread takes every message, as without
+            except (OSError, ValueError) as error:  # ValueError: no pass_fds (Windows)
                 ours.close()
-                self._failed(error)
+                self._failed(error)  # the writer thread takes every message, as without
                 return
             finally:
                 theirs.close()
@@ -177,7 +177,7 @@ class IngestProcess:
             self._send([self._settings])
             self._thread.start()
 
-    def _failed(self, error: OSError) -> None:
+    def _failed(self, error: Exception) -> None:
         logger.warning("pochta could not start its ingest process (%s)", error)
         self._ended = True
         self._ready.set()
@@ -291,9 +291,12 @@ class IngestProcess:
         """
         if self._loop is None or self._loop.is_closed():
             assert self._connection is not None
+            try:
+                loop.add_reader(self._connection.fileno(), self._readable)
+            except NotImplementedError:  # a loop without add_reader (Windows' proactor)
+                return False
             self._loop = loop
             self._loop_thread = threading.get_ident()
-            loop.add_reader(self._connection.fileno(), self._readable)
         return self._loop is loop
 
     def _readable(self) -> None:
