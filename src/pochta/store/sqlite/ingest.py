@@ -39,7 +39,6 @@ import os
 import pickle
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -51,15 +50,15 @@ from pathlib import Path
 from typing import Any
 
 from pochta.exceptions import StoreError, StoreFullError
+from pochta.store.identity import new_id
 from pochta.store.limit import Limits
 from pochta.store.mailbox import events_by_mailbox
 from pochta.store.settle import Settle, settle_all, settle_logged
-from pochta.store.sqlite import change
 from pochta.store.sqlite.announcer import Announcer
 from pochta.store.sqlite.connection import connect_writer, store_error
 from pochta.store.sqlite.prepared import Prepared, Unprepared, prepare
 from pochta.store.sqlite.syncer import Syncer
-from pochta.store.sqlite.writer import StoreStats, commit_rows
+from pochta.store.sqlite.writer import StoreStats, commit_rows, prune_after
 
 __all__ = ["IngestProcess", "main"]
 
@@ -91,9 +90,6 @@ came in the path of every message: small messages over four connections,
 It costs at most this much of one core after a commit, and nothing once the
 messages stop coming this fast.
 """
-
-SWITCH_INTERVAL = 0.0005
-"""The child's interpreter lock hand-over (seconds), as pochta serve's (cli/serve.py)."""
 
 STOP_WAIT = 5.0
 """Seconds :meth:`IngestProcess.close` waits for the child to finish before killing it."""
@@ -201,8 +197,8 @@ class IngestProcess:
         self._ready.wait(timeout)
         return self.ready
 
-    def insert(self, item: Unprepared, id: str, settle: Settle) -> bool:
-        """Send ``item`` (to be stored as ``id``) to the child; False if it takes none now.
+    def insert(self, item: Unprepared, settle: Settle) -> bool:
+        """Send ``item`` to the child, with the id it will have; False if it takes none now.
 
         The send goes at once (into a socket buffer of :data:`BUFFER` bytes):
         waiting for the loop's next turn, to send several in one, made each
@@ -214,6 +210,7 @@ class IngestProcess:
             if not self.ready or not self._listen(asyncio.get_running_loop()):
                 return False
             self._token += 1
+            id = new_id()
             self._pending[self._token] = (settle, id)
             self._announcer.expect((id,))
             self._send([("add", self._token, id, item.raw, item.envelope, item.mailbox)])
@@ -431,7 +428,6 @@ def main(argv: list[str]) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_IGN)
     logging.basicConfig(format="pochta ingest process: %(levelname)s %(message)s")
-    sys.setswitchinterval(SWITCH_INTERVAL)
     connection = Connection(int(argv[0]))
     [(path, synchronous, limits)] = pickle.loads(connection.recv_bytes())
     child = _Child(Path(path), synchronous, limits, connection)
@@ -528,17 +524,8 @@ class _Child:
             else:
                 if self._syncer is not None:
                     self._syncer.committed()
-                pruned = self._prune()
+                pruned = prune_after(self._database, self._path, self._limits)
         self._reply(("done", [token for token, _ in group], failed, pruned))
-
-    def _prune(self) -> list[tuple[str, str]]:
-        if not self._limits.active:
-            return []
-        try:
-            return change.prune(self._database, self._limits)
-        except sqlite3.Error:  # the inserts stand; the next group tries again
-            logger.exception("pruning %s failed; it will be retried", self._path)
-            return []
 
     def close(self) -> None:
         self._database.close()

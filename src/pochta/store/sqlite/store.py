@@ -47,7 +47,7 @@ from pochta.exceptions import ConfigurationError, MessageNotFound
 from pochta.message.envelope import Envelope
 from pochta.message.record import ParsedMessage, Part
 from pochta.store.base import BaseStore
-from pochta.store.identity import check_found, is_message_id, new_id, not_found
+from pochta.store.identity import check_found, is_message_id, not_found
 from pochta.store.limit import Limits
 from pochta.store.mailbox import (
     DEFAULT_MAILBOX,
@@ -216,7 +216,7 @@ class SQLiteStore(BaseStore):
         # process and back); the child pays when messages come together (docs/store.md).
         ingest.arriving += 1
         try:
-            if ingest.arriving == 1 or not ingest.insert(item, new_id(), settle):
+            if ingest.arriving == 1 or not ingest.insert(item, settle):
                 self._writer.insert(item, settle)
             return await future
         finally:

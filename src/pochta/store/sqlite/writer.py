@@ -66,6 +66,7 @@ __all__ = [
     "StoreStats",
     "Writer",
     "commit_rows",
+    "prune_after",
     "settler",
 ]
 
@@ -309,20 +310,13 @@ class Writer:
             if prepared.text is not None
         ]
         # Before the callers hear back, so that a full store never shows one too many.
-        events += events_by_mailbox("prune", self._prune())
+        events += events_by_mailbox(
+            "prune", prune_after(self._connection, self._path, self._limits)
+        )
         # Subscribers hear of a complete message before its sender does, so that
         # whoever waits on add() finds the event already delivered.
         self._announcer.announce(events)
         settle_all([(settle, prepared.summary.id, None) for prepared, settle in group])
-
-    def _prune(self) -> list[tuple[str, str]]:
-        if not self._limits.active:
-            return []
-        try:
-            return change.prune(self._connection, self._limits)
-        except Exception:  # the inserts stand; the next group or prune() tries again
-            logger.exception("pruning %s failed; it will be retried", self._path)
-            return []
 
 
 class ReadOnly:
@@ -358,6 +352,17 @@ class ReadOnly:
 
     def close(self) -> None:
         """Nothing to finish."""
+
+
+def prune_after(connection: sqlite3.Connection, path: Path, limits: Limits) -> change.Touched:
+    """Apply ``limits`` after a group's commit; return what went (nothing if that failed)."""
+    if not limits.active:
+        return []
+    try:
+        return change.prune(connection, limits)
+    except Exception:  # the inserts stand; the next group or prune() tries again
+        logger.exception("pruning %s failed; it will be retried", path)
+        return []
 
 
 def commit_rows(
