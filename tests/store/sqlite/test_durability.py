@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -93,3 +94,38 @@ def test_a_normal_store_syncs_its_log_soon_after_a_commit(tmp_path: Path) -> Non
 def test_a_full_store_has_no_syncer(sqlite_store: SQLiteStore) -> None:
     writer = sqlite_store._writer
     assert isinstance(writer, Writer) and writer._syncer is None
+
+
+def test_a_normal_store_checkpoints_its_log_on_the_syncer_thread(tmp_path: Path) -> None:
+    path = tmp_path / "mail.db"
+    envelope = Envelope("a@example.com", ("b@example.com",))
+
+    def in_database_file() -> int:
+        """Count the messages in the database file alone (immutable: no log is read)."""
+        alone = sqlite3.connect(f"{path.absolute().as_uri()}?immutable=1", uri=True)
+        try:
+            return int(alone.execute("SELECT count(*) FROM message").fetchone()[0])
+        except sqlite3.OperationalError:  # no such table: the schema too is only in the log
+            return 0
+        finally:
+            alone.close()
+
+    with SQLiteStore(path, durability="normal") as store:
+        writer = store._writer
+        assert isinstance(writer, Writer) and writer._syncer is not None
+        # The writer's commits never checkpoint (that held their senders): the syncer does.
+        assert writer.run(lambda c: c.execute("PRAGMA wal_autocheckpoint").fetchone()[0]) == 0
+        for number in range(200):  # 200 commits, thousands of log frames
+            store.add(b"Subject: %d\r\n\r\n%s\r\n" % (number, b"x" * 3000), envelope)
+        deadline = time.monotonic() + 10
+        while in_database_file() < 200 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert (in_database_file(), writer._syncer.checkpoints > 0) == (200, True)
+    assert not Path(f"{path}-wal").exists()  # closed cleanly: the log went with the last connection
+
+
+def test_a_full_store_checkpoints_as_sqlite_does(sqlite_store: SQLiteStore) -> None:
+    autocheckpoint = sqlite_store._writer.run(
+        lambda c: c.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    )
+    assert autocheckpoint == 1000  # SQLite's default: the commit that fills the log copies it

@@ -16,6 +16,7 @@ import pytest
 from pochta.exceptions import StoreError
 from pochta.store import Envelope, StoreEvent
 from pochta.store.limit import Limits
+from pochta.store.sqlite import ingest
 from pochta.store.sqlite.ingest import IngestProcess
 from pochta.store.sqlite.store import PREPARE_INLINE_BELOW, SQLiteStore
 
@@ -103,7 +104,10 @@ def test_flush_waits_for_what_the_child_was_sent(tmp_path: Path) -> None:
         store.close()
 
 
-def test_limits_prune_after_the_child_commits(tmp_path: Path) -> None:
+def test_limits_prune_after_the_child_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest, "FLOOD_GAP", 0.0)  # each round's first goes to the writer
     store, child = open_ingesting(tmp_path / "mail.db", limits=Limits(max_messages=5))
     events: list[StoreEvent] = []
     store.subscribe(events.append)
@@ -126,6 +130,25 @@ def test_a_message_that_comes_alone_goes_to_the_writer_thread(tmp_path: Path) ->
         for n in range(5):
             add_all(store, [message(n)])
         assert (child.committed, store.stats.messages, store.count()[0]) == (0, 5, 5)
+    finally:
+        store.close()
+
+
+def test_in_a_flood_a_message_alone_goes_to_the_child_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest, "FLOOD_GAP", 3600.0)  # "within the gap", however slow the run
+    store, child = open_ingesting(tmp_path / "mail.db")
+    try:
+        add_all(store, [message(n) for n in range(3)])  # the first alone: the writer's
+        assert (child.committed, child.flooding) == (2, True)
+        for n in range(3, 6):
+            add_all(store, [message(n)])  # each alone, but the child took one lately
+        assert (child.committed, store.stats.messages) == (5, 6)
+        monkeypatch.setattr(ingest, "FLOOD_GAP", 0.0)  # the flood is over
+        assert not child.flooding
+        add_all(store, [message(6)])
+        assert (child.committed, store.stats.messages, store.count()[0]) == (5, 7, 7)
     finally:
         store.close()
 

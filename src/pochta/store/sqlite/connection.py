@@ -29,6 +29,7 @@ from pochta.store.sqlite.signature import read_header
 
 __all__ = [
     "check_readable",
+    "connect_checkpointer",
     "connect_read_only",
     "connect_reader",
     "connect_writer",
@@ -179,6 +180,17 @@ def _open(uri: str) -> sqlite3.Connection:
     return sqlite3.connect(
         uri, uri=True, timeout=_BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
     )
+
+
+def connect_checkpointer(path: Path) -> sqlite3.Connection:
+    """Return a connection that checkpoints an already opened store's write-ahead log.
+
+    With ``synchronous=NORMAL`` its checkpoints sync the log before copying
+    frames into the database file, and that file before the log is reused.
+    """
+    connection = _connect(path)
+    connection.execute("PRAGMA synchronous = NORMAL")
+    return connection
 
 
 def connect_reader(path: Path) -> sqlite3.Connection:

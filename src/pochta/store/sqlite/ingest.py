@@ -11,8 +11,11 @@ sends it there over a socket pair, and its sender is answered once the
 child's commit returns, as from the writer thread (the same group commit,
 the same ``synchronous`` setting, the same pruning). A message that comes
 alone goes to the writer thread: the hop to another process and back made
-one connection's messages 18 % slower (docs/store.md, "Measured"). Only
-``pochta serve`` opens its store so (``ingest_process``).
+one connection's messages 18 % slower (docs/store.md, "Measured"). But not
+while the child takes a flood (it took a message within :data:`FLOOD_GAP`):
+then the writer thread's commit would make the child wait for SQLite's
+write lock (see :data:`FLOOD_GAP`). Only ``pochta serve`` opens its store so
+(``ingest_process``).
 
 What stays with the parent: every other write (the indexer's, deletes, flags,
 tags, :meth:`~pochta.store.sqlite.store.SQLiteStore.add`, large messages),
@@ -91,6 +94,17 @@ It costs at most this much of one core after a commit, and nothing once the
 messages stop coming this fast.
 """
 
+FLOOD_GAP = 0.05
+"""Seconds after the child took a message during which a message alone goes to it too.
+
+In a flood over four connections a message often finds no other waiting (its
+sender was the first back after a group's ``250``s); sent to the writer
+thread, 6 % of them were, and each of their 515 commits held SQLite's write
+lock for about 1 ms (that thread waits for the interpreter lock meanwhile)
+while the child waited for it, in steps of SQLite's busy handler, 1 ms at
+least: 83 ms of 8,400 messages' 2 s, in which no sender was answered.
+"""
+
 STOP_WAIT = 5.0
 """Seconds :meth:`IngestProcess.close` waits for the child to finish before killing it."""
 
@@ -131,6 +145,7 @@ class IngestProcess:
         self._thread = threading.Thread(
             target=self._read, name=f"pochta-ingest {path}", daemon=True
         )
+        self._sent_at = -FLOOD_GAP  # time.monotonic() of the last message sent to the child
         self.committed = 0
         """How many messages the child has committed (for tests and benches)."""
         self.arriving = 0
@@ -188,6 +203,11 @@ class IngestProcess:
         """The child's process id (None: it could not be started)."""
         return None if self._process is None else self._process.pid
 
+    @property
+    def flooding(self) -> bool:
+        """Tell whether the child took a message within the last :data:`FLOOD_GAP` seconds."""
+        return time.monotonic() - self._sent_at < FLOOD_GAP
+
     def wait_ready(self, timeout: float) -> bool:
         """Start the child and wait up to ``timeout`` seconds until it takes messages.
 
@@ -214,6 +234,7 @@ class IngestProcess:
             self._pending[self._token] = (settle, id)
             self._announcer.expect((id,))
             self._send([("add", self._token, id, item.raw, item.envelope, item.mailbox)])
+            self._sent_at = time.monotonic()
         return True
 
     def _send(self, jobs: list[tuple[Any, ...]]) -> None:
@@ -446,7 +467,7 @@ class _Child:
         self._limits = limits
         self._connection = connection
         self._database = connect_writer(path, synchronous)
-        self._syncer = Syncer(path) if synchronous == "NORMAL" else None
+        self._syncer = Syncer(path, self._database) if synchronous == "NORMAL" else None
         self._spinning = False
         self._reply(("ready",))
 

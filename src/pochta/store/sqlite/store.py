@@ -198,8 +198,9 @@ class SQLiteStore(BaseStore):
         indexer write first (see docs/store.md, "Two-phase ingest").
 
         A store opened with ``ingest_process`` has a small message that comes
-        while others wait for their commit committed by its child process instead
-        (:mod:`pochta.store.sqlite.ingest`): the same group commit, on another core.
+        while others wait for their commit (or in a flood) committed by its child
+        process instead (:mod:`pochta.store.sqlite.ingest`): the same group
+        commit, on another core.
         """
         self._writer.refuse_on_thread("aadd()")
         loop = asyncio.get_running_loop()
@@ -213,10 +214,12 @@ class SQLiteStore(BaseStore):
             self._insert(item, settle)
             return await future
         # A message alone is answered sooner by the writer thread (no hop to another
-        # process and back); the child pays when messages come together (docs/store.md).
+        # process and back); the child pays when messages come together (docs/store.md),
+        # and in a flood takes them all, so that the two never wait for each other's lock.
         ingest.arriving += 1
         try:
-            if ingest.arriving == 1 or not ingest.insert(item, settle):
+            alone = ingest.arriving == 1 and not ingest.flooding
+            if alone or not ingest.insert(item, settle):
                 self._writer.insert(item, settle)
             return await future
         finally:

@@ -128,11 +128,12 @@ class Writer:
 
         A connection that does not sync at commit (``synchronous=NORMAL``:
         ``durability="normal"``) gets a :class:`~pochta.store.sqlite.syncer.Syncer`,
-        which syncs each commit to the disk soon after it.
+        which syncs each commit to the disk soon after it, and checkpoints in
+        its stead (off the commits' path).
         """
         self.stats = StoreStats()
         normal = connection.execute("PRAGMA synchronous").fetchone()[0] == 1
-        self._syncer = Syncer(path) if normal else None
+        self._syncer = Syncer(path, connection) if normal else None
         self._connection = connection
         self._path = path
         self._announcer = announcer
