@@ -121,7 +121,7 @@ def test_a_normal_store_checkpoints_its_log_on_the_syncer_thread(tmp_path: Path)
         while in_database_file() < 200 and time.monotonic() < deadline:
             time.sleep(0.01)
         assert (in_database_file(), writer._syncer.checkpoints > 0) == (200, True)
-    assert not Path(f"{path}-wal").exists()  # closed cleanly: the log went with the last connection
+    assert not Path(f"{path}-wal").exists()  # closed: the log went with the last connection
 
 
 def test_a_full_store_checkpoints_as_sqlite_does(sqlite_store: SQLiteStore) -> None:

@@ -258,6 +258,42 @@ def test_closing_with_a_stuck_child_kills_it_and_fails_what_it_held(
     assert all(isinstance(o, str | StoreError) for o in outcomes)  # each one answered
 
 
+@pytest.mark.timeout(60)
+def test_a_child_that_falls_behind_never_holds_up_the_loop(tmp_path: Path) -> None:
+    """Past IN_FLIGHT bytes unanswered the writer takes the next: no send waits on the loop."""
+    store, child = open_ingesting(tmp_path / "mail.db")
+    assert child.pid is not None
+    # 200 messages of 60 KB: 12 MB, more than the socket holds (8 MiB with the kernel's
+    # doubling): without the cap the loop would wait in send, and the test time out.
+    messages = [message(n, size=30_000) for n in range(200)]
+    assert len(messages[0]) < PREPARE_INLINE_BELOW
+
+    async def send_to_a_stopped_child() -> tuple[list[str], int]:
+        os.kill(child.pid, signal.SIGSTOP)  # type: ignore[arg-type]
+        try:
+            tasks = [asyncio.ensure_future(store.aadd(raw, ENVELOPE)) for raw in messages]
+            await asyncio.sleep(0)  # every aadd has sent its message, or handed it on
+            at_child = len(child._pending)
+            assert 0 < at_child * len(messages[0]) <= ingest.IN_FLIGHT
+            # The writer thread stores the others while the child is stopped.
+            deadline = time.monotonic() + 30
+            while sum(t.done() for t in tasks) < 200 - at_child:
+                assert time.monotonic() < deadline, "the writer did not take the rest"
+                await asyncio.sleep(0.01)
+            assert store.count()[0] == 200 - at_child
+        finally:
+            os.kill(child.pid, signal.SIGCONT)  # type: ignore[arg-type]
+        return await asyncio.gather(*tasks), at_child
+
+    try:
+        ids, at_child = asyncio.run(send_to_a_stopped_child())
+        assert len(set(ids)) == 200 and store.count()[0] == 200
+        assert (child.committed, store.stats.messages) == (at_child, 200)
+        assert [store.raw(id) for id in ids] == messages
+    finally:
+        store.close()
+
+
 def test_syncs_from_several_threads_at_once_each_return(tmp_path: Path) -> None:
     store, child = open_ingesting(tmp_path / "mail.db")
     try:

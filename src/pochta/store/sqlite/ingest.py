@@ -70,6 +70,15 @@ logger = logging.getLogger(__name__)
 BUFFER = 4 * 1024 * 1024
 """Socket buffer each way: messages in flight before a send would wait for the child."""
 
+IN_FLIGHT = BUFFER // 2
+"""Bytes of messages sent to the child and not answered yet beyond which the writer takes the next.
+
+So a send never waits on the event loop: a child that falls behind (SQLite's
+lock held elsewhere for seconds, a stopped process) would fill the socket,
+and the loop, and every session on it, would wait in ``send``. Half the
+buffer, for the kernel's overhead per message.
+"""
+
 MAX_GROUP = 512
 """Messages the child commits in one transaction at most."""
 
@@ -131,7 +140,8 @@ class IngestProcess:
         self._announcer = announcer
         self._stats = stats
         self._lock = threading.Lock()
-        self._pending: dict[int, tuple[Settle, str]] = {}
+        self._pending: dict[int, tuple[Settle, str, int]] = {}  # token: (settle, id, bytes)
+        self._in_flight = 0  # bytes of the messages in _pending
         self._syncs: dict[int, Future[None]] = {}
         self._token = 0
         self._ready = threading.Event()
@@ -222,16 +232,21 @@ class IngestProcess:
 
         The send goes at once (into a socket buffer of :data:`BUFFER` bytes):
         waiting for the loop's next turn, to send several in one, made each
-        message wait longer than the saved system calls gave back.
+        message wait longer than the saved system calls gave back. It is False
+        too while :data:`IN_FLIGHT` bytes wait for the child's answer.
         """
         if not self._started:
             self.start()
+        size = len(item.raw)
         with self._lock:
+            if self._in_flight + size > IN_FLIGHT:
+                return False
             if not self.ready or not self._listen(asyncio.get_running_loop()):
                 return False
             self._token += 1
             id = new_id()
-            self._pending[self._token] = (settle, id)
+            self._pending[self._token] = (settle, id, size)
+            self._in_flight += size
             self._announcer.expect((id,))
             self._send([("add", self._token, id, item.raw, item.envelope, item.mailbox)])
             self._sent_at = time.monotonic()
@@ -394,8 +409,9 @@ class IngestProcess:
         with self._lock:
             settled = [(self._pending.pop(token), None) for token in done]
             settled += [(self._pending.pop(token), error) for token, error in failed]
+            self._in_flight -= sum(size for (_, _, size), _ in settled)
         if failed:
-            self._announcer.forget(id for (_, id), error in settled if error is not None)
+            self._announcer.forget(id for (_, id, _), error in settled if error is not None)
         if done:
             self.committed += len(done)
             self._stats.count(len(done))
@@ -404,7 +420,7 @@ class IngestProcess:
         settle_all(
             [
                 (settle, id, None if error is None else _rebuilt(*error))
-                for (settle, id), error in settled
+                for (settle, id, _), error in settled
             ],
             here=here,
         )
@@ -415,6 +431,7 @@ class IngestProcess:
             self._ended = True
             self._ready.set()  # wait_ready() returns: no child will take messages
             pending, self._pending = self._pending, {}
+            self._in_flight = 0
             syncs, self._syncs = self._syncs, {}
         if pending:
             logger.error(
@@ -422,9 +439,9 @@ class IngestProcess:
                 self._path,
                 len(pending),
             )
-            self._announcer.forget(id for _, id in pending.values())
+            self._announcer.forget(id for _, id, _ in pending.values())
         error = StoreError(f"pochta's ingest process for {self._path} ended before the commit")
-        for settle, _ in pending.values():
+        for settle, _, _ in pending.values():
             settle_logged(settle, None, error)
         for future in syncs.values():
             future.set_result(None)

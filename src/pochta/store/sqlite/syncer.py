@@ -45,7 +45,7 @@ INTERVAL = 0.05
 
 
 class Syncer:
-    """Fsync ``PATH-wal`` within :data:`INTERVAL` of every commit, then checkpoint it, on a thread."""
+    """Fsync ``PATH-wal`` within :data:`INTERVAL` of every commit, then checkpoint; a thread."""
 
     def __init__(
         self, path: Path, connection: sqlite3.Connection, *, interval: float = INTERVAL
