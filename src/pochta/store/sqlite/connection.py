@@ -187,9 +187,12 @@ def connect_checkpointer(path: Path) -> sqlite3.Connection:
 
     With ``synchronous=NORMAL`` its checkpoints sync the log before copying
     frames into the database file, and that file before the log is reused.
+    It never waits for a lock: while another process checkpoints, its own
+    checkpoint is skipped (the next one copies what this one would have).
     """
     connection = _connect(path)
     connection.execute("PRAGMA synchronous = NORMAL")
+    connection.execute("PRAGMA busy_timeout = 0")
     return connection
 
 

@@ -113,7 +113,7 @@ class Syncer:
         try:
             if self._checkpointer is None:
                 self._checkpointer = connect_checkpointer(self._path)
-            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            self.checkpoints += 1
+            busy = self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[0]
+            self.checkpoints += not busy  # busy: another process checkpoints; the next one copies
         except Exception:  # e.g. the file went away: the next commit's wake-up tries again
             logger.exception("checkpointing %s failed; the next commit tries again", self._path)
